@@ -1,0 +1,132 @@
+/**
+ * The router's configuration, as loaded from YAML (dpdk-config/*.yaml) or
+ * given as an object to Router.start(). Defaults are stated per field and
+ * applied by normalizeConfig() in config.ts; the normalized form has every
+ * field filled in.
+ */
+
+/** EAL (DPDK environment) settings. */
+export interface EalConfig {
+  /** Number of worker lcores that forward packets. Default 1. */
+  workers?: number;
+  /**
+   * CPU ids the worker lcores are pinned to, one per worker. Default: the
+   * highest-numbered CPUs the process may run on, one per worker.
+   */
+  workerCpus?: number[];
+  /** Memory for DPDK in MiB (`-m`). Default 256. */
+  memoryMb?: number;
+  /**
+   * 'auto' (default): hugepages when /proc/sys/vm/nr_hugepages has free pages
+   * and hugetlbfs is mounted, `--no-huge` otherwise. true: require them.
+   * false: always `--no-huge`.
+   */
+  hugepages?: 'auto' | boolean;
+  /** `--file-prefix`. Default: `fastpath-<pid>`, unique per process. */
+  filePrefix?: string;
+  /** PCI addresses to allow (`-a`). Empty (default) adds `--no-pci`. */
+  pciAllow?: string[];
+  /** Extra EAL arguments, passed through verbatim after the derived ones. */
+  extraArgs?: string[];
+  /** Log level for EAL (`--log-level`). Default 'notice'. */
+  logLevel?: 'emerg' | 'alert' | 'crit' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
+}
+
+/** One router port: a DPDK ethdev, seen by users as an interface. */
+export interface PortConfig {
+  /** Interface name, unique: 'eth0', 'uplink'... ([A-Za-z][A-Za-z0-9_.-]{0,14}) */
+  name: string;
+  /**
+   * The device: a PCI address ('0000:03:00.0') or a vdev string
+   * ('net_af_packet0,iface=veth0', 'net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap',
+   * 'net_null0', 'net_tap0,iface=fp0', 'net_memif0,role=server', 'net_ring0').
+   */
+  device: string;
+  /** MAC address to set ('02:00:00:00:00:01'). Default: the device's own. */
+  mac?: string;
+  /** MTU (IPv6 minimum 1280 .. 9600). Default 1500. */
+  mtu?: number;
+  /** Promiscuous mode. Default true. */
+  promiscuous?: boolean;
+  /** IPv6 addresses with prefix length ('2001:db8:1::1/64'). Default []. */
+  addresses?: string[];
+  /** Rx descriptors per queue (power of two, 64..16384). Default 1024. */
+  rxDescriptors?: number;
+  /** Tx descriptors per queue (power of two, 64..16384). Default 1024. */
+  txDescriptors?: number;
+}
+
+/** A static route. */
+export interface RouteConfig {
+  /** Destination prefix ('2001:db8:2::/64', '::/0'). */
+  prefix: string;
+  /** Next-hop address (link-local or global). Omitted: the route is connected (on-link) on `dev`. */
+  via?: string;
+  /** Egress interface name. */
+  dev: string;
+}
+
+/** A static neighbour (IPv6 address → MAC on an interface). */
+export interface NeighbourConfig {
+  address: string;
+  mac: string;
+  dev: string;
+}
+
+/** Per-lcore flow cache (NetBSD ip6_flow.c semantics). */
+export interface FlowCacheConfig {
+  /** Maximum flows per lcore; 0 disables the cache. Default 16384. */
+  maxflows?: number;
+  /** Hash buckets per lcore, a power of two (1..1048576). Default 4096. */
+  hashsize?: number;
+  /** Idle time after which an entry expires, ms (100..3600000). Default 5000. */
+  idleTimeoutMs?: number;
+}
+
+/** Packet buffer pool. */
+export interface MempoolConfig {
+  /** mbufs in the pool. Default 16383. */
+  mbufs?: number;
+  /** Per-lcore cache (0..512). Default 256. */
+  cacheSize?: number;
+}
+
+/** A Linux host in a network namespace, used by the demo and tests. */
+export interface TopologyHostConfig {
+  /** Host name; the namespace is `<prefix><name>`. */
+  name: string;
+  /** The router port this host is wired to (a port name above). */
+  port: string;
+  /** The host's IPv6 address with prefix length. */
+  address: string;
+  /** The router's address on that link, used as the host's default gateway. */
+  gateway: string;
+}
+
+export interface TopologyConfig {
+  /** Namespace/veth name prefix; default 'fp'. */
+  prefix?: string;
+  hosts: TopologyHostConfig[];
+}
+
+export interface RouterConfig {
+  eal?: EalConfig;
+  ports: PortConfig[];
+  routes?: RouteConfig[];
+  neighbours?: NeighbourConfig[];
+  flowCache?: FlowCacheConfig;
+  mempool?: MempoolConfig;
+  /** Only for the demo: namespace hosts to build before the router starts. */
+  topology?: TopologyConfig;
+}
+
+/** The config with every default filled in. */
+export interface NormalizedConfig {
+  eal: Required<Omit<EalConfig, 'workerCpus'>> & { workerCpus: number[] };
+  ports: Required<Omit<PortConfig, 'mac'>>[] & { mac?: string }[];
+  routes: RouteConfig[];
+  neighbours: NeighbourConfig[];
+  flowCache: Required<FlowCacheConfig>;
+  mempool: Required<MempoolConfig>;
+  topology?: TopologyConfig;
+}

@@ -1,0 +1,8 @@
+/** fastpath: an IPv6 software router on DPDK, driven from TypeScript. */
+export { Router, Routes, Neighbours, FlowCache, Interfaces } from './router';
+export type { InterfaceInfo, RouteInfo, NeighbourInfo, FlowInfo, StartOptions, InterfaceFlag } from './router';
+export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
+export { FastpathError } from './errors';
+export type { FastpathErrorCode } from './errors';
+export { loadConfig, normalizeConfig, ealArgs } from './config';
+export type * from './config-types';

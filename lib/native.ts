@@ -1,0 +1,186 @@
+/**
+ * Loads the native addon and turns its errors into FastpathError. The addon
+ * throws plain Errors carrying an errno-style `code`; nothing else here.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { FastpathError, FastpathErrorCode } from './errors';
+
+export interface NativeAddress {
+  address: Uint8Array;
+  length: number;
+}
+
+export interface NativePortConfig {
+  name: string;
+  device: string;
+  isVdev: boolean;
+  mac?: Uint8Array;
+  mtu: number;
+  promiscuous: boolean;
+  rxDescriptors: number;
+  txDescriptors: number;
+  addresses: NativeAddress[];
+}
+
+export interface NativeStartConfig {
+  workerLcores: number[];
+  ports: NativePortConfig[];
+  flowCache: { maxflows: number; hashsize: number; idleTimeoutMs: number };
+  mempool: { mbufs: number; cacheSize: number };
+  maxRoutes: number;
+  maxNeighbours: number;
+}
+
+export interface NativePort {
+  name: string;
+  index: number;
+  portId: number;
+  device: string;
+  driver: string;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  promiscuous: boolean;
+  rxQueues: number;
+  txQueues: number;
+  controlTxQueue: number;
+  linkUp: boolean;
+  linkSpeedMbps: number;
+  addresses: NativeAddress[];
+}
+
+export interface NativeRoute {
+  prefix: Uint8Array;
+  length: number;
+  kind: 'static' | 'connected' | 'local';
+  portIndex: number;
+  via: Uint8Array | null;
+}
+
+export interface NativeNeighbour {
+  address: Uint8Array;
+  mac: string | null;
+  state: string;
+  portIndex: number;
+  routeRefs: number;
+  ageMs: number;
+}
+
+export interface NativeFlow {
+  worker: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  flowLabel: number;
+  inPortIndex: number;
+  outPortIndex: number;
+  nextHopMac: string;
+  generation: number;
+  uses: bigint;
+  forwarded: bigint;
+  dropped: bigint;
+  ageMs: number;
+  idleMs: number;
+}
+
+export interface CounterNames {
+  lcore: string[];
+  drop: string[];
+  port: string[];
+  control: string[];
+  lcoreDescriptions: string[];
+  dropDescriptions: string[];
+  portDescriptions: string[];
+  controlDescriptions: string[];
+}
+
+export interface NativeAddon {
+  ealInit(args: string[]): void;
+  ealReady(): boolean;
+  start(cfg: NativeStartConfig): void;
+  stop(): void;
+  running(): boolean;
+  ports(): NativePort[];
+  portSetUp(index: number, up: boolean): void;
+  routeAdd(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;
+  routeDelete(prefix: Uint8Array, length: number): void;
+  routeList(): NativeRoute[];
+  neighbourAdd(address: Uint8Array, portIndex: number, mac: Uint8Array): void;
+  neighbourDelete(address: Uint8Array, portIndex: number): void;
+  neighbourList(): NativeNeighbour[];
+  counterNames(): CounterNames;
+  statsSize(): number;
+  statsSnapshot(into: BigUint64Array): number;
+  flowCacheList(): Promise<NativeFlow[]>;
+  flowCacheConfigure(maxflows: number, hashsize: number): Promise<void>;
+  flowCacheFlush(): Promise<void>;
+}
+
+let addon: NativeAddon | undefined;
+
+/** The package root: the first directory above this file with a package.json (lib/ under ts-node, dist/lib/ when compiled). */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** The addon, loaded once (build/Release from node-gyp or cmake-js). */
+export function native(): NativeAddon {
+  if (addon === undefined) {
+    const root = packageRoot();
+    const candidates = [
+      path.join(root, 'build', 'Release', 'fastpath.node'),
+      path.join(root, 'build', 'Debug', 'fastpath.node'),
+    ];
+    let lastError: unknown;
+    for (const file of candidates) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        addon = require(file) as NativeAddon;
+        break;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    if (addon === undefined) {
+      throw new FastpathError(
+        'ENOENT',
+        `the native addon is not built (looked in ${candidates.join(', ')}): run npm install ` +
+          `(${(lastError as Error)?.message ?? 'unknown error'})`,
+      );
+    }
+  }
+  return addon;
+}
+
+const CODES: readonly FastpathErrorCode[] = [
+  'EINVAL', 'EEXIST', 'ENOENT', 'EPERM', 'ENOSPC', 'EBUSY', 'ENODEV', 'ENOTSUP', 'EIO', 'ENOMEM',
+];
+
+/** Convert an addon error into a FastpathError, prefixing what was asked. */
+export function nativeError(e: unknown, context: string): FastpathError {
+  if (e instanceof FastpathError) return e;
+  const err = e as { code?: string; message?: string };
+  const code = CODES.includes(err.code as FastpathErrorCode) ? (err.code as FastpathErrorCode) : 'EIO';
+  return new FastpathError(code, `${context}: ${err.message ?? String(e)}`);
+}
+
+/** Run an addon call, converting its error. */
+export function call<T>(context: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw nativeError(e, context);
+  }
+}
+
+/** Await an addon promise, converting its error. */
+export async function callAsync<T>(context: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw nativeError(e, context);
+  }
+}

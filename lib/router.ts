@@ -1,0 +1,439 @@
+/**
+ * Router: hosts the DPDK data plane in this process and exposes its control
+ * API. One router runs per process at a time (EAL is a process singleton);
+ * after stop() a new one may start, reusing EAL and lcores.
+ */
+import { EventEmitter } from 'events';
+
+import {
+  addressEqual,
+  formatIPv6,
+
+  isMulticast,
+  isMulticastMac,
+  isUnspecified,
+  isZeroMac,
+  parseIPv6,
+  parseMac,
+  parsePrefix,
+  prefixNetwork,
+  formatPrefix,
+} from './addr';
+import { classifyDevice, ealArgs, loadConfig, NormalizedRouterConfig, NormalizeOptions } from './config';
+import { RouterConfig } from './config-types';
+import { FastpathError } from './errors';
+import { call, callAsync, CounterNames, native, NativeAddon, NativeStartConfig } from './native';
+import { decodeStats, RouterStats } from './stats';
+
+/** Route and neighbour table sizes (per router). */
+const MAX_ROUTES = 16384;
+const MAX_NEIGHBOURS = 16384;
+
+export type InterfaceFlag = 'UP' | 'RUNNING' | 'PROMISC' | 'MULTICAST';
+
+export interface InterfaceInfo {
+  readonly name: string;
+  /** 1-based, stable while the router runs. */
+  readonly index: number;
+  readonly kind: 'port';
+  readonly device: string;
+  readonly driver: string;
+  readonly mac: string;
+  readonly mtu: number;
+  readonly flags: readonly InterfaceFlag[];
+  readonly linkState: 'up' | 'down' | 'unknown';
+  readonly addresses: readonly string[];
+  readonly rxQueues: number;
+  readonly txQueues: number;
+  readonly counters: import('./stats').InterfaceCounters;
+}
+
+export interface RouteInfo {
+  readonly prefix: string;
+  readonly via?: string;
+  readonly dev: string;
+  /** static: added by the user; connected: an interface's prefix; local: an interface's own address. */
+  readonly kind: 'static' | 'connected' | 'local';
+}
+
+export interface NeighbourInfo {
+  readonly address: string;
+  readonly mac: string | null;
+  readonly dev: string;
+  readonly state: string;
+  /** Gateway routes that use this neighbour. */
+  readonly routeRefs: number;
+  readonly ageMs: number;
+}
+
+export interface FlowInfo {
+  readonly worker: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly flowLabel: number;
+  readonly inDev: string;
+  readonly outDev: string;
+  readonly nextHopMac: string;
+  readonly generation: number;
+  readonly uses: bigint;
+  readonly forwarded: bigint;
+  readonly dropped: bigint;
+  readonly ageMs: number;
+  readonly idleMs: number;
+}
+
+let activeRouter: Router | undefined;
+let starting = false;
+
+/** Ports: name → index map, shared by the table views. */
+class PortMap {
+  constructor(private readonly names: readonly string[]) {}
+  index(dev: unknown, what: string): number {
+    if (typeof dev !== 'string') throw new FastpathError('EINVAL', `${what}: expected an interface name, got ${JSON.stringify(dev)}`);
+    const i = this.names.indexOf(dev);
+    if (i < 0) throw new FastpathError('ENOENT', `${what}: no interface named ${JSON.stringify(dev)} (have ${this.names.join(', ')})`);
+    return i;
+  }
+  name(index: number): string {
+    return this.names[index] ?? `#${index}`;
+  }
+}
+
+/** Parse an address argument, naming the argument in errors. */
+function addressArg(value: unknown, what: string): Uint8Array {
+  if (typeof value !== 'string') throw new FastpathError('EINVAL', `${what}: expected an IPv6 address string, got ${JSON.stringify(value)}`);
+  try {
+    return parseIPv6(value);
+  } catch (e) {
+    throw new FastpathError('EINVAL', `${what}: ${(e as Error).message}`);
+  }
+}
+
+export class Routes {
+  /** @internal */
+  constructor(private readonly addon: NativeAddon, private readonly ports: PortMap) {}
+
+  /** Add a static route: `add('2001:db8:2::/64', { via: 'fe80::2', dev: 'eth1' })`. Omit `via` for an on-link route. */
+  add(prefix: string, options: { via?: string; dev: string }): void {
+    if (typeof prefix !== 'string') throw new FastpathError('EINVAL', `routes.add: prefix: expected a string, got ${JSON.stringify(prefix)}`);
+    let p;
+    try {
+      p = parsePrefix(prefix);
+    } catch (e) {
+      throw new FastpathError('EINVAL', `routes.add: ${(e as Error).message}`);
+    }
+    const net = prefixNetwork(p);
+    if (!addressEqual(net.address, p.address)) {
+      throw new FastpathError('EINVAL', `routes.add: prefix ${JSON.stringify(prefix)} has host bits set (did you mean ${formatPrefix(net)}?)`);
+    }
+    if (options === null || typeof options !== 'object') throw new FastpathError('EINVAL', 'routes.add: options: expected { via?, dev }');
+    const port = this.ports.index(options.dev, 'routes.add: dev');
+    let via: Uint8Array | null = null;
+    if (options.via !== undefined) {
+      via = addressArg(options.via, 'routes.add: via');
+      if (isMulticast(via) || isUnspecified(via)) {
+        throw new FastpathError('EINVAL', `routes.add: via ${JSON.stringify(options.via)} must be a unicast address`);
+      }
+    }
+    call(`routes.add ${prefix}`, () => this.addon.routeAdd(p.address, p.length, via, port));
+  }
+
+  /** Delete a static route by its prefix. */
+  delete(prefix: string): void {
+    let p;
+    try {
+      p = parsePrefix(prefix);
+    } catch (e) {
+      throw new FastpathError('EINVAL', `routes.delete: ${(e as Error).message}`);
+    }
+    call(`routes.delete ${prefix}`, () => this.addon.routeDelete(p.address, p.length));
+  }
+
+  list(): RouteInfo[] {
+    return call('routes.list', () => this.addon.routeList()).map((r) => ({
+      prefix: formatPrefix({ address: r.prefix, length: r.length }),
+      ...(r.via ? { via: formatIPv6(r.via) } : {}),
+      dev: this.ports.name(r.portIndex),
+      kind: r.kind,
+    }));
+  }
+}
+
+export class Neighbours {
+  /** @internal */
+  constructor(private readonly addon: NativeAddon, private readonly ports: PortMap) {}
+
+  /** Add or replace a static (permanent) neighbour. */
+  add(entry: { address: string; mac: string; dev: string }): void {
+    if (entry === null || typeof entry !== 'object') throw new FastpathError('EINVAL', 'neighbours.add: expected { address, mac, dev }');
+    const address = addressArg(entry.address, 'neighbours.add: address');
+    if (isMulticast(address) || isUnspecified(address)) {
+      throw new FastpathError('EINVAL', `neighbours.add: address ${JSON.stringify(entry.address)} must be unicast`);
+    }
+    let mac: Uint8Array;
+    try {
+      mac = parseMac(entry.mac);
+    } catch (e) {
+      throw new FastpathError('EINVAL', `neighbours.add: mac: ${(e as Error).message}`);
+    }
+    if (isMulticastMac(mac) || isZeroMac(mac)) {
+      throw new FastpathError('EINVAL', `neighbours.add: mac ${JSON.stringify(entry.mac)} must be a unicast MAC`);
+    }
+    const port = this.ports.index(entry.dev, 'neighbours.add: dev');
+    call(`neighbours.add ${entry.address}`, () => this.addon.neighbourAdd(address, port, mac));
+  }
+
+  /** Delete a neighbour's link-layer address. */
+  delete(entry: { address: string; dev: string }): void {
+    const address = addressArg(entry?.address, 'neighbours.delete: address');
+    const port = this.ports.index(entry.dev, 'neighbours.delete: dev');
+    call(`neighbours.delete ${entry.address}`, () => this.addon.neighbourDelete(address, port));
+  }
+
+  list(): NeighbourInfo[] {
+    return call('neighbours.list', () => this.addon.neighbourList()).map((n) => ({
+      address: formatIPv6(n.address),
+      mac: n.mac,
+      dev: this.ports.name(n.portIndex),
+      state: n.state,
+      routeRefs: n.routeRefs,
+      ageMs: n.ageMs,
+    }));
+  }
+}
+
+export class FlowCache {
+  /** @internal */
+  constructor(private readonly addon: NativeAddon, private readonly ports: PortMap, private settings: { maxflows: number; hashsize: number }) {}
+
+  /** Every worker's entries, with their per-flow counters (each worker copies its own table). */
+  async list(): Promise<FlowInfo[]> {
+    const flows = await callAsync('flowCache.list', () => this.addon.flowCacheList());
+    return flows.map((f) => ({
+      worker: f.worker,
+      src: formatIPv6(f.src),
+      dst: formatIPv6(f.dst),
+      flowLabel: f.flowLabel,
+      inDev: this.ports.name(f.inPortIndex),
+      outDev: this.ports.name(f.outPortIndex),
+      nextHopMac: f.nextHopMac,
+      generation: f.generation,
+      uses: f.uses,
+      forwarded: f.forwarded,
+      dropped: f.dropped,
+      ageMs: f.ageMs,
+      idleMs: f.idleMs,
+    }));
+  }
+
+  /** Current per-worker geometry. */
+  get config(): { maxflows: number; hashsize: number } {
+    return { ...this.settings };
+  }
+
+  /**
+   * Change maxflows (0 disables) and/or hashsize (a power of two) at run time.
+   * Each worker swaps in a new empty table itself; old entries' counters are
+   * folded into the totals first (ip6flow_invalidate_all).
+   */
+  async configure(options: { maxflows?: number; hashsize?: number }): Promise<void> {
+    const maxflows = options.maxflows ?? this.settings.maxflows;
+    const hashsize = options.hashsize ?? this.settings.hashsize;
+    if (!Number.isInteger(maxflows) || maxflows < 0 || maxflows > 4194304) {
+      throw new FastpathError('EINVAL', `flowCache.configure: maxflows: expected an integer 0..4194304, got ${JSON.stringify(options.maxflows)}`);
+    }
+    if (!Number.isInteger(hashsize) || hashsize < 1 || hashsize > 1048576 || (hashsize & (hashsize - 1)) !== 0) {
+      throw new FastpathError('EINVAL', `flowCache.configure: hashsize: expected a power of two 1..1048576, got ${JSON.stringify(options.hashsize)}`);
+    }
+    await callAsync('flowCache.configure', () => this.addon.flowCacheConfigure(maxflows, hashsize));
+    this.settings = { maxflows, hashsize };
+  }
+
+  /** Remove every entry on every worker. */
+  async flush(): Promise<void> {
+    await callAsync('flowCache.flush', () => this.addon.flowCacheFlush());
+  }
+}
+
+export class Interfaces {
+  /** @internal */
+  constructor(private readonly router: Router) {}
+
+  list(): InterfaceInfo[] {
+    return this.router.interfaceList();
+  }
+
+  get(name: string): InterfaceInfo {
+    const i = this.list().find((x) => x.name === name);
+    if (i === undefined) throw new FastpathError('ENOENT', `interfaces.get: no interface named ${JSON.stringify(name)}`);
+    return i;
+  }
+}
+
+export interface StartOptions extends NormalizeOptions {
+  /** Hugepage availability override (tests); default: detected. */
+  hugepagesAvailable?: boolean;
+}
+
+/** Build the addon's start config from a normalized config. */
+function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
+  const workers = cfg.eal.workers;
+  return {
+    workerLcores: Array.from({ length: workers }, (_, i) => i + 1),
+    ports: cfg.ports.map((p) => {
+      const dev = classifyDevice(p.device);
+      let device = p.device;
+      // af_packet has as many tx as rx queues (qpairs): workers + 1 for the control thread.
+      if (dev.driver === 'net_af_packet' && !/(^|,)qpairs=/.test(dev.args)) device += `,qpairs=${workers + 1}`;
+      if (dev.kind === 'pci') device = dev.name;
+      return {
+        name: p.name,
+        device,
+        isVdev: dev.kind === 'vdev',
+        ...(p.mac !== undefined ? { mac: parseMac(p.mac) } : {}),
+        mtu: p.mtu,
+        promiscuous: p.promiscuous,
+        rxDescriptors: p.rxDescriptors,
+        txDescriptors: p.txDescriptors,
+        addresses: p.addresses.map((a) => parsePrefix(a)),
+      };
+    }),
+    flowCache: { ...cfg.flowCache },
+    mempool: { ...cfg.mempool },
+    maxRoutes: MAX_ROUTES,
+    maxNeighbours: MAX_NEIGHBOURS,
+  };
+}
+
+export class Router extends EventEmitter {
+  readonly config: NormalizedRouterConfig;
+  readonly interfaces: Interfaces;
+  readonly routes: Routes;
+  readonly neighbours: Neighbours;
+  readonly flowCache: FlowCache;
+  private readonly addon: NativeAddon;
+  private readonly portNames: string[];
+  private readonly counterNames: CounterNames;
+  private statsBuf: BigUint64Array = new BigUint64Array(0);
+  private stopped = false;
+
+  private constructor(addon: NativeAddon, config: NormalizedRouterConfig) {
+    super();
+    this.addon = addon;
+    this.config = config;
+    this.portNames = config.ports.map((p) => p.name);
+    const ports = new PortMap(this.portNames);
+    this.counterNames = addon.counterNames();
+    this.interfaces = new Interfaces(this);
+    this.routes = new Routes(addon, ports);
+    this.neighbours = new Neighbours(addon, ports);
+    this.flowCache = new FlowCache(addon, ports, { maxflows: config.flowCache.maxflows, hashsize: config.flowCache.hashsize });
+  }
+
+  /** The router running in this process, if any. */
+  static get active(): Router | undefined {
+    return activeRouter;
+  }
+
+  /**
+   * Start a router from a config object or a YAML file path. Initialises EAL
+   * on first use; rejects with EBUSY while another router runs here.
+   * Configured routes and neighbours are installed before this resolves.
+   */
+  static async start(source: RouterConfig | string, options: StartOptions = {}): Promise<Router> {
+    if (activeRouter !== undefined || starting) {
+      throw new FastpathError('EBUSY', 'Router.start: a router is already running in this process; stop() it first');
+    }
+    starting = true;
+    try {
+      const cfg = loadConfig(source, options);
+      const addon = native();
+      if (!addon.ealReady()) {
+        const args = ealArgs(cfg, options);
+        call('EAL initialisation', () => addon.ealInit(args));
+      }
+      call('Router.start', () => addon.start(nativeStartConfig(cfg)));
+      const router = new Router(addon, cfg);
+      try {
+        for (const n of cfg.neighbours) router.neighbours.add(n);
+        for (const r of cfg.routes) router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev } : { dev: r.dev });
+      } catch (e) {
+        addon.stop();
+        throw e;
+      }
+      activeRouter = router;
+      return router;
+    } finally {
+      starting = false;
+    }
+  }
+
+  /** Stop the workers, drain, stop and detach the ports. EAL stays up for a later start. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      call('Router.stop', () => this.addon.stop());
+    } finally {
+      if (activeRouter === this) activeRouter = undefined;
+      this.emit('stop');
+    }
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Every counter, from one native snapshot. Cheap enough to poll at 10 Hz. */
+  stats(): RouterStats {
+    if (this.stopped) throw new FastpathError('EINVAL', 'stats: the router is stopped');
+    const size = this.addon.statsSize();
+    if (this.statsBuf.length < size) this.statsBuf = new BigUint64Array(size);
+    const words = this.addon.statsSnapshot(this.statsBuf);
+    if (words === 0) throw new FastpathError('EIO', 'stats: snapshot failed');
+    return decodeStats(this.statsBuf, words, this.counterNames, this.portNames);
+  }
+
+  /** Names and descriptions of every counter (generated from native/dataplane/fp_counters.h). */
+  counterDescriptions(): CounterNames {
+    return this.counterNames;
+  }
+
+  /** @internal */
+  interfaceList(): InterfaceInfo[] {
+    if (this.stopped) return [];
+    const ports = this.addon.ports();
+    const stats = this.stats();
+    return ports.map((p) => {
+      const flags: InterfaceFlag[] = [];
+      if (p.up) flags.push('UP');
+      if (p.up && p.linkUp) flags.push('RUNNING');
+      if (p.promiscuous) flags.push('PROMISC');
+      flags.push('MULTICAST');
+      return {
+        name: p.name,
+        index: p.index,
+        kind: 'port' as const,
+        device: p.device,
+        driver: p.driver,
+        mac: p.mac,
+        mtu: p.mtu,
+        flags,
+        linkState: p.linkUp ? ('up' as const) : ('down' as const),
+        addresses: p.addresses.map((a) => formatPrefix({ address: a.address, length: a.length })),
+        rxQueues: p.rxQueues,
+        txQueues: p.txQueues,
+        counters: stats.ports[p.name],
+      };
+    });
+  }
+
+  /** Admin up/down of an interface (IFF_UP): a down interface neither receives nor sends. */
+  setInterfaceUp(name: string, up: boolean): void {
+    const i = this.portNames.indexOf(name);
+    if (i < 0) throw new FastpathError('ENOENT', `setInterfaceUp: no interface named ${JSON.stringify(name)}`);
+    call(`setInterfaceUp ${name}`, () => this.addon.portSetUp(i, up));
+  }
+}
+
+

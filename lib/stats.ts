@@ -1,0 +1,154 @@
+/**
+ * Decodes the native stats snapshot (one copy of every counter, taken in one
+ * addon call; layout in native/dataplane/fp_router.c) into named bigints.
+ */
+import { CounterNames } from './native';
+
+/** if_data-style interface counters. */
+export interface InterfaceCounters {
+  /** Packets the router received on the interface. */
+  ipackets: bigint;
+  /** Packets sent (accepted by the tx queue). */
+  opackets: bigint;
+  ibytes: bigint;
+  obytes: bigint;
+  /** Receive errors reported by the device. */
+  ierrors: bigint;
+  /** Packets the tx queue refused plus device transmit errors. */
+  oerrors: bigint;
+  /** Packets lost before the router saw them (rx ring full, no mbufs). */
+  iqdrops: bigint;
+  /** Received packets the router dropped (any drop reason). */
+  drops: bigint;
+  /** Received packets of an unsupported protocol (not IPv6). */
+  noproto: bigint;
+}
+
+export interface LcoreStats {
+  /** 0-based worker index (= its rx queue on each port). */
+  worker: number;
+  /** EAL lcore id. */
+  lcore: number;
+  counters: Readonly<Record<string, bigint>>;
+  drops: Readonly<Record<string, bigint>>;
+}
+
+export interface FlowCacheStats {
+  hits: bigint;
+  misses: bigint;
+  stale: bigint;
+  inserts: bigint;
+  reaps: bigint;
+  expiries: bigint;
+  invalidations: bigint;
+  inuse: bigint;
+}
+
+export interface RouterStats {
+  /** TSC at the snapshot and its frequency. */
+  tsc: bigint;
+  tscHz: bigint;
+  /** Route/neighbour/interface generation. */
+  generation: number;
+  /** Every lcore counter summed over workers, plus `drop_<reason>` sums. */
+  totals: Readonly<Record<string, bigint>>;
+  /** Drop reasons summed over workers. */
+  drops: Readonly<Record<string, bigint>>;
+  lcores: readonly LcoreStats[];
+  ports: Readonly<Record<string, InterfaceCounters>>;
+  control: Readonly<Record<string, bigint>>;
+  flowCache: FlowCacheStats;
+}
+
+
+const ETHDEV_WORDS = 8;
+
+/** Decode a snapshot of `words` words for ports named in order. */
+export function decodeStats(
+  buf: BigUint64Array,
+  words: number,
+  names: CounterNames,
+  portNames: readonly string[],
+): RouterStats {
+  let i = 0;
+  const next = (): bigint => {
+    if (i >= words) throw new RangeError('stats snapshot shorter than its layout');
+    return buf[i++];
+  };
+  const record = (keys: readonly string[]): Record<string, bigint> => {
+    const r: Record<string, bigint> = {};
+    for (const k of keys) r[k] = next();
+    return r;
+  };
+  const tscHz = next();
+  const tsc = next();
+  const generation = Number(next());
+  const nworkers = Number(next());
+  const nports = Number(next());
+  const control = record(names.control);
+
+  const totals: Record<string, bigint> = {};
+  const drops: Record<string, bigint> = {};
+  for (const k of names.lcore) totals[k] = 0n;
+  for (const k of names.drop) drops[k] = 0n;
+  const portSums = portNames.map(() => {
+    const r: Record<string, bigint> = {};
+    for (const k of names.port) r[k] = 0n;
+    return r;
+  });
+  const lcores: LcoreStats[] = [];
+  for (let w = 0; w < nworkers; w++) {
+    const lcore = Number(next());
+    const counters = record(names.lcore);
+    const d = record(names.drop);
+    for (const k of names.lcore) totals[k] += counters[k];
+    for (const k of names.drop) drops[k] += d[k];
+    for (let p = 0; p < nports; p++) {
+      const pc = record(names.port);
+      for (const k of names.port) portSums[p][k] += pc[k];
+    }
+    lcores.push({ worker: w, lcore, counters, drops: d });
+  }
+  const ports: Record<string, InterfaceCounters> = {};
+  for (let p = 0; p < nports; p++) {
+    const [ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rxNombuf] =
+      Array.from({ length: ETHDEV_WORDS }, next);
+    void ipackets; void opackets; void ibytes; void obytes;
+    const s = portSums[p];
+    ports[portNames[p] ?? `port${p}`] = {
+      ipackets: s.ipackets,
+      opackets: s.opackets,
+      ibytes: s.ibytes,
+      obytes: s.obytes,
+      ierrors,
+      oerrors: s.oerrors + oerrors,
+      iqdrops: imissed + rxNombuf,
+      drops: s.idrops,
+      noproto: s.noproto,
+    };
+  }
+  const allTotals: Record<string, bigint> = { ...totals };
+  for (const k of names.drop) allTotals[`drop_${k}`] = drops[k];
+  return {
+    tsc,
+    tscHz,
+    generation,
+    totals: allTotals,
+    drops,
+    lcores,
+    ports,
+    control,
+    flowCache: {
+      hits: totals.flow_hit,
+      misses: totals.flow_miss,
+      stale: totals.flow_stale,
+      inserts: totals.flow_insert,
+      reaps: totals.flow_reap,
+      expiries: totals.flow_expire,
+      invalidations: totals.flow_invalidate,
+      inuse: totals.flow_inuse,
+    },
+  };
+}
+
+

@@ -1,0 +1,101 @@
+/*
+ * fp_counters.h — every counter fastpath keeps, as X-macro lists.
+ *
+ * One list generates the C enum, the names exported to JS (stats()) and the
+ * table in docs/architecture.md, so a new counter or drop reason is one line
+ * here and can never be missed by stats. (The idiom is VPP's foreach_ip6_error.)
+ *
+ * Ownership: each lcore writes only its own counter arrays (plain stores,
+ * 64-bit aligned, so a reader on another thread never sees a torn value);
+ * readers copy them without locks.
+ */
+#ifndef FP_COUNTERS_H
+#define FP_COUNTERS_H
+
+/* Per-lcore event counters. X(name, description) */
+#define FP_LCORE_COUNTERS(X)                                                    \
+	X(rx_packets, "packets received on this lcore's rx queues")             \
+	X(rx_bytes, "bytes received on this lcore's rx queues")                 \
+	X(tx_packets, "packets accepted by tx queues")                          \
+	X(tx_bytes, "bytes accepted by tx queues")                              \
+	X(forwarded, "packets forwarded (flow cache or FIB)")                   \
+	X(punted, "packets handed to the control thread")                       \
+	X(dropped, "packets dropped, all reasons (sum of drop_*)")              \
+	X(fib_lookups, "FIB lookups (flow cache misses and cache disabled)")    \
+	X(flow_hit, "flow cache hits forwarded from the cache")                 \
+	X(flow_miss, "flow cache misses (no entry, or stale generation)")       \
+	X(flow_stale, "flow cache entries found with an old generation")        \
+	X(flow_insert, "flow cache entries created")                            \
+	X(flow_reap, "flow cache entries reaped because the table was full")    \
+	X(flow_expire, "flow cache entries expired after the idle timeout")     \
+	X(flow_invalidate, "flow cache entries removed by flush/resize/stale")  \
+	X(flow_folded_uses, "uses of flow entries that died (ip6flow_addstats)") \
+	X(flow_folded_forwarded, "forwarded packets of flow entries that died") \
+	X(flow_folded_dropped, "dropped packets of flow entries that died")     \
+	X(flow_inuse, "flow cache entries in use now (gauge)")                  \
+	X(cmd_handled, "control commands handled by this lcore")                \
+	X(loops, "poll loop iterations")                                        \
+	X(busy_loops, "poll loop iterations that received packets")            \
+	X(busy_cycles, "TSC cycles spent in iterations that received packets")
+
+/* Drop reasons. Every dropped packet increments exactly one of these. */
+#define FP_DROP_REASONS(X)                                                      \
+	X(not_ip6, "ethertype is not IPv6 (counted as noproto on the port)")    \
+	X(l2_other_host, "unicast frame for another MAC (promiscuous port)")    \
+	X(truncated, "frame shorter than Ethernet + IPv6 header")               \
+	X(bad_version, "IP version field is not 6")                             \
+	X(bad_length, "IPv6 payload length larger than the frame")              \
+	X(src_invalid, "source is multicast, or unspecified while forwarding")  \
+	X(dst_invalid, "destination is unspecified or loopback")                \
+	X(scope, "link-local source or destination cannot be forwarded")        \
+	X(mcast_unjoined, "multicast destination the router has not joined")    \
+	X(hop_limit, "hop limit 0 or 1 on a packet to forward")                 \
+	X(no_route, "no route to the destination")                              \
+	X(no_neighbour, "next hop not resolved (no neighbour entry)")           \
+	X(mtu_exceeded, "packet larger than the egress MTU")                    \
+	X(port_down, "egress interface is down")                                \
+	X(punt_ring_full, "punt ring to the control thread full")              \
+	X(tx_full, "tx queue full (the PMD did not accept the packet)")
+
+/* Per-lcore, per-port counters (if_data style, summed over lcores). */
+#define FP_PORT_COUNTERS(X)                                                     \
+	X(ipackets, "packets received")                                         \
+	X(ibytes, "bytes received")                                             \
+	X(opackets, "packets sent")                                             \
+	X(obytes, "bytes sent")                                                 \
+	X(oerrors, "packets the tx queue refused (dropped)")                    \
+	X(idrops, "received packets dropped by the router (any reason)")        \
+	X(noproto, "received packets of an unsupported protocol")
+
+/* Control-thread counters. */
+#define FP_CTL_COUNTERS(X)                                                      \
+	X(punt_received, "packets taken from the punt rings")                   \
+	X(punt_dropped, "punted packets dropped (no control-plane handler yet)") \
+	X(route_changes, "route adds and deletes applied")                      \
+	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
+	X(fib_swaps, "FIB double-buffer swaps (one per route change)")
+
+#define FP_X_ENUM(name, desc) FP_CTR_##name,
+enum fp_lcore_counter { FP_LCORE_COUNTERS(FP_X_ENUM) FP_LCORE_CTR_MAX };
+#undef FP_X_ENUM
+#define FP_X_ENUM(name, desc) FP_DROP_##name,
+enum fp_drop_reason { FP_DROP_REASONS(FP_X_ENUM) FP_DROP_MAX };
+#undef FP_X_ENUM
+#define FP_X_ENUM(name, desc) FP_PCTR_##name,
+enum fp_port_counter { FP_PORT_COUNTERS(FP_X_ENUM) FP_PORT_CTR_MAX };
+#undef FP_X_ENUM
+#define FP_X_ENUM(name, desc) FP_CCTR_##name,
+enum fp_ctl_counter { FP_CTL_COUNTERS(FP_X_ENUM) FP_CTL_CTR_MAX };
+#undef FP_X_ENUM
+
+/* Name tables (NULL-terminated), for the bindings and docs. */
+extern const char *const fp_lcore_counter_names[];
+extern const char *const fp_drop_reason_names[];
+extern const char *const fp_port_counter_names[];
+extern const char *const fp_ctl_counter_names[];
+extern const char *const fp_lcore_counter_descs[];
+extern const char *const fp_drop_reason_descs[];
+extern const char *const fp_port_counter_descs[];
+extern const char *const fp_ctl_counter_descs[];
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * fp_flowcache.h — per-lcore IPv6 fast-forward flow cache.
+ *
+ * Semantics follow NetBSD's ip6_flow.c (ip6flow): a flow is keyed by source,
+ * destination and flow label (plus, here, the ingress port); an entry is made
+ * after a packet was forwarded by the slow path (FIB + neighbour); none is
+ * made for ICMPv6; maxflows 0 disables the cache; when full, the oldest entry
+ * is reaped (FIFO, as ip6flow_reap(1) does with TAILQ_LAST); entries idle
+ * longer than the timeout expire (ip6flow_slowtimo); per-flow uses /
+ * forwarded / dropped are folded into the lcore counters when an entry dies
+ * (ip6flow_addstats).
+ *
+ * Where fastpath differs: there is no lock. Each worker lcore owns one cache
+ * and is the only thread that reads or writes it; other threads ask it to
+ * flush, resize or snapshot through its command ring. Validity is a
+ * generation number compared on every hit, instead of rtcache_validate().
+ *
+ * This file has no DPDK dependency so the logic is unit-tested on its own.
+ * Memory is given by the caller (fp_flowcache_memsize()), so nothing here
+ * allocates.
+ */
+#ifndef FP_FLOWCACHE_H
+#define FP_FLOWCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FP_FLOWCACHE_MAX_FLOWS (1u << 22)
+#define FP_FLOWCACHE_MAX_HASHSIZE (1u << 20)
+#define FP_FLOW_NONE UINT32_MAX
+
+/* What a flow matches: (src, dst, flow label, in-port). 40 bytes. */
+struct fp_flow_key {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint32_t flowlabel; /* host order, low 20 bits */
+	uint16_t in_port;
+	uint16_t pad; /* always 0, so keys compare with memcmp */
+};
+
+/* What to do with a hit: the prebuilt L2 header and the egress. */
+struct fp_flow_action {
+	uint8_t l2[14]; /* dst MAC, src MAC, ethertype */
+	uint16_t out_port;
+	uint16_t out_mtu;
+	uint16_t pad;
+	uint32_t nexthop; /* FIB next-hop value, for flowCache.list() */
+};
+
+struct fp_flow_entry {
+	struct fp_flow_key key;
+	struct fp_flow_action action;
+	uint32_t generation; /* global generation the entry was built under */
+	uint32_t hash_next;  /* next index in the bucket chain */
+	uint32_t fifo_prev;  /* towards newer */
+	uint32_t fifo_next;  /* towards older */
+	uint32_t bucket;
+	uint32_t in_use;
+	uint64_t created;   /* TSC */
+	uint64_t last_used; /* TSC */
+	uint64_t uses;
+	uint64_t forwarded;
+	uint64_t dropped;
+};
+
+/* Counters the cache updates: indexes into the owner's counter array. */
+struct fp_flowcache_counters {
+	uint64_t *insert, *reap, *expire, *invalidate;
+	uint64_t *folded_uses, *folded_forwarded, *folded_dropped;
+	uint64_t *inuse;
+};
+
+struct fp_flowcache {
+	uint32_t maxflows;
+	uint32_t hashsize; /* power of two */
+	uint32_t inuse;
+	uint32_t fifo_newest;
+	uint32_t fifo_oldest;
+	uint32_t free_head; /* free list through hash_next */
+	uint32_t scan_cursor;
+	uint32_t pad;
+	struct fp_flowcache_counters ctr;
+	uint32_t *buckets;            /* hashsize heads */
+	struct fp_flow_entry *entries; /* maxflows entries */
+};
+
+/* Bytes needed for a cache of this geometry (header + buckets + entries). */
+size_t fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize);
+
+/* Lay a cache out in zeroed memory of fp_flowcache_memsize() bytes.
+ * Returns NULL on bad geometry (hashsize not a power of two, out of range). */
+struct fp_flowcache *fp_flowcache_init(void *mem, uint32_t maxflows,
+				       uint32_t hashsize,
+				       const struct fp_flowcache_counters *ctr);
+
+/* Hash of a key (CRC32C when the CPU has SSE4.2, a multiply mix otherwise). */
+uint32_t fp_flowcache_hash(const struct fp_flow_key *key);
+
+/* Find the entry for a key, or NULL. Does not check the generation. */
+static inline struct fp_flow_entry *
+fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
+		    uint32_t hash)
+{
+	const uint64_t *k = (const uint64_t *)key;
+	uint32_t i = fc->buckets[hash & (fc->hashsize - 1)];
+
+	while (i != FP_FLOW_NONE) {
+		struct fp_flow_entry *e = &fc->entries[i];
+		const uint64_t *ek = (const uint64_t *)&e->key;
+		if (((ek[0] ^ k[0]) | (ek[1] ^ k[1]) | (ek[2] ^ k[2]) |
+		     (ek[3] ^ k[3]) | (ek[4] ^ k[4])) == 0)
+			return e;
+		i = e->hash_next;
+	}
+	return NULL;
+}
+
+/* Create or refresh the entry for key (ip6flow_create). An existing entry has
+ * its counters folded and reset. When full, the oldest entry is reaped.
+ * Returns NULL only when maxflows is 0. */
+struct fp_flow_entry *fp_flowcache_insert(struct fp_flowcache *fc,
+					  const struct fp_flow_key *key,
+					  uint32_t hash,
+					  const struct fp_flow_action *action,
+					  uint32_t generation, uint64_t now);
+
+/* Remove one entry, folding its counters (ip6flow_free). */
+void fp_flowcache_remove(struct fp_flowcache *fc, struct fp_flow_entry *e);
+
+/* Expire entries idle for more than idle_cycles, or built under another
+ * generation than current_gen; visits at most max_visit slots from a cursor
+ * so the cost per call is bounded. Returns how many were removed. */
+uint32_t fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now,
+			     uint64_t idle_cycles, uint32_t current_gen,
+			     uint32_t max_visit);
+
+/* Remove every entry (ip6flow_invalidate_all), folding counters. */
+void fp_flowcache_flush(struct fp_flowcache *fc);
+
+/* Copy up to max live entries into out (oldest first). Returns the count. */
+uint32_t fp_flowcache_snapshot(const struct fp_flowcache *fc,
+			       struct fp_flow_entry *out, uint32_t max);
+
+/* Build a key from an IPv6 header (40 bytes at ip6) and an ingress port. */
+static inline void
+fp_flow_key_from_ip6(struct fp_flow_key *key, const uint8_t *ip6,
+		     uint16_t in_port)
+{
+	const uint64_t *a = (const uint64_t *)(ip6 + 8);
+	uint64_t *k = (uint64_t *)key;
+	k[0] = a[0];
+	k[1] = a[1];
+	k[2] = a[2];
+	k[3] = a[3];
+	key->flowlabel = ((uint32_t)(ip6[1] & 0x0f) << 16) |
+			 ((uint32_t)ip6[2] << 8) | ip6[3];
+	key->in_port = in_port;
+	key->pad = 0;
+}
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * fp_lcore.c — the worker lcore poll loop (one per worker, l3fwd's shape).
+ *
+ * Per iteration: run pending commands, rx burst on each queue, classify and
+ * forward each vector (flow cache, then a bulk FIB lookup for the misses),
+ * flush tx buffers, expire a few flow entries, report QSBR quiescence.
+ * Nothing here locks, blocks, makes system calls or allocates.
+ *
+ * Accounting: every received packet ends in exactly one of forwarded (counted
+ * when the tx queue accepts it), punted, or drop_<reason>.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_fib6.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "fp_ip6.h"
+#include "fp_router.h"
+
+#define FP_EXPIRE_PERIOD_US 100
+#define FP_EXPIRE_VISIT 64
+
+/* Drop one packet for a reason. */
+static inline void
+lcore_drop(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
+	   enum fp_drop_reason reason)
+{
+	lc->drop[reason]++;
+	lc->ctr[FP_CTR_dropped]++;
+	lc->port_ctr[in_idx][FP_PCTR_idrops]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Hand a packet to the control thread. */
+static inline void
+lcore_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+{
+	m->port = in_idx; /* the control thread wants our port index */
+	if (unlikely(rte_ring_sp_enqueue(lc->punt_ring, m) != 0)) {
+		lcore_drop(lc, m, in_idx, FP_DROP_punt_ring_full);
+		return;
+	}
+	lc->ctr[FP_CTR_punted]++;
+}
+
+/* Send the buffered packets of one port; what the PMD refuses is dropped. */
+static inline void
+lcore_tx_flush(struct fp_lcore *lc, uint16_t out_idx)
+{
+	struct fp_txbuf *tb = &lc->tx[out_idx];
+	uint64_t bytes = 0;
+	uint16_t sent, i;
+
+	for (i = 0; i < tb->n; i++)
+		bytes += tb->pkts[i]->pkt_len;
+	sent = rte_eth_tx_burst(fp_router.ports[out_idx].port_id,
+				lc->txq[out_idx], tb->pkts, tb->n);
+	for (i = sent; i < tb->n; i++) {
+		bytes -= tb->pkts[i]->pkt_len;
+		lc->drop[FP_DROP_tx_full]++;
+		lc->ctr[FP_CTR_dropped]++;
+		lc->port_ctr[out_idx][FP_PCTR_oerrors]++;
+		rte_pktmbuf_free(tb->pkts[i]);
+	}
+	lc->ctr[FP_CTR_forwarded] += sent;
+	lc->ctr[FP_CTR_tx_packets] += sent;
+	lc->ctr[FP_CTR_tx_bytes] += bytes;
+	lc->port_ctr[out_idx][FP_PCTR_opackets] += sent;
+	lc->port_ctr[out_idx][FP_PCTR_obytes] += bytes;
+	tb->n = 0;
+}
+
+/* Queue a packet for transmission on a port. */
+static inline void
+lcore_tx_enqueue(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
+{
+	struct fp_txbuf *tb = &lc->tx[out_idx];
+
+	tb->pkts[tb->n++] = m;
+	if (unlikely(tb->n == FP_TXBUF))
+		lcore_tx_flush(lc, out_idx);
+}
+
+/* Rewrite L2 and the hop limit, then send: the forwarding step proper. */
+static inline void
+lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
+	      const struct fp_flow_action *act)
+{
+	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
+	memcpy(eth, act->l2, 14);
+	lcore_tx_enqueue(lc, m, act->out_port);
+}
+
+/*
+ * Validate a received frame. Returns true when it should go on to the flow
+ * cache / FIB; false when it was dropped or punted here.
+ */
+static inline bool
+lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+{
+	const struct fp_port *port = &fp_router.ports[in_idx];
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
+	uint32_t frame_len = m->data_len;
+	uint16_t ethertype, plen;
+
+	if (unlikely(frame_len < FP_ETHER_HDR_LEN)) {
+		lcore_drop(lc, m, in_idx, FP_DROP_truncated);
+		return false;
+	}
+	ethertype = (uint16_t)(eth[12] << 8 | eth[13]);
+	if (unlikely(ethertype != FP_ETHERTYPE_IPV6)) {
+		lc->port_ctr[in_idx][FP_PCTR_noproto]++;
+		lcore_drop(lc, m, in_idx, FP_DROP_not_ip6);
+		return false;
+	}
+	/* Unicast for another station (we may be promiscuous). */
+	if (unlikely(!(eth[0] & 1) &&
+		     memcmp(eth, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0)) {
+		lcore_drop(lc, m, in_idx, FP_DROP_l2_other_host);
+		return false;
+	}
+	if (unlikely(frame_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN)) {
+		lcore_drop(lc, m, in_idx, FP_DROP_truncated);
+		return false;
+	}
+	if (unlikely((ip6[0] >> 4) != 6)) {
+		lcore_drop(lc, m, in_idx, FP_DROP_bad_version);
+		return false;
+	}
+	plen = (uint16_t)(ip6[FP_IP6_OFF_PLEN] << 8 | ip6[FP_IP6_OFF_PLEN + 1]);
+	if (unlikely((uint32_t)plen + FP_IP6_HDR_LEN + FP_ETHER_HDR_LEN !=
+		     m->pkt_len)) {
+		if ((uint32_t)plen + FP_IP6_HDR_LEN + FP_ETHER_HDR_LEN >
+		    m->pkt_len) {
+			lcore_drop(lc, m, in_idx, FP_DROP_bad_length);
+			return false;
+		}
+		/* Ethernet padding after a short packet: not ours to send on. */
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - plen -
+					       FP_IP6_HDR_LEN - FP_ETHER_HDR_LEN));
+	}
+	if (unlikely(fp_ip6_is_multicast(ip6 + FP_IP6_OFF_SRC))) {
+		lcore_drop(lc, m, in_idx, FP_DROP_src_invalid);
+		return false;
+	}
+	if (unlikely(fp_ip6_is_multicast(ip6 + FP_IP6_OFF_DST))) {
+		if (fp_ip6_is_router_group(ip6 + FP_IP6_OFF_DST))
+			lcore_punt(lc, m, in_idx);
+		else
+			lcore_drop(lc, m, in_idx, FP_DROP_mcast_unjoined);
+		return false;
+	}
+	/* Hop-by-hop options must be examined by every router: slow path. */
+	if (unlikely(ip6[FP_IP6_OFF_NXT] == FP_IPPROTO_HOPOPTS)) {
+		lcore_punt(lc, m, in_idx);
+		return false;
+	}
+	return true;
+}
+
+/* Resolve a FIB next hop to an action; returns a drop reason or -1 when ok. */
+static inline int
+lcore_resolve(uint32_t nh, const uint8_t *dst, struct fp_flow_action *act)
+{
+	const struct fp_neigh_table *nt = &fp_router.neigh;
+	const struct fp_port *out;
+	uint32_t type = nh & FP_NH_TYPE_MASK;
+	int idx;
+	uint8_t state;
+
+	if (type == FP_NH_GATEWAY) {
+		idx = (int)(nh & FP_NH_INDEX_MASK);
+	} else {
+		/* Connected: the destination itself is the neighbour. */
+		idx = fp_neigh_lookup(nt, dst, (uint16_t)(nh & FP_NH_INDEX_MASK));
+		if (idx < 0)
+			return FP_DROP_no_neighbour;
+	}
+	const struct fp_neigh *n = &nt->entries[idx];
+	state = fp_neigh_read(n, act->l2);
+	if (!fp_neigh_usable(state))
+		return FP_DROP_no_neighbour;
+	out = &fp_router.ports[n->port_idx];
+	if (unlikely(!out->up))
+		return FP_DROP_port_down;
+	memcpy(act->l2 + 6, out->mac.addr_bytes, 6);
+	act->l2[12] = FP_ETHERTYPE_IPV6 >> 8;
+	act->l2[13] = FP_ETHERTYPE_IPV6 & 0xff;
+	act->out_port = n->port_idx;
+	act->out_mtu = out->mtu;
+	act->nexthop = nh;
+	return -1;
+}
+
+/* Slow path for the packets the flow cache did not take. */
+static void
+lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
+		uint16_t n, uint16_t in_idx, uint32_t gen, uint64_t now)
+{
+	uint8_t dsts[FP_BURST][16];
+	uint64_t nhs[FP_BURST];
+	struct rte_fib6 *fib = fp_fib_active(&fp_router.fib);
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		memcpy(dsts[i],
+		       rte_pktmbuf_mtod_offset(pkts[i], uint8_t *,
+					       FP_ETHER_HDR_LEN + FP_IP6_OFF_DST),
+		       16);
+	rte_fib6_lookup_bulk(fib, dsts, nhs, n);
+	lc->ctr[FP_CTR_fib_lookups] += n;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+		uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
+		uint32_t nh = (uint32_t)nhs[i];
+		struct fp_flow_action act;
+		int reason;
+
+		if (nh == FP_NH_NONE) {
+			reason = fp_ip6_is_unspec_or_loopback(dsts[i]) ? FP_DROP_dst_invalid
+								      : FP_DROP_no_route;
+			lcore_drop(lc, m, in_idx, reason);
+			continue;
+		}
+		if ((nh & FP_NH_TYPE_MASK) == FP_NH_LOCAL) {
+			lcore_punt(lc, m, in_idx);
+			continue;
+		}
+		if (unlikely(fp_ip6_is_unspec_or_loopback(dsts[i]))) {
+			lcore_drop(lc, m, in_idx, FP_DROP_dst_invalid);
+			continue;
+		}
+		if (unlikely(fp_ip6_is_unspecified(ip6 + FP_IP6_OFF_SRC))) {
+			lcore_drop(lc, m, in_idx, FP_DROP_src_invalid);
+			continue;
+		}
+		if (unlikely(fp_ip6_is_linklocal(ip6 + FP_IP6_OFF_SRC) ||
+			     fp_ip6_is_linklocal(dsts[i]))) {
+			lcore_drop(lc, m, in_idx, FP_DROP_scope);
+			continue;
+		}
+		if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
+			lcore_drop(lc, m, in_idx, FP_DROP_hop_limit);
+			continue;
+		}
+		reason = lcore_resolve(nh, dsts[i], &act);
+		if (reason >= 0) {
+			lcore_drop(lc, m, in_idx, (enum fp_drop_reason)reason);
+			continue;
+		}
+		if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN > act.out_mtu)) {
+			lcore_drop(lc, m, in_idx, FP_DROP_mtu_exceeded);
+			continue;
+		}
+		/* ip6flow_create: after a successful forward, never for ICMPv6. */
+		if (lc->flowcache->maxflows != 0 &&
+		    ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_ICMPV6) {
+			struct fp_flow_key key;
+			struct fp_flow_entry *e;
+
+			fp_flow_key_from_ip6(&key, ip6, in_idx);
+			e = fp_flowcache_insert(lc->flowcache, &key, hashes[i],
+						&act, gen, now);
+			e->uses++;
+			e->forwarded++;
+		}
+		lcore_forward(lc, m, eth, &act);
+	}
+}
+
+/* Process one received vector from one port. */
+static void
+lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
+		uint16_t in_idx, uint32_t gen, uint64_t now)
+{
+	struct rte_mbuf *miss[FP_BURST];
+	uint32_t miss_hash[FP_BURST];
+	struct fp_flowcache *fc = lc->flowcache;
+	bool cache_on = fc->maxflows != 0;
+	uint64_t bytes = 0;
+	uint16_t nmiss = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *eth, *ip6;
+		struct fp_flow_key key;
+		struct fp_flow_entry *e;
+		uint32_t hash = 0;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		bytes += m->pkt_len;
+		if (!lcore_classify(lc, m, in_idx))
+			continue;
+		eth = rte_pktmbuf_mtod(m, uint8_t *);
+		ip6 = eth + FP_ETHER_HDR_LEN;
+		if (cache_on) {
+			fp_flow_key_from_ip6(&key, ip6, in_idx);
+			hash = fp_flowcache_hash(&key);
+			e = fp_flowcache_lookup(fc, &key, hash);
+			if (likely(e != NULL && e->generation == gen)) {
+				e->uses++;
+				e->last_used = now;
+				if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
+					e->dropped++;
+					lcore_drop(lc, m, in_idx, FP_DROP_hop_limit);
+					continue;
+				}
+				if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN >
+					     e->action.out_mtu)) {
+					e->dropped++;
+					lcore_drop(lc, m, in_idx, FP_DROP_mtu_exceeded);
+					continue;
+				}
+				if (unlikely(!fp_router.ports[e->action.out_port].up)) {
+					e->dropped++;
+					lcore_drop(lc, m, in_idx, FP_DROP_port_down);
+					continue;
+				}
+				e->forwarded++;
+				lc->ctr[FP_CTR_flow_hit]++;
+				lcore_forward(lc, m, eth, &e->action);
+				continue;
+			}
+			if (e != NULL)
+				lc->ctr[FP_CTR_flow_stale]++;
+			lc->ctr[FP_CTR_flow_miss]++;
+		}
+		miss_hash[nmiss] = hash;
+		miss[nmiss++] = m;
+	}
+	lc->ctr[FP_CTR_rx_packets] += n;
+	lc->ctr[FP_CTR_rx_bytes] += bytes;
+	lc->port_ctr[in_idx][FP_PCTR_ipackets] += n;
+	lc->port_ctr[in_idx][FP_PCTR_ibytes] += bytes;
+	if (nmiss > 0)
+		lcore_slow_path(lc, miss, miss_hash, nmiss, in_idx, gen, now);
+}
+
+/* Execute commands queued by control operations. */
+static void
+lcore_run_commands(struct fp_lcore *lc)
+{
+	void *obj;
+
+	while (rte_ring_sc_dequeue(lc->cmd_ring, &obj) == 0) {
+		struct fp_cmd *cmd = obj;
+
+		switch (cmd->type) {
+		case FP_CMD_FLOW_FLUSH:
+			fp_flowcache_flush(lc->flowcache);
+			break;
+		case FP_CMD_FLOW_REPLACE:
+			fp_flowcache_flush(lc->flowcache);
+			cmd->old_mem = lc->flowcache_mem;
+			lc->flowcache_mem = cmd->new_mem;
+			lc->flowcache = cmd->new_fc;
+			break;
+		case FP_CMD_FLOW_SNAPSHOT:
+			cmd->count = fp_flowcache_snapshot(lc->flowcache, cmd->buf,
+							   cmd->max);
+			break;
+		}
+		lc->ctr[FP_CTR_cmd_handled]++;
+		__atomic_store_n(&cmd->done, 1, __ATOMIC_RELEASE);
+	}
+}
+
+int
+fp_lcore_main(void *arg)
+{
+	struct fp_lcore *lc = arg;
+	struct rte_mbuf *pkts[FP_BURST];
+	const uint64_t expire_period =
+		rte_get_tsc_hz() / 1000000 * FP_EXPIRE_PERIOD_US;
+	uint64_t next_expire = 0;
+	uint16_t q, p;
+
+	rte_rcu_qsbr_thread_register(fp_router.qsbr, lc->worker);
+	rte_rcu_qsbr_thread_online(fp_router.qsbr, lc->worker);
+
+	while (!__atomic_load_n(&fp_router.stop_workers, __ATOMIC_RELAXED)) {
+		uint64_t start = rte_rdtsc();
+		uint32_t gen = fp_generation_load();
+		uint32_t received = 0;
+
+		if (unlikely(!rte_ring_empty(lc->cmd_ring)))
+			lcore_run_commands(lc);
+
+		for (q = 0; q < lc->nrxq; q++) {
+			uint16_t in_idx = lc->rxq[q].port_idx;
+			uint16_t n;
+
+			if (unlikely(!fp_router.ports[in_idx].up)) {
+				/* A down interface receives nothing: drain and drop. */
+				n = rte_eth_rx_burst(lc->rxq[q].port_id,
+						     lc->rxq[q].queue, pkts, FP_BURST);
+				lc->ctr[FP_CTR_rx_packets] += n;
+				lc->port_ctr[in_idx][FP_PCTR_ipackets] += n;
+				while (n > 0)
+					lcore_drop(lc, pkts[--n], in_idx,
+						   FP_DROP_port_down);
+				continue;
+			}
+			n = rte_eth_rx_burst(lc->rxq[q].port_id, lc->rxq[q].queue,
+					     pkts, FP_BURST);
+			if (n == 0)
+				continue;
+			received += n;
+			lcore_rx_vector(lc, pkts, n, in_idx, gen, start);
+		}
+		for (p = 0; p < fp_router.nports; p++)
+			if (lc->tx[p].n > 0)
+				lcore_tx_flush(lc, p);
+
+		if (unlikely(start >= next_expire)) {
+			fp_flowcache_expire(lc->flowcache, start, lc->idle_cycles,
+					    gen, FP_EXPIRE_VISIT);
+			next_expire = start + expire_period;
+		}
+		lc->ctr[FP_CTR_loops]++;
+		if (received > 0) {
+			lc->ctr[FP_CTR_busy_loops]++;
+			lc->ctr[FP_CTR_busy_cycles] += rte_rdtsc() - start;
+		}
+		rte_rcu_qsbr_quiescent(fp_router.qsbr, lc->worker);
+	}
+
+	for (p = 0; p < fp_router.nports; p++)
+		if (lc->tx[p].n > 0)
+			lcore_tx_flush(lc, p);
+	lcore_run_commands(lc);
+	rte_rcu_qsbr_thread_offline(fp_router.qsbr, lc->worker);
+	rte_rcu_qsbr_thread_unregister(fp_router.qsbr, lc->worker);
+	return 0;
+}

@@ -1,0 +1,1020 @@
+/*
+ * fp_router.c — EAL hosting, router start/stop, ports, control operations
+ * and the stats snapshot. Control operations hold fp_router.ctl_lock.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <ftw.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus.h>
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "fp_router.h"
+
+struct fp_router fp_router = { .ctl_lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define FP_PUNT_RING_SIZE 1024
+#define FP_CMD_RING_SIZE 64
+#define FP_CMD_TIMEOUT_US 2000000
+
+int
+fp_err_set(struct fp_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+/* ---- EAL ---------------------------------------------------------------- */
+
+int
+fp_eal_init(int argc, char **argv, struct fp_err *err)
+{
+	static bool attempted;
+	sigset_t all, saved;
+	cpu_set_t affinity;
+	char **copy;
+	int rc, i, saved_errno;
+
+	if (fp_router.eal_ready)
+		return 0;
+	if (attempted)
+		return fp_err_set(err, EALREADY,
+				  "EAL initialisation already failed in this process; "
+				  "DPDK cannot retry it: restart the process");
+	attempted = true;
+
+	copy = calloc((size_t)argc + 1, sizeof(char *));
+	if (copy == NULL)
+		return fp_err_set(err, ENOMEM, "no memory for EAL arguments");
+	for (i = 0; i < argc; i++)
+		copy[i] = strdup(argv[i]);
+
+	/* EAL's own threads must never take the process's signals (Node's
+	 * SIGINT handling), and the Node thread must not stay pinned to the
+	 * main lcore's CPU set: save both, restore both. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	sched_getaffinity(0, sizeof(affinity), &affinity);
+	rc = rte_eal_init(argc, copy);
+	saved_errno = rte_errno;
+	sched_setaffinity(0, sizeof(affinity), &affinity);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	/* copy[] is kept: EAL may hold pointers into it. */
+	if (rc < 0)
+		return fp_err_set(err, saved_errno ? saved_errno : EINVAL,
+				  "rte_eal_init failed: %s (arguments were checked; "
+				  "see DPDK's log above)",
+				  rte_strerror(saved_errno));
+	fp_router.eal_ready = true;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+fp_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	if (!fp_router.eal_ready)
+		return;
+	if (fp_router.running)
+		fp_router_stop(NULL);
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	fp_router.eal_ready = false;
+	/* EAL leaves an empty runtime directory behind; remove it. */
+	if (dir[0] != '\0')
+		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- ports -------------------------------------------------------------- */
+
+int
+fp_port_index(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < fp_router.nports; i++)
+		if (strcmp(fp_router.ports[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The ethdev name of a device string: a vdev's name is before the comma. */
+static void
+device_name(const char *device, char *out, size_t len)
+{
+	size_t n = strcspn(device, ",");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, device, n);
+	out[n] = '\0';
+}
+
+/* Attach (vdev hot-plug) and configure one port; does not start it. */
+static int
+port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
+{
+	struct fp_port *port = &fp_router.ports[idx];
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_eth_txconf txconf;
+	uint16_t port_id, nb_rxq, nb_txq, q, rxd, txd;
+	unsigned w;
+	int rc;
+
+	memset(port, 0, sizeof(*port));
+	snprintf(port->name, sizeof(port->name), "%s", pc->name);
+	snprintf(port->device, sizeof(port->device), "%s", pc->device);
+	device_name(pc->device, port->devname, sizeof(port->devname));
+	port->is_vdev = pc->is_vdev;
+	port->ifindex = (uint16_t)(idx + 1);
+	port->ctl_txq = -1;
+
+	if (pc->is_vdev) {
+		rc = rte_dev_probe(pc->device);
+		if (rc < 0)
+			return fp_err_set(err, ENODEV,
+					  "ports[%u] '%s': cannot attach device '%s': %s",
+					  idx, pc->name, pc->device, rte_strerror(-rc));
+	}
+	if (rte_eth_dev_get_port_by_name(port->devname, &port_id) != 0)
+		return fp_err_set(err, ENODEV,
+				  "ports[%u] '%s': no DPDK port named '%s' (device not "
+				  "probed: check the PCI allow-list and driver binding)",
+				  idx, pc->name, port->devname);
+	port->port_id = port_id;
+	fp_router.port_idx_by_id[port_id] = idx;
+
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0)
+		return fp_err_set(err, EIO, "ports[%u] '%s': rte_eth_dev_info_get: %s",
+				  idx, pc->name, rte_strerror(-rc));
+	nb_rxq = (uint16_t)fp_router.nworkers;
+	if (info.max_rx_queues < nb_rxq)
+		return fp_err_set(err, ENOTSUP,
+				  "ports[%u] '%s': %u workers need %u rx queues, device "
+				  "'%s' has %u",
+				  idx, pc->name, fp_router.nworkers, nb_rxq,
+				  port->devname, info.max_rx_queues);
+	if (info.max_tx_queues < fp_router.nworkers)
+		return fp_err_set(err, ENOTSUP,
+				  "ports[%u] '%s': %u workers need %u tx queues, device "
+				  "'%s' has %u",
+				  idx, pc->name, fp_router.nworkers, fp_router.nworkers,
+				  port->devname, info.max_tx_queues);
+	/* One tx queue per worker, plus one for the control thread if offered. */
+	nb_txq = info.max_tx_queues > fp_router.nworkers
+			 ? (uint16_t)(fp_router.nworkers + 1)
+			 : (uint16_t)fp_router.nworkers;
+
+	memset(&conf, 0, sizeof(conf));
+	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_NONFRAG_IPV6_TCP |
+			 RTE_ETH_RSS_NONFRAG_IPV6_UDP) &
+			info.flow_type_rss_offloads;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	rc = rte_eth_dev_configure(port_id, nb_rxq, nb_txq, &conf);
+	if (rc != 0)
+		return fp_err_set(err, EIO,
+				  "ports[%u] '%s': rte_eth_dev_configure(%u rxq, %u txq): %s",
+				  idx, pc->name, nb_rxq, nb_txq, rte_strerror(-rc));
+
+	port->mtu = pc->mtu;
+	rc = rte_eth_dev_set_mtu(port_id, pc->mtu);
+	if (rc == -EINVAL)
+		return fp_err_set(err, EINVAL,
+				  "ports[%u].mtu: %u is outside device '%s' limits %u..%u",
+				  idx, pc->mtu, port->devname, info.min_mtu, info.max_mtu);
+	/* -ENOTSUP (pcap, null...): the MTU is enforced in software only. */
+
+	rxd = pc->rx_desc;
+	txd = pc->tx_desc;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
+	for (w = 0; w < fp_router.nworkers; w++) {
+		q = (uint16_t)w;
+		rc = rte_eth_rx_queue_setup(port_id, q, rxd,
+					    (unsigned)rte_eth_dev_socket_id(port_id),
+					    NULL, fp_router.pool);
+		if (rc != 0)
+			return fp_err_set(err, EIO,
+					  "ports[%u] '%s': rx queue %u setup: %s", idx,
+					  pc->name, q, rte_strerror(-rc));
+	}
+	txconf = info.default_txconf;
+	txconf.offloads = conf.txmode.offloads;
+	for (q = 0; q < nb_txq; q++) {
+		rc = rte_eth_tx_queue_setup(port_id, q, txd,
+					    (unsigned)rte_eth_dev_socket_id(port_id),
+					    &txconf);
+		if (rc != 0)
+			return fp_err_set(err, EIO,
+					  "ports[%u] '%s': tx queue %u setup: %s", idx,
+					  pc->name, q, rte_strerror(-rc));
+	}
+	port->nb_rxq = nb_rxq;
+	port->nb_txq = nb_txq;
+	port->ctl_txq = nb_txq > fp_router.nworkers ? (int)fp_router.nworkers : -1;
+
+	rte_eth_macaddr_get(port_id, &port->mac);
+	if (pc->set_mac) {
+		struct rte_ether_addr mac;
+		memcpy(mac.addr_bytes, pc->mac, 6);
+		rc = rte_eth_dev_default_mac_addr_set(port_id, &mac);
+		/* PMDs without a MAC filter (pcap, null) cannot set one; with the
+		 * port promiscuous the router applies the MAC itself (rx filter
+		 * and tx source), which is all such a device could do anyway. */
+		if (rc == -ENOTSUP && !pc->promiscuous)
+			return fp_err_set(err, ENOTSUP,
+					  "ports[%u].mac: device '%s' cannot set its MAC; "
+					  "set promiscuous: true to apply it in software",
+					  idx, port->devname);
+		if (rc != 0 && rc != -ENOTSUP)
+			return fp_err_set(err, EINVAL,
+					  "ports[%u].mac: device '%s' refused the MAC: %s",
+					  idx, port->devname, rte_strerror(-rc));
+		port->mac = mac;
+	}
+	port->promiscuous = pc->promiscuous;
+	port->naddrs = pc->naddrs;
+	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));
+	return 0;
+}
+
+/* Start a configured port and apply promiscuous mode. */
+static int
+port_start(uint16_t idx, struct fp_err *err)
+{
+	struct fp_port *port = &fp_router.ports[idx];
+	int rc = rte_eth_dev_start(port->port_id);
+
+	if (rc != 0)
+		return fp_err_set(err, EIO, "ports[%u] '%s': rte_eth_dev_start: %s",
+				  idx, port->name, rte_strerror(-rc));
+	/* Not every PMD supports promiscuous mode; af_packet/pcap/null see
+	 * all frames anyway, so -ENOTSUP is not an error. */
+	if (port->promiscuous)
+		rte_eth_promiscuous_enable(port->port_id);
+	else
+		rte_eth_promiscuous_disable(port->port_id);
+	port->up = true;
+	return 0;
+}
+
+/* Stop a port; vdevs are detached so the next start can attach them anew. */
+static void
+port_release(uint16_t idx)
+{
+	struct fp_port *port = &fp_router.ports[idx];
+	uint16_t pid;
+
+	port->up = false;
+	if (rte_eth_dev_get_port_by_name(port->devname, &pid) != 0)
+		return;
+	rte_eth_dev_stop(pid);
+	if (port->is_vdev) {
+		rte_eth_dev_close(pid);
+		rte_eal_hotplug_remove("vdev", port->devname);
+	}
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static int
+lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
+	     uint32_t hashsize, struct fp_err *err)
+{
+	static unsigned instance;
+	int socket = (int)rte_lcore_to_socket_id(lcore_id);
+	struct fp_lcore *lc;
+	char name[RTE_RING_NAMESIZE];
+	struct fp_flowcache_counters fcc;
+	uint32_t p;
+
+	lc = rte_zmalloc_socket("fp_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE, socket);
+	if (lc == NULL)
+		return fp_err_set(err, ENOMEM, "no memory for worker %u", w);
+	fp_router.lcores[w] = lc;
+	lc->lcore_id = lcore_id;
+	lc->worker = w;
+	instance++;
+	snprintf(name, sizeof(name), "fp_cmd_%u_%u", instance, w);
+	lc->cmd_ring = rte_ring_create(name, FP_CMD_RING_SIZE, socket, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "fp_punt_%u_%u", instance, w);
+	lc->punt_ring = rte_ring_create(name, FP_PUNT_RING_SIZE, socket,
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (lc->cmd_ring == NULL || lc->punt_ring == NULL)
+		return fp_err_set(err, ENOMEM, "cannot create rings for worker %u: %s",
+				  w, rte_strerror(rte_errno));
+
+	fcc.insert = &lc->ctr[FP_CTR_flow_insert];
+	fcc.reap = &lc->ctr[FP_CTR_flow_reap];
+	fcc.expire = &lc->ctr[FP_CTR_flow_expire];
+	fcc.invalidate = &lc->ctr[FP_CTR_flow_invalidate];
+	fcc.folded_uses = &lc->ctr[FP_CTR_flow_folded_uses];
+	fcc.folded_forwarded = &lc->ctr[FP_CTR_flow_folded_forwarded];
+	fcc.folded_dropped = &lc->ctr[FP_CTR_flow_folded_dropped];
+	fcc.inuse = &lc->ctr[FP_CTR_flow_inuse];
+	lc->flowcache_mem = rte_zmalloc_socket("fp_flowcache",
+					       fp_flowcache_memsize(maxflows, hashsize),
+					       RTE_CACHE_LINE_SIZE, socket);
+	if (lc->flowcache_mem == NULL)
+		return fp_err_set(err, ENOMEM,
+				  "flowCache: no memory for %u flows x %u buckets", maxflows,
+				  hashsize);
+	lc->flowcache = fp_flowcache_init(lc->flowcache_mem, maxflows, hashsize, &fcc);
+	if (lc->flowcache == NULL)
+		return fp_err_set(err, EINVAL,
+				  "flowCache.hashsize: %u is not a power of two in 1..%u",
+				  hashsize, FP_FLOWCACHE_MAX_HASHSIZE);
+	lc->idle_cycles = rte_get_tsc_hz() / 1000 * fp_router.flow_idle_ms;
+
+	/* Queue w of every port is this worker's. */
+	for (p = 0; p < fp_router.nports; p++) {
+		lc->rxq[lc->nrxq].port_idx = (uint16_t)p;
+		lc->rxq[lc->nrxq].port_id = fp_router.ports[p].port_id;
+		lc->rxq[lc->nrxq].queue = (uint16_t)w;
+		lc->nrxq++;
+		lc->txq[p] = (uint16_t)w;
+	}
+	return 0;
+}
+
+static void
+lcore_destroy(unsigned w)
+{
+	struct fp_lcore *lc = fp_router.lcores[w];
+	struct rte_mbuf *m;
+
+	if (lc == NULL)
+		return;
+	if (lc->punt_ring != NULL)
+		while (rte_ring_dequeue(lc->punt_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	rte_ring_free(lc->punt_ring);
+	rte_ring_free(lc->cmd_ring);
+	rte_free(lc->flowcache_mem);
+	rte_free(lc);
+	fp_router.lcores[w] = NULL;
+}
+
+/* ---- start / stop ------------------------------------------------------- */
+
+/* Free everything start created; safe on a half-started router. */
+static void
+router_teardown(bool ctl_started)
+{
+	uint32_t i;
+
+	if (ctl_started)
+		fp_ctl_stop();
+	for (i = 0; i < fp_router.nports; i++)
+		port_release((uint16_t)i);
+	for (i = 0; i < FP_MAX_WORKERS; i++)
+		lcore_destroy(i);
+	if (fp_router.fib.copy[0] != NULL)
+		fp_fib_free(&fp_router.fib);
+	if (fp_router.neigh.entries != NULL)
+		fp_neigh_free(&fp_router.neigh);
+	rte_free(fp_router.qsbr);
+	fp_router.qsbr = NULL;
+	fp_router.nports = 0;
+	fp_router.nworkers = 0;
+	fp_router.running = false;
+}
+
+/* Routes for an interface's addresses: connected prefix and local /128. */
+static int
+add_address_routes(uint16_t idx, struct fp_err *err)
+{
+	struct fp_port *port = &fp_router.ports[idx];
+	struct fp_route r;
+	uint32_t a;
+	int rc;
+
+	for (a = 0; a < port->naddrs; a++) {
+		memset(&r, 0, sizeof(r));
+		memcpy(r.prefix, port->addrs[a].addr, 16);
+		r.plen = 128;
+		r.kind = FP_ROUTE_LOCAL;
+		r.port_idx = idx;
+		r.nexthop = FP_NH_LOCAL | idx;
+		rc = fp_fib_add(&fp_router.fib, &r);
+		if (rc < 0 && rc != -EEXIST)
+			return fp_err_set(err, -rc, "ports[%u].addresses[%u]: cannot add "
+					  "local route: %s", idx, a, strerror(-rc));
+		if (port->addrs[a].plen == 128)
+			continue;
+		r.plen = port->addrs[a].plen;
+		r.kind = FP_ROUTE_CONNECTED;
+		r.nexthop = FP_NH_CONNECTED | idx;
+		rc = fp_fib_add(&fp_router.fib, &r);
+		if (rc == -EEXIST)
+			return fp_err_set(err, EEXIST,
+					  "ports[%u].addresses[%u]: the prefix /%u is "
+					  "already connected on another interface",
+					  idx, a, port->addrs[a].plen);
+		if (rc < 0)
+			return fp_err_set(err, -rc, "ports[%u].addresses[%u]: cannot add "
+					  "connected route: %s", idx, a, strerror(-rc));
+	}
+	return 0;
+}
+
+int
+fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
+{
+	char msg[FP_ERRMSG_MAX];
+	bool ctl_started = false;
+	size_t qsz;
+	uint32_t i;
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.eal_ready) {
+		rc = fp_err_set(err, EINVAL, "EAL is not initialised");
+		goto out;
+	}
+	if (fp_router.running) {
+		rc = fp_err_set(err, EBUSY, "a router is already running in this process");
+		goto out;
+	}
+	if (cfg->nworkers == 0 || cfg->nworkers > FP_MAX_WORKERS ||
+	    cfg->nports == 0 || cfg->nports > FP_MAX_PORTS) {
+		rc = fp_err_set(err, EINVAL, "need 1..%d workers and 1..%d ports",
+				FP_MAX_WORKERS, FP_MAX_PORTS);
+		goto out;
+	}
+	for (i = 0; i < cfg->nworkers; i++) {
+		unsigned l = cfg->worker_lcores[i];
+		if (!rte_lcore_is_enabled(l) || l == rte_get_main_lcore() ||
+		    rte_eal_get_lcore_state(l) != WAIT) {
+			rc = fp_err_set(err, EINVAL,
+					"eal.workers: lcore %u is not an idle worker lcore "
+					"of this EAL (EAL was initialised with other lcores?)",
+					l);
+			goto out;
+		}
+	}
+
+	memset(fp_router.ports, 0, sizeof(fp_router.ports));
+	memset(fp_router.ctl_ctr, 0, sizeof(fp_router.ctl_ctr));
+	fp_router.nworkers = cfg->nworkers;
+	fp_router.flow_maxflows = cfg->flow_maxflows;
+	fp_router.flow_hashsize = cfg->flow_hashsize;
+	fp_router.flow_idle_ms = cfg->flow_idle_ms;
+	fp_router.stop_workers = 0;
+
+	if (fp_router.pool == NULL) {
+		fp_router.pool = rte_pktmbuf_pool_create("fp_mbuf", cfg->mbufs,
+							 cfg->mbuf_cache, 0,
+							 RTE_MBUF_DEFAULT_BUF_SIZE,
+							 (int)rte_socket_id());
+		if (fp_router.pool == NULL) {
+			rc = fp_err_set(err, ENOMEM,
+					"mempool.mbufs: cannot create a pool of %u mbufs: %s "
+					"(raise eal.memoryMb)",
+					cfg->mbufs, rte_strerror(rte_errno));
+			goto out;
+		}
+	}
+
+	qsz = rte_rcu_qsbr_get_memsize(cfg->nworkers);
+	fp_router.qsbr = rte_zmalloc("fp_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (fp_router.qsbr == NULL ||
+	    rte_rcu_qsbr_init(fp_router.qsbr, cfg->nworkers) != 0) {
+		rc = fp_err_set(err, ENOMEM, "cannot create the QSBR variable");
+		goto fail;
+	}
+	if (fp_fib_init(&fp_router.fib, cfg->max_routes, fp_router.qsbr, msg,
+			sizeof(msg)) < 0) {
+		rc = fp_err_set(err, ENOMEM, "%s", msg);
+		goto fail;
+	}
+	if (fp_neigh_init(&fp_router.neigh, cfg->max_neighbours, fp_router.qsbr,
+			  msg, sizeof(msg)) < 0) {
+		rc = fp_err_set(err, ENOMEM, "%s", msg);
+		goto fail;
+	}
+
+	for (i = 0; i < cfg->nports; i++) {
+		fp_router.nports = i + 1;
+		rc = port_setup((uint16_t)i, &cfg->ports[i], err);
+		if (rc < 0)
+			goto fail;
+	}
+	for (i = 0; i < cfg->nports; i++) {
+		rc = add_address_routes((uint16_t)i, err);
+		if (rc < 0)
+			goto fail;
+	}
+	for (i = 0; i < cfg->nworkers; i++) {
+		rc = lcore_create(i, cfg->worker_lcores[i], cfg->flow_maxflows,
+				  cfg->flow_hashsize, err);
+		if (rc < 0)
+			goto fail;
+	}
+	for (i = 0; i < cfg->nports; i++) {
+		rc = port_start((uint16_t)i, err);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = fp_ctl_start(err);
+	if (rc < 0)
+		goto fail;
+	ctl_started = true;
+	for (i = 0; i < cfg->nworkers; i++) {
+		rc = rte_eal_remote_launch(fp_lcore_main, fp_router.lcores[i],
+					   cfg->worker_lcores[i]);
+		if (rc != 0) {
+			unsigned j;
+			__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
+			for (j = 0; j < i; j++)
+				rte_eal_wait_lcore(cfg->worker_lcores[j]);
+			rc = fp_err_set(err, EBUSY, "cannot launch worker on lcore %u",
+					cfg->worker_lcores[i]);
+			goto fail;
+		}
+	}
+	fp_router.running = true;
+	rc = 0;
+	goto out;
+fail:
+	router_teardown(ctl_started);
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_router_stop(struct fp_err *err)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		pthread_mutex_unlock(&fp_router.ctl_lock);
+		return fp_err_set(err, EINVAL, "no router is running");
+	}
+	__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < fp_router.nworkers; i++)
+		rte_eal_wait_lcore(fp_router.lcores[i]->lcore_id);
+	router_teardown(true);
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return 0;
+}
+
+/* ---- worker commands ---------------------------------------------------- */
+
+/* Callers hold ctl_lock. cmds[] has one command per worker. */
+static int
+cmd_all_locked(struct fp_cmd *cmds, struct fp_err *err)
+{
+	uint64_t deadline;
+	uint32_t w;
+
+	for (w = 0; w < fp_router.nworkers; w++) {
+		cmds[w].done = 0;
+		if (rte_ring_mp_enqueue(fp_router.lcores[w]->cmd_ring, &cmds[w]) != 0)
+			return fp_err_set(err, EBUSY, "worker %u command ring is full", w);
+	}
+	deadline = rte_get_timer_cycles() +
+		   rte_get_timer_hz() / 1000000 * FP_CMD_TIMEOUT_US;
+	for (w = 0; w < fp_router.nworkers; w++) {
+		while (!__atomic_load_n(&cmds[w].done, __ATOMIC_ACQUIRE)) {
+			if (rte_get_timer_cycles() > deadline)
+				/* The command stays queued; never free it. */
+				return fp_err_set(err, EBUSY,
+						  "worker %u did not answer within %u ms",
+						  w, FP_CMD_TIMEOUT_US / 1000);
+			usleep(20);
+		}
+	}
+	return 0;
+}
+
+int
+fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	rc = fp_router.running ? cmd_all_locked(cmds, err)
+			       : fp_err_set(err, EINVAL, "no router is running");
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
+{
+	struct fp_cmd cmds[FP_MAX_WORKERS];
+	uint32_t w;
+	int rc = 0;
+
+	if (hashsize == 0 || (hashsize & (hashsize - 1)) != 0 ||
+	    hashsize > FP_FLOWCACHE_MAX_HASHSIZE)
+		return fp_err_set(err, EINVAL,
+				  "hashsize: expected a power of two 1..%u, got %u",
+				  FP_FLOWCACHE_MAX_HASHSIZE, hashsize);
+	if (maxflows > FP_FLOWCACHE_MAX_FLOWS)
+		return fp_err_set(err, EINVAL, "maxflows: expected 0..%u, got %u",
+				  FP_FLOWCACHE_MAX_FLOWS, maxflows);
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		rc = fp_err_set(err, EINVAL, "no router is running");
+		goto out;
+	}
+	memset(cmds, 0, sizeof(cmds));
+	/* Build every new cache first, so a failure changes nothing. */
+	for (w = 0; w < fp_router.nworkers; w++) {
+		struct fp_lcore *lc = fp_router.lcores[w];
+		int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
+		cmds[w].type = FP_CMD_FLOW_REPLACE;
+		cmds[w].new_mem = rte_zmalloc_socket("fp_flowcache",
+						     fp_flowcache_memsize(maxflows, hashsize),
+						     RTE_CACHE_LINE_SIZE, socket);
+		if (cmds[w].new_mem == NULL) {
+			rc = fp_err_set(err, ENOMEM,
+					"no memory for %u flows x %u buckets per worker",
+					maxflows, hashsize);
+			break;
+		}
+		cmds[w].new_fc = fp_flowcache_init(cmds[w].new_mem, maxflows, hashsize,
+						   &lc->flowcache->ctr);
+	}
+	if (rc < 0) {
+		for (w = 0; w < fp_router.nworkers; w++)
+			rte_free(cmds[w].new_mem);
+		goto out;
+	}
+	rc = cmd_all_locked(cmds, err);
+	if (rc == 0) {
+		for (w = 0; w < fp_router.nworkers; w++)
+			rte_free(cmds[w].old_mem);
+		fp_router.flow_maxflows = maxflows;
+		fp_router.flow_hashsize = hashsize;
+	}
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_flowcache_flush_all(struct fp_err *err)
+{
+	struct fp_cmd cmds[FP_MAX_WORKERS];
+	uint32_t w;
+
+	memset(cmds, 0, sizeof(cmds));
+	for (w = 0; w < FP_MAX_WORKERS; w++)
+		cmds[w].type = FP_CMD_FLOW_FLUSH;
+	return fp_router_cmd_all(cmds, err);
+}
+
+int
+fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
+		     uint32_t *count, struct fp_err *err)
+{
+	struct fp_cmd cmds[FP_MAX_WORKERS];
+	struct fp_flow_entry *all;
+	uint32_t *who;
+	uint32_t w, per, total = 0, i;
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		rc = fp_err_set(err, EINVAL, "no router is running");
+		goto out;
+	}
+	per = fp_router.flow_maxflows;
+	all = malloc(sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
+	who = malloc(sizeof(*who) * (size_t)(per ? per : 1) * fp_router.nworkers);
+	if (all == NULL || who == NULL) {
+		free(all);
+		free(who);
+		rc = fp_err_set(err, ENOMEM, "no memory for the flow list");
+		goto out;
+	}
+	memset(cmds, 0, sizeof(cmds));
+	for (w = 0; w < fp_router.nworkers; w++) {
+		cmds[w].type = FP_CMD_FLOW_SNAPSHOT;
+		cmds[w].buf = all + (size_t)w * per;
+		cmds[w].max = per;
+	}
+	rc = cmd_all_locked(cmds, err);
+	if (rc < 0) {
+		/* A worker may still write into the buffers: leak, don't free. */
+		goto out;
+	}
+	for (w = 0; w < fp_router.nworkers; w++)
+		for (i = 0; i < cmds[w].count; i++) {
+			all[total] = all[(size_t)w * per + i];
+			who[total++] = w;
+		}
+	*out = all;
+	*workers = who;
+	*count = total;
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+/* ---- routes and neighbours --------------------------------------------- */
+
+int
+fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
+	     uint16_t port_idx, struct fp_err *err)
+{
+	struct fp_route r;
+	int rc, nidx = -1;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		rc = fp_err_set(err, EINVAL, "no router is running");
+		goto out;
+	}
+	if (port_idx >= fp_router.nports || plen > 128) {
+		rc = fp_err_set(err, EINVAL, "bad interface index or prefix length");
+		goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	memcpy(r.prefix, prefix, 16);
+	r.plen = plen;
+	r.kind = FP_ROUTE_STATIC;
+	r.port_idx = port_idx;
+	if (fp_fib_find(&fp_router.fib, prefix, plen) != NULL) {
+		rc = fp_err_set(err, EEXIST, "a route for this prefix exists");
+		goto out;
+	}
+	if (via != NULL) {
+		nidx = fp_neigh_get(&fp_router.neigh, via, port_idx, true);
+		if (nidx < 0) {
+			rc = fp_err_set(err, ENOSPC, "neighbour table full");
+			goto out;
+		}
+		r.has_via = true;
+		memcpy(r.via, via, 16);
+		r.nexthop = FP_NH_GATEWAY | (uint32_t)nidx;
+		fp_router.neigh.entries[nidx].route_refs++;
+	} else {
+		r.nexthop = FP_NH_CONNECTED | port_idx;
+	}
+	rc = fp_fib_add(&fp_router.fib, &r);
+	if (rc < 0) {
+		if (nidx >= 0)
+			fp_neigh_unref(&fp_router.neigh, (uint32_t)nidx);
+		rc = fp_err_set(err, -rc, "cannot add route: %s", strerror(-rc));
+		goto out;
+	}
+	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
+	fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+	fp_generation_bump();
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err)
+{
+	struct fp_route *r, old;
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		rc = fp_err_set(err, EINVAL, "no router is running");
+		goto out;
+	}
+	r = fp_fib_find(&fp_router.fib, prefix, plen);
+	if (r == NULL) {
+		rc = fp_err_set(err, ENOENT, "no route for this prefix");
+		goto out;
+	}
+	if (r->kind != FP_ROUTE_STATIC) {
+		rc = fp_err_set(err, EPERM,
+				"the route comes from an interface address; remove "
+				"the address instead");
+		goto out;
+	}
+	rc = fp_fib_delete(&fp_router.fib, prefix, plen, &old);
+	if (rc < 0) {
+		rc = fp_err_set(err, -rc, "cannot delete route: %s", strerror(-rc));
+		goto out;
+	}
+	fp_generation_bump();
+	if (old.has_via)
+		fp_neigh_unref(&fp_router.neigh, old.nexthop & FP_NH_INDEX_MASK);
+	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
+	fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+uint32_t
+fp_route_list(struct fp_route *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (fp_router.running) {
+		n = fp_router.fib.nroutes < max ? fp_router.fib.nroutes : max;
+		memcpy(out, fp_router.fib.routes, sizeof(*out) * n);
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return n;
+}
+
+int
+fp_neighbour_add(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[6],
+		 struct fp_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running)
+		rc = fp_err_set(err, EINVAL, "no router is running");
+	else if (port_idx >= fp_router.nports)
+		rc = fp_err_set(err, EINVAL, "bad interface index %u", port_idx);
+	else {
+		rc = fp_neigh_set(&fp_router.neigh, addr, port_idx, mac,
+				  FP_NEIGH_PERMANENT);
+		if (rc < 0)
+			rc = fp_err_set(err, -rc, "cannot add neighbour: %s",
+					rc == -ENOSPC ? "neighbour table full"
+						      : strerror(-rc));
+		else {
+			rc = 0;
+			fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
+			fp_generation_bump();
+		}
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx, struct fp_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running)
+		rc = fp_err_set(err, EINVAL, "no router is running");
+	else {
+		rc = fp_neigh_delete(&fp_router.neigh, addr, port_idx);
+		if (rc < 0)
+			rc = fp_err_set(err, ENOENT, "no such neighbour");
+		else {
+			fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
+			fp_generation_bump();
+		}
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+uint32_t
+fp_neighbour_list(struct fp_neigh_info *out, uint32_t max)
+{
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	uint32_t i, n = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	for (i = 0; fp_router.running && i < fp_router.neigh.max && n < max; i++) {
+		const struct fp_neigh *e = &fp_router.neigh.entries[i];
+		if (!e->in_use)
+			continue;
+		memcpy(out[n].addr, e->addr, 16);
+		memcpy(out[n].mac, e->mac, 6);
+		out[n].state = e->state;
+		out[n].port_idx = e->port_idx;
+		out[n].route_refs = e->route_refs;
+		out[n].age_ms = (now - e->updated_tsc) * 1000 / hz;
+		n++;
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return n;
+}
+
+int
+fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || port_idx >= fp_router.nports)
+		rc = fp_err_set(err, EINVAL, "no such interface");
+	else if (fp_router.ports[port_idx].up != up) {
+		fp_router.ports[port_idx].up = up;
+		fp_generation_bump();
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+/*
+ * Snapshot layout (uint64 words):
+ *   [0] tsc_hz  [1] tsc now  [2] generation  [3] nworkers  [4] nports
+ *   [5 .. 5+CTL)                       control-thread counters
+ *   per worker: lcore_id, lcore counters, drop reasons, nports x port counters
+ *   per port:   ethdev ipackets, opackets, ibytes, obytes, imissed,
+ *               ierrors, oerrors, rx_nombuf
+ */
+#define FP_STATS_HDR 5
+#define FP_ETHDEV_WORDS 8
+
+size_t
+fp_stats_size(void)
+{
+	size_t per = 1 + FP_LCORE_CTR_MAX + FP_DROP_MAX +
+		     (size_t)fp_router.nports * FP_PORT_CTR_MAX;
+	return FP_STATS_HDR + FP_CTL_CTR_MAX + fp_router.nworkers * per +
+	       (size_t)fp_router.nports * FP_ETHDEV_WORDS;
+}
+
+size_t
+fp_stats_snapshot(uint64_t *out, size_t max)
+{
+	size_t n = 0, need;
+	uint32_t w, p;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	need = fp_stats_size();
+	if (!fp_router.running || max < need) {
+		pthread_mutex_unlock(&fp_router.ctl_lock);
+		return 0;
+	}
+	out[n++] = rte_get_tsc_hz();
+	out[n++] = rte_rdtsc();
+	out[n++] = fp_generation_load();
+	out[n++] = fp_router.nworkers;
+	out[n++] = fp_router.nports;
+	memcpy(out + n, fp_router.ctl_ctr, sizeof(fp_router.ctl_ctr));
+	n += FP_CTL_CTR_MAX;
+	for (w = 0; w < fp_router.nworkers; w++) {
+		const struct fp_lcore *lc = fp_router.lcores[w];
+		out[n++] = lc->lcore_id;
+		memcpy(out + n, lc->ctr, sizeof(lc->ctr));
+		n += FP_LCORE_CTR_MAX;
+		memcpy(out + n, lc->drop, sizeof(lc->drop));
+		n += FP_DROP_MAX;
+		for (p = 0; p < fp_router.nports; p++) {
+			memcpy(out + n, lc->port_ctr[p], sizeof(lc->port_ctr[p]));
+			n += FP_PORT_CTR_MAX;
+		}
+	}
+	for (p = 0; p < fp_router.nports; p++) {
+		struct rte_eth_stats st;
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(fp_router.ports[p].port_id, &st);
+		out[n++] = st.ipackets;
+		out[n++] = st.opackets;
+		out[n++] = st.ibytes;
+		out[n++] = st.obytes;
+		out[n++] = st.imissed;
+		out[n++] = st.ierrors;
+		out[n++] = st.oerrors;
+		out[n++] = st.rx_nombuf;
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return n;
+}

@@ -1,0 +1,243 @@
+/*
+ * fp_router.h — the router's shared state and its control API.
+ *
+ * Threads and ownership (see docs/architecture.md):
+ *  - Worker lcores run fp_lcore_main(). Each owns its struct fp_lcore: rx
+ *    queues, one tx queue per port, tx buffers, flow cache, counters. Nobody
+ *    else writes them; other threads talk to a lcore through its cmd ring.
+ *  - The control thread (fp_ctl) drains the punt rings.
+ *  - Control operations (routes, neighbours, flow-cache commands, start/stop)
+ *    come from the JS thread or libuv pool threads; they are serialised by
+ *    fp_router.ctl_lock, which no lcore ever takes.
+ *  - The FIB is double-buffered and swapped under QSBR (fp_fib.h); neighbour
+ *    entries are updated in place under a per-entry sequence lock (fp_neigh.h);
+ *    every such change bumps fp_router.generation so flow-cache entries built
+ *    earlier are rebuilt on their next hit.
+ */
+#ifndef FP_ROUTER_H
+#define FP_ROUTER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_atomic.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#include "fp_counters.h"
+#include "fp_fib.h"
+#include "fp_flowcache.h"
+#include "fp_neigh.h"
+
+#define FP_MAX_PORTS 16
+#define FP_MAX_WORKERS 64
+#define FP_MAX_ADDRS 16
+#define FP_BURST 32
+#define FP_TXBUF 64
+#define FP_NAME_MAX 32
+#define FP_DEVARGS_MAX 512
+#define FP_ERRMSG_MAX 256
+
+/* An error for the caller: an errno-style code and a message naming the input. */
+struct fp_err {
+	int code; /* positive errno */
+	char msg[FP_ERRMSG_MAX];
+};
+
+int fp_err_set(struct fp_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An interface address (IPv6 with prefix length). */
+struct fp_addr {
+	uint8_t addr[16];
+	uint8_t plen;
+};
+
+/* Port configuration handed to fp_router_start(). */
+struct fp_port_config {
+	char name[FP_NAME_MAX];
+	char device[FP_DEVARGS_MAX]; /* PCI address or vdev devargs */
+	bool is_vdev;
+	bool set_mac;
+	uint8_t mac[6];
+	uint16_t mtu;
+	bool promiscuous;
+	uint16_t rx_desc, tx_desc;
+	uint32_t naddrs;
+	struct fp_addr addrs[FP_MAX_ADDRS];
+};
+
+struct fp_router_config {
+	uint32_t nworkers;
+	unsigned worker_lcores[FP_MAX_WORKERS];
+	uint32_t nports;
+	struct fp_port_config ports[FP_MAX_PORTS];
+	uint32_t flow_maxflows;
+	uint32_t flow_hashsize;
+	uint32_t flow_idle_ms;
+	uint32_t mbufs;
+	uint32_t mbuf_cache;
+	uint32_t max_routes;
+	uint32_t max_neighbours;
+};
+
+/* A router port (interface). Written only while no lcore runs, except `up`. */
+struct fp_port {
+	char name[FP_NAME_MAX];
+	char device[FP_DEVARGS_MAX];
+	char devname[FP_NAME_MAX * 2]; /* ethdev name, for hot-unplug */
+	bool is_vdev;
+	uint16_t port_id; /* DPDK port id */
+	uint16_t ifindex; /* 1-based, stable while the router runs */
+	uint16_t mtu;
+	bool promiscuous;
+	volatile bool up; /* admin state, read by lcores */
+	struct rte_ether_addr mac;
+	uint16_t nb_rxq, nb_txq;
+	int ctl_txq; /* tx queue reserved for the control thread, -1 if none */
+	uint32_t naddrs;
+	struct fp_addr addrs[FP_MAX_ADDRS];
+};
+
+/* Commands a worker lcore executes on its own flow cache. */
+enum fp_cmd_type {
+	FP_CMD_FLOW_FLUSH,
+	FP_CMD_FLOW_REPLACE,  /* swap in a new (empty) cache of another geometry */
+	FP_CMD_FLOW_SNAPSHOT, /* copy entries out */
+};
+
+struct fp_cmd {
+	enum fp_cmd_type type;
+	volatile int done;
+	/* FLOW_REPLACE: new cache in, old memory out */
+	void *new_mem;
+	struct fp_flowcache *new_fc;
+	void *old_mem;
+	/* FLOW_SNAPSHOT */
+	struct fp_flow_entry *buf;
+	uint32_t max;
+	uint32_t count;
+};
+
+struct fp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[FP_TXBUF];
+};
+
+/* Everything a worker lcore touches (l3fwd's lcore_conf). */
+struct fp_lcore {
+	unsigned lcore_id;
+	unsigned worker; /* 0-based worker index = QSBR thread id = rx queue */
+	uint16_t nrxq;
+	struct {
+		uint16_t port_idx, port_id, queue;
+	} rxq[FP_MAX_PORTS];
+	uint16_t txq[FP_MAX_PORTS]; /* tx queue id per port index */
+	struct fp_txbuf tx[FP_MAX_PORTS];
+	struct fp_flowcache *flowcache;
+	void *flowcache_mem;
+	uint64_t idle_cycles;
+	struct rte_ring *cmd_ring;
+	struct rte_ring *punt_ring;
+	uint64_t ctr[FP_LCORE_CTR_MAX] __rte_cache_aligned;
+	uint64_t drop[FP_DROP_MAX] __rte_cache_aligned;
+	uint64_t port_ctr[FP_MAX_PORTS][FP_PORT_CTR_MAX] __rte_cache_aligned;
+} __rte_cache_aligned;
+
+struct fp_router {
+	bool eal_ready;
+	bool running;
+	pthread_mutex_t ctl_lock;
+	uint32_t nports;
+	struct fp_port ports[FP_MAX_PORTS];
+	uint16_t port_idx_by_id[RTE_MAX_ETHPORTS];
+	uint32_t nworkers;
+	struct fp_lcore *lcores[FP_MAX_WORKERS];
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *qsbr;
+	struct fp_fib fib;
+	struct fp_neigh_table neigh;
+	uint32_t generation; /* bumped on every route/neighbour/interface change */
+	volatile int stop_workers;
+	uint32_t flow_maxflows, flow_hashsize, flow_idle_ms;
+	/* control thread */
+	pthread_t ctl_thread;
+	volatile int ctl_stop;
+	uint64_t ctl_ctr[FP_CTL_CTR_MAX];
+};
+
+extern struct fp_router fp_router;
+
+static inline uint32_t
+fp_generation_load(void)
+{
+	return __atomic_load_n(&fp_router.generation, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+fp_generation_bump(void)
+{
+	__atomic_add_fetch(&fp_router.generation, 1, __ATOMIC_RELEASE);
+}
+
+/* EAL, once per process. argv is copied. */
+int fp_eal_init(int argc, char **argv, struct fp_err *err);
+void fp_eal_cleanup(void);
+
+/* Start ports, lcores and the control thread; stop them all again. */
+int fp_router_start(const struct fp_router_config *cfg, struct fp_err *err);
+int fp_router_stop(struct fp_err *err);
+
+/* Worker loop (fp_lcore.c). */
+int fp_lcore_main(void *arg);
+
+/* Run a command on every worker and wait for each to finish it. */
+int fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err);
+
+/* Flow cache control (fp_router.c). */
+int fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize,
+			   struct fp_err *err);
+int fp_flowcache_flush_all(struct fp_err *err);
+/* Entries of every worker; *out is malloc'ed, worker of each in *workers. */
+int fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
+			 uint32_t *count, struct fp_err *err);
+
+/* Stats snapshot: the layout is described in fp_router.c. */
+size_t fp_stats_size(void);
+size_t fp_stats_snapshot(uint64_t *out, size_t max);
+
+/* Control thread (fp_ctl.c). */
+int fp_ctl_start(struct fp_err *err);
+void fp_ctl_stop(void);
+
+/* Find a port by name; -1 if none. */
+int fp_port_index(const char *name);
+
+#endif
+
+/* Routes and neighbours (fp_router.c); each takes ctl_lock and bumps the
+ * generation after the change is visible to lcores. */
+int fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
+		 uint16_t port_idx, struct fp_err *err);
+int fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err);
+uint32_t fp_route_list(struct fp_route *out, uint32_t max);
+
+struct fp_neigh_info {
+	uint8_t addr[16];
+	uint8_t mac[6];
+	uint8_t state;
+	uint16_t port_idx;
+	uint32_t route_refs;
+	uint64_t age_ms;
+};
+int fp_neighbour_add(const uint8_t addr[16], uint16_t port_idx,
+		     const uint8_t mac[6], struct fp_err *err);
+int fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx,
+			struct fp_err *err);
+uint32_t fp_neighbour_list(struct fp_neigh_info *out, uint32_t max);
+
+/* Admin state of an interface (IFF_UP). */
+int fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err);
