@@ -14,7 +14,7 @@ export interface EalConfig {
    * highest-numbered CPUs the process may run on, one per worker.
    */
   workerCpus?: number[];
-  /** Memory for DPDK in MiB (`-m`). Default 256. */
+  /** Memory for DPDK in MiB (`-m`). Default 512 (the double-buffered FIB needs ~160 MiB). */
   memoryMb?: number;
   /**
    * 'auto' (default): hugepages when /proc/sys/vm/nr_hugepages has free pages

@@ -509,7 +509,7 @@ function normalizeEal(value: unknown, allowed: readonly number[]): NormalizedCon
   return {
     workers,
     workerCpus,
-    memoryMb: optInt(o, 'memoryMb', 'eal', 64, 1048576, 256),
+    memoryMb: optInt(o, 'memoryMb', 'eal', 256, 1048576, 512),
     hugepages,
     filePrefix,
     pciAllow: normalizePciAllow(o),
@@ -805,7 +805,7 @@ function hugepagesSuffice(info: HugepageInfo, memoryMb: number): boolean {
 function hugepagesMissing(memoryMb: number, info: HugepageInfo | undefined): FastpathError {
   const mount = info?.mounted ? 'mounted' : 'not mounted';
   const found = info ? ` (found ${info.free} free ${info.pageSizeKb} kB pages, hugetlbfs ${mount})` : '';
-  // 256 pages of 2 MiB cover the default 256 MiB with room to spare; more for bigger memoryMb.
+  // 256 pages of 2 MiB cover the default 512 MiB; more for bigger memoryMb.
   const pages = Math.max(256, Math.ceil((memoryMb * 1024) / (info?.pageSizeKb || 2048)));
   return new FastpathError(
     'ENOMEM',

@@ -98,7 +98,9 @@ export interface CounterNames {
 export interface NativeAddon {
   ealInit(args: string[]): void;
   ealReady(): boolean;
+  /** Configure ports and tables; nothing forwards until launch(). */
   start(cfg: NativeStartConfig): void;
+  launch(): void;
   stop(): void;
   running(): boolean;
   ports(): NativePort[];

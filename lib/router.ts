@@ -357,6 +357,7 @@ export class Router extends EventEmitter {
       try {
         for (const n of cfg.neighbours) router.neighbours.add(n);
         for (const r of cfg.routes) router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev } : { dev: r.dev });
+        call('Router.start', () => addon.launch());
       } catch (e) {
         addon.stop();
         throw e;

@@ -193,6 +193,14 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+Napi::Value Launch(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  fp_err err{};
+  if (fp_router_launch(&err) < 0) ThrowErr(env, err);
+  return env.Undefined();
+}
+
 Napi::Value Stop(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
@@ -506,6 +514,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ealInit", Napi::Function::New(env, EalInit));
   exports.Set("ealReady", Napi::Function::New(env, EalReady));
   exports.Set("start", Napi::Function::New(env, Start));
+  exports.Set("launch", Napi::Function::New(env, Launch));
   exports.Set("stop", Napi::Function::New(env, Stop));
   exports.Set("running", Napi::Function::New(env, Running));
   exports.Set("ports", Napi::Function::New(env, Ports));

@@ -416,6 +416,7 @@ router_teardown(bool ctl_started)
 	fp_router.nports = 0;
 	fp_router.nworkers = 0;
 	fp_router.running = false;
+	fp_router.launched = false;
 }
 
 /* Routes for an interface's addresses: connected prefix and local /128. */
@@ -460,7 +461,6 @@ int
 fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 {
 	char msg[FP_ERRMSG_MAX];
-	bool ctl_started = false;
 	size_t qsz;
 	uint32_t i;
 	int rc;
@@ -549,7 +549,29 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 		if (rc < 0)
 			goto fail;
 	}
-	for (i = 0; i < cfg->nports; i++) {
+	fp_router.running = true;
+	rc = 0;
+	goto out;
+fail:
+	router_teardown(false);
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_router_launch(struct fp_err *err)
+{
+	uint32_t i;
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || fp_router.launched) {
+		rc = fp_err_set(err, EINVAL, fp_router.launched ? "already launched"
+								 : "no router is configured");
+		goto out;
+	}
+	for (i = 0; i < fp_router.nports; i++) {
 		rc = port_start((uint16_t)i, err);
 		if (rc < 0)
 			goto fail;
@@ -557,25 +579,25 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 	rc = fp_ctl_start(err);
 	if (rc < 0)
 		goto fail;
-	ctl_started = true;
-	for (i = 0; i < cfg->nworkers; i++) {
+	for (i = 0; i < fp_router.nworkers; i++) {
 		rc = rte_eal_remote_launch(fp_lcore_main, fp_router.lcores[i],
-					   cfg->worker_lcores[i]);
+					   fp_router.lcores[i]->lcore_id);
 		if (rc != 0) {
 			unsigned j;
 			__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
 			for (j = 0; j < i; j++)
-				rte_eal_wait_lcore(cfg->worker_lcores[j]);
+				rte_eal_wait_lcore(fp_router.lcores[j]->lcore_id);
 			rc = fp_err_set(err, EBUSY, "cannot launch worker on lcore %u",
-					cfg->worker_lcores[i]);
-			goto fail;
+					fp_router.lcores[i]->lcore_id);
+			router_teardown(true);
+			goto out;
 		}
 	}
-	fp_router.running = true;
+	fp_router.launched = true;
 	rc = 0;
 	goto out;
 fail:
-	router_teardown(ctl_started);
+	router_teardown(false);
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
@@ -591,10 +613,12 @@ fp_router_stop(struct fp_err *err)
 		pthread_mutex_unlock(&fp_router.ctl_lock);
 		return fp_err_set(err, EINVAL, "no router is running");
 	}
-	__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < fp_router.nworkers; i++)
-		rte_eal_wait_lcore(fp_router.lcores[i]->lcore_id);
-	router_teardown(true);
+	if (fp_router.launched) {
+		__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < fp_router.nworkers; i++)
+			rte_eal_wait_lcore(fp_router.lcores[i]->lcore_id);
+	}
+	router_teardown(fp_router.launched);
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return 0;
 }
@@ -634,8 +658,8 @@ fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err)
 	int rc;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	rc = fp_router.running ? cmd_all_locked(cmds, err)
-			       : fp_err_set(err, EINVAL, "no router is running");
+	rc = fp_router.launched ? cmd_all_locked(cmds, err)
+				: fp_err_set(err, EINVAL, "no router is running");
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
 }
@@ -656,7 +680,7 @@ fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
 		return fp_err_set(err, EINVAL, "maxflows: expected 0..%u, got %u",
 				  FP_FLOWCACHE_MAX_FLOWS, maxflows);
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running) {
+	if (!fp_router.launched) {
 		rc = fp_err_set(err, EINVAL, "no router is running");
 		goto out;
 	}
@@ -718,7 +742,7 @@ fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
 	int rc;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running) {
+	if (!fp_router.launched) {
 		rc = fp_err_set(err, EINVAL, "no router is running");
 		goto out;
 	}

@@ -149,7 +149,8 @@ struct fp_lcore {
 
 struct fp_router {
 	bool eal_ready;
-	bool running;
+	bool running;  /* tables and ports configured (fp_router_start) */
+	bool launched; /* ports started, workers and control thread running */
 	pthread_mutex_t ctl_lock;
 	uint32_t nports;
 	struct fp_port ports[FP_MAX_PORTS];
@@ -187,8 +188,11 @@ fp_generation_bump(void)
 int fp_eal_init(int argc, char **argv, struct fp_err *err);
 void fp_eal_cleanup(void);
 
-/* Start ports, lcores and the control thread; stop them all again. */
+/* Configure ports, tables and workers (nothing forwards yet), so that
+ * routes and neighbours can be installed before the first packet; then
+ * launch ports, workers and the control thread; stop them all again. */
 int fp_router_start(const struct fp_router_config *cfg, struct fp_err *err);
+int fp_router_launch(struct fp_err *err);
 int fp_router_stop(struct fp_err *err);
 
 /* Worker loop (fp_lcore.c). */

@@ -1,0 +1,243 @@
+/*
+ * flowcache_test.c — unit tests of the flow-cache logic (fp_flowcache.c),
+ * which has no DPDK dependency. Built and run by test/unit/flowcache.test.ts.
+ * Prints one line per check; exits non-zero on the first failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dataplane/fp_flowcache.h"
+
+static uint64_t ctr[8];
+static int checks;
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		checks++;                                                      \
+		if (!(cond)) {                                                 \
+			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			exit(1);                                               \
+		}                                                              \
+	} while (0)
+
+enum { INSERT, REAP, EXPIRE, INVALIDATE, F_USES, F_FWD, F_DROP, INUSE };
+
+static struct fp_flowcache *
+make(uint32_t maxflows, uint32_t hashsize)
+{
+	struct fp_flowcache_counters c = {
+		&ctr[INSERT], &ctr[REAP], &ctr[EXPIRE], &ctr[INVALIDATE],
+		&ctr[F_USES], &ctr[F_FWD], &ctr[F_DROP], &ctr[INUSE],
+	};
+	void *mem = calloc(1, fp_flowcache_memsize(maxflows, hashsize));
+	memset(ctr, 0, sizeof(ctr));
+	return fp_flowcache_init(mem, maxflows, hashsize, &c);
+}
+
+static struct fp_flow_key
+key(uint32_t n)
+{
+	struct fp_flow_key k;
+	memset(&k, 0, sizeof(k));
+	k.src[0] = 0x20;
+	k.src[15] = (uint8_t)n;
+	k.src[14] = (uint8_t)(n >> 8);
+	k.dst[0] = 0x20;
+	k.dst[15] = 2;
+	k.flowlabel = n & 0xfffff;
+	k.in_port = 0;
+	return k;
+}
+
+static struct fp_flow_action act = { .out_port = 1, .out_mtu = 1500 };
+
+static void
+test_geometry(void)
+{
+	CHECK(make(16, 3) == NULL);   /* not a power of two */
+	CHECK(make(16, 0) == NULL);
+	CHECK(make(16, 16) != NULL);
+	printf("ok geometry: hashsize must be a power of two\n");
+}
+
+static void
+test_insert_lookup(void)
+{
+	struct fp_flowcache *fc = make(8, 4);
+	struct fp_flow_key k = key(1), other = key(2);
+	struct fp_flow_entry *e;
+
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 7, 100);
+	CHECK(e != NULL && e->generation == 7);
+	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
+	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
+	/* The flow label is part of the key (ip6flow compares ip6_flow). */
+	other = k;
+	other.flowlabel ^= 1;
+	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
+	/* So is the ingress port. */
+	other = k;
+	other.in_port = 3;
+	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
+	CHECK(fc->inuse == 1 && ctr[INUSE] == 1 && ctr[INSERT] == 1);
+	printf("ok insert/lookup: key is (src, dst, flow label, in-port)\n");
+}
+
+static void
+test_refresh_folds(void)
+{
+	struct fp_flowcache *fc = make(8, 4);
+	struct fp_flow_key k = key(1);
+	struct fp_flow_entry *e;
+
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
+	e->uses = 10;
+	e->forwarded = 9;
+	e->dropped = 1;
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 2, 5);
+	CHECK(fc->inuse == 1);
+	CHECK(e->uses == 0 && e->forwarded == 0 && e->generation == 2);
+	CHECK(ctr[F_USES] == 10 && ctr[F_FWD] == 9 && ctr[F_DROP] == 1);
+	printf("ok refresh: re-creating a flow folds and resets its counters\n");
+}
+
+static void
+test_reap_oldest(void)
+{
+	struct fp_flowcache *fc = make(4, 2);
+	struct fp_flow_key k;
+	uint32_t i;
+
+	for (i = 1; i <= 4; i++) {
+		k = key(i);
+		fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i);
+	}
+	CHECK(fc->inuse == 4 && ctr[REAP] == 0);
+	k = key(5);
+	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 5);
+	CHECK(fc->inuse == 4 && ctr[REAP] == 1);
+	k = key(1); /* the oldest went */
+	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == NULL);
+	for (i = 2; i <= 5; i++) {
+		k = key(i);
+		CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) != NULL);
+	}
+	printf("ok reap: a full table reaps the oldest entry (FIFO, as ip6_flow.c)\n");
+}
+
+static void
+test_disabled(void)
+{
+	struct fp_flowcache *fc = make(0, 1);
+	struct fp_flow_key k = key(1);
+
+	CHECK(fc != NULL);
+	CHECK(fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0) == NULL);
+	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == NULL);
+	CHECK(fp_flowcache_expire(fc, 100, 1, 1, 10) == 0);
+	printf("ok maxflows 0 disables the cache\n");
+}
+
+static void
+test_expire(void)
+{
+	struct fp_flowcache *fc = make(16, 8);
+	struct fp_flow_key k;
+	struct fp_flow_entry *e;
+	uint32_t i;
+
+	for (i = 1; i <= 3; i++) {
+		k = key(i);
+		e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
+		e->uses = 1;
+	}
+	k = key(2);
+	e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
+	e->last_used = 900; /* used recently */
+	/* Bounded visit: 4 slots per call. */
+	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 4) == 2);
+	CHECK(fc->inuse == 1 && ctr[EXPIRE] == 2 && ctr[F_USES] == 2);
+	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
+	printf("ok idle expiry removes idle entries and folds their counters\n");
+}
+
+static void
+test_generation(void)
+{
+	struct fp_flowcache *fc = make(16, 8);
+	struct fp_flow_key k = key(1);
+
+	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
+	CHECK(fp_flowcache_expire(fc, 1, 1000, 2, 16) == 1);
+	CHECK(ctr[INVALIDATE] == 1 && fc->inuse == 0);
+	printf("ok entries of an old generation are invalidated by the scan\n");
+}
+
+static void
+test_flush_and_snapshot(void)
+{
+	struct fp_flowcache *fc = make(64, 16);
+	struct fp_flow_entry out[64];
+	struct fp_flow_key k;
+	uint32_t i;
+
+	for (i = 1; i <= 40; i++) {
+		k = key(i);
+		fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i);
+	}
+	CHECK(fp_flowcache_snapshot(fc, out, 64) == 40);
+	CHECK(out[0].created == 1 && out[39].created == 40); /* oldest first */
+	CHECK(fp_flowcache_snapshot(fc, out, 10) == 10);
+	fp_flowcache_flush(fc);
+	CHECK(fc->inuse == 0 && ctr[INVALIDATE] == 40);
+	CHECK(fp_flowcache_snapshot(fc, out, 64) == 0);
+	/* Reusable after a flush: the free list is intact. */
+	for (i = 1; i <= 64; i++) {
+		k = key(i + 100);
+		CHECK(fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i) != NULL);
+	}
+	CHECK(fc->inuse == 64 && ctr[REAP] == 0);
+	printf("ok flush empties the table; snapshot lists oldest first\n");
+}
+
+static void
+test_chains(void)
+{
+	/* Many flows in few buckets: lookups still find every one; removing
+	 * from the middle of a chain keeps the rest reachable. */
+	struct fp_flowcache *fc = make(1000, 2);
+	struct fp_flow_key k;
+	uint32_t i;
+
+	for (i = 0; i < 1000; i++) {
+		k = key(i);
+		fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i);
+	}
+	for (i = 0; i < 1000; i += 3) {
+		k = key(i);
+		fp_flowcache_remove(fc, fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)));
+	}
+	for (i = 0; i < 1000; i++) {
+		k = key(i);
+		struct fp_flow_entry *e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
+		CHECK((i % 3 == 0) == (e == NULL));
+	}
+	printf("ok chained buckets survive removals from the middle\n");
+}
+
+int
+main(void)
+{
+	test_geometry();
+	test_insert_lookup();
+	test_refresh_folds();
+	test_reap_oldest();
+	test_disabled();
+	test_expire();
+	test_generation();
+	test_flush_and_snapshot();
+	test_chains();
+	printf("all %d checks passed\n", checks);
+	return 0;
+}

@@ -1,0 +1,313 @@
+// Packet-level forwarding tests: frames go in through a net_pcap rx_pcap file
+// and come out in tx_pcap files; bytes and counters are asserted exactly.
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { FastpathError, Router, RouterStats } from '../../lib';
+import { ip6Frame, readPcap, writePcap } from '../../lib/pcap';
+import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+
+const R0 = '02:00:00:00:00:01'; // router eth0
+const R1 = '02:00:00:00:00:02'; // router eth1
+const H1 = '02:00:00:00:00:aa'; // host on eth0's link
+const H2 = '02:00:00:00:00:bb'; // host on eth1's link
+
+interface RunResult {
+  stats: RouterStats;
+  out0: Buffer[];
+  out1: Buffer[];
+  flows: Awaited<ReturnType<Router['flowCache']['list']>>;
+}
+
+/** Run frames through a fresh router (h1 link on eth0, h2 on eth1). */
+async function run(
+  dir: string,
+  frames: Buffer[],
+  opts: { maxflows?: number; during?: (r: Router) => Promise<void> } = {},
+): Promise<RunResult> {
+  const inFile = path.join(dir, 'in.pcap');
+  const empty = path.join(dir, 'empty.pcap');
+  const out0 = path.join(dir, 'out0.pcap');
+  const out1 = path.join(dir, 'out1.pcap');
+  writePcap(inFile, frames);
+  writePcap(empty, []);
+  const router = await Router.start({
+    eal: TEST_EAL,
+    ports: [
+      { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=${out0}`, mac: R0, addresses: ['2001:db8:1::1/64'] },
+      { name: 'eth1', device: `net_pcap1,rx_pcap=${empty},tx_pcap=${out1}`, mac: R1, addresses: ['2001:db8:2::1/64'] },
+    ],
+    routes: [{ prefix: '2001:db8:3::/64', via: 'fe80::2', dev: 'eth1' }],
+    neighbours: [
+      { address: '2001:db8:2::2', mac: H2, dev: 'eth1' },
+      { address: 'fe80::2', mac: H2, dev: 'eth1' },
+      { address: '2001:db8:1::2', mac: H1, dev: 'eth0' },
+    ],
+    flowCache: { maxflows: opts.maxflows ?? 1024, hashsize: 256 },
+  });
+  try {
+    const done = await waitFor(() => router.stats().ports.eth0.ipackets === BigInt(frames.length));
+    expect(done, 'router received every frame').to.equal(true);
+    await sleep(50); // let the last tx flush complete
+    if (opts.during) await opts.during(router);
+    const stats = router.stats();
+    const flows = await router.flowCache.list();
+    return { stats, flows, out0: [], out1: [] };
+  } finally {
+    await router.stop();
+  }
+}
+
+async function runAndRead(dir: string, frames: Buffer[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+  const r = await run(dir, frames, opts);
+  r.out0 = readPcap(path.join(dir, 'out0.pcap'));
+  r.out1 = readPcap(path.join(dir, 'out1.pcap'));
+  return r;
+}
+
+/** Every received packet is forwarded, punted or dropped, exactly once. */
+function expectAccounted(s: RouterStats): void {
+  const t = s.totals;
+  expect(t.rx_packets).to.equal(t.forwarded + t.dropped + t.punted);
+  const dropSum = Object.values(s.drops).reduce((a, b) => a + b, 0n);
+  expect(dropSum).to.equal(t.dropped);
+}
+
+const udp = (over: Partial<Parameters<typeof ip6Frame>[0]> = {}): Buffer =>
+  ip6Frame({ dstMac: R0, srcMac: H1, src: '2001:db8:1::2', dst: '2001:db8:2::2', payload: Buffer.from('fastpath payload'), ...over });
+
+describe('forwarding (net_pcap vdevs)', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(() => (dir = scratchDir('fwd')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('decrements the hop limit, rewrites both MACs and keeps the payload', async () => {
+    const frame = udp({ hopLimit: 64, flowLabel: 0x12345 });
+    const r = await runAndRead(dir, [frame]);
+    expect(r.out1).to.have.length(1);
+    const out = r.out1[0];
+    expect(out.subarray(0, 6).toString('hex')).to.equal(H2.replace(/:/g, ''));
+    expect(out.subarray(6, 12).toString('hex')).to.equal(R1.replace(/:/g, ''));
+    expect(out.readUInt16BE(12)).to.equal(0x86dd);
+    expect(out[14 + 7]).to.equal(63);
+    // Everything else from the IPv6 header on is unchanged.
+    const expected = Buffer.from(frame);
+    expected[14 + 7] = 63;
+    expect(out.subarray(14).equals(expected.subarray(14))).to.equal(true);
+    expect(r.stats.totals.forwarded).to.equal(1n);
+    expect(r.stats.ports.eth1.opackets).to.equal(1n);
+    expect(r.stats.ports.eth1.obytes).to.equal(BigInt(frame.length));
+    expectAccounted(r.stats);
+  });
+
+  it('routes via a gateway neighbour', async () => {
+    const r = await runAndRead(dir, [udp({ dst: '2001:db8:3::9' })]);
+    expect(r.out1).to.have.length(1);
+    expect(r.out1[0].subarray(0, 6).toString('hex')).to.equal(H2.replace(/:/g, ''));
+  });
+
+  it('counts malformed input by reason and forwards none of it', async () => {
+    const good = udp();
+    const truncated = good.subarray(0, 14 + 20);
+    const badVersion = Buffer.from(good);
+    badVersion[14] = 0x40;
+    const tooLong = Buffer.from(good);
+    tooLong.writeUInt16BE(1000, 14 + 4); // payload length beyond the frame
+    const arp = Buffer.from(good);
+    arp.writeUInt16BE(0x0806, 12);
+    const otherHost = udp({ dstMac: '02:00:00:00:00:77' });
+    const frames = [
+      truncated, badVersion, tooLong, udp({ hopLimit: 1 }), udp({ hopLimit: 0 }), arp, otherHost,
+      udp({ dst: '2001:db8:99::1' }), // no route
+      udp({ dst: '2001:db8:2::55' }), // connected, no neighbour
+      udp({ src: 'ff02::1' }), // multicast source
+      udp({ dst: 'ff05::1:3' }), // multicast not joined
+      udp({ src: 'fe80::1' }), // link-local source off-link
+      good,
+    ];
+    const r = await runAndRead(dir, frames);
+    const d = r.stats.drops;
+    expect(d.truncated).to.equal(1n);
+    expect(d.bad_version).to.equal(1n);
+    expect(d.bad_length).to.equal(1n);
+    expect(d.hop_limit).to.equal(2n);
+    expect(d.not_ip6).to.equal(1n);
+    expect(d.l2_other_host).to.equal(1n);
+    expect(d.no_route).to.equal(1n);
+    expect(d.no_neighbour).to.equal(1n);
+    expect(d.src_invalid).to.equal(1n);
+    expect(d.mcast_unjoined).to.equal(1n);
+    expect(d.scope).to.equal(1n);
+    expect(r.stats.ports.eth0.noproto).to.equal(1n);
+    expect(r.stats.ports.eth0.drops).to.equal(12n);
+    expect(r.out1).to.have.length(1); // only the good one
+    expectAccounted(r.stats);
+  });
+
+  it('punts packets for the router itself and its groups to the control thread', async () => {
+    const frames = [
+      udp({ dst: '2001:db8:1::1' }), // our address
+      udp({ dst: '2001:db8:2::1' }), // our address on the other port
+      udp({ dst: 'ff02::1', dstMac: '33:33:00:00:00:01' }),
+      udp({ dst: 'ff02::1:ff00:1', dstMac: '33:33:ff:00:00:01' }), // solicited-node
+      udp({ dst: '2001:db8:1::1', hopLimit: 1 }), // for us: hop limit 1 is fine
+    ];
+    const r = await runAndRead(dir, frames);
+    expect(r.stats.totals.punted).to.equal(5n);
+    expect(r.out0.length + r.out1.length).to.equal(0);
+    expect(await waitFor(() => true)).to.equal(true);
+    expectAccounted(r.stats);
+  });
+
+  it('caches UDP flows per (src, dst, flow label) and never ICMPv6', async () => {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 4; i++) frames.push(udp({ flowLabel: 1 }));
+    for (let i = 0; i < 3; i++) frames.push(udp({ flowLabel: 2 }));
+    frames.push(udp({ nextHeader: 58, payload: Buffer.from([128, 0, 0, 0, 0, 1, 0, 1]) }));
+    const r = await runAndRead(dir, frames);
+    expect(r.out1).to.have.length(8);
+    const labels = r.flows.map((f) => f.flowLabel).sort();
+    expect(labels).to.deep.equal([1, 2]);
+    for (const f of r.flows) {
+      expect(f.src).to.equal('2001:db8:1::2');
+      expect(f.dst).to.equal('2001:db8:2::2');
+      expect(f.inDev).to.equal('eth0');
+      expect(f.outDev).to.equal('eth1');
+      expect(f.nextHopMac).to.equal(H2);
+    }
+    // Uses are the packets of each flow: live entry + what refreshes folded.
+    const fc = r.stats.flowCache;
+    const live = r.flows.reduce((a, f) => a + f.uses, 0n);
+    expect(live + r.stats.totals.flow_folded_uses).to.equal(7n);
+    expect(fc.hits + fc.misses).to.equal(8n);
+    expect(fc.inuse).to.equal(2n);
+  });
+
+  it('forwards with the cache disabled (maxflows 0) and keeps no entries', async () => {
+    const r = await runAndRead(dir, [udp(), udp(), udp()], { maxflows: 0 });
+    expect(r.out1).to.have.length(3);
+    expect(r.flows).to.have.length(0);
+    expect(r.stats.flowCache.hits).to.equal(0n);
+    expect(r.stats.totals.fib_lookups).to.equal(3n);
+  });
+
+  it('applies flowCache.configure at run time through each worker', async () => {
+    await run(dir, [udp({ flowLabel: 1 }), udp({ flowLabel: 2 })], {
+      during: async (router) => {
+        expect(await router.flowCache.list()).to.have.length(2);
+        await router.flowCache.configure({ maxflows: 8, hashsize: 4 });
+        expect(router.flowCache.config).to.deep.equal({ maxflows: 8, hashsize: 4 });
+        expect(await router.flowCache.list()).to.have.length(0);
+        const s = router.stats();
+        expect(s.totals.flow_invalidate).to.equal(2n);
+        expect(s.totals.cmd_handled >= 3n).to.equal(true);
+        for (const bad of [{ hashsize: 3 }, { maxflows: -1 }, { hashsize: 0 }]) {
+          let err: unknown;
+          try {
+            await router.flowCache.configure(bad);
+          } catch (e) {
+            err = e;
+          }
+          expect(err).to.be.instanceOf(FastpathError);
+          expect((err as FastpathError).code).to.equal('EINVAL');
+        }
+        expect(router.flowCache.config).to.deep.equal({ maxflows: 8, hashsize: 4 });
+      },
+    });
+  });
+
+  it('rejects bad route and neighbour input with a typed error and changes nothing', async () => {
+    await run(dir, [udp()], {
+      during: async (router) => {
+        const before = JSON.stringify(router.routes.list());
+        const cases: Array<[() => void, string, RegExp]> = [
+          [() => router.routes.add('2001:db8:2::/64', { dev: 'eth1' }), 'EEXIST', /2001:db8:2::\/64/],
+          [() => router.routes.add('2001:db8:9::1/64', { dev: 'eth1' }), 'EINVAL', /host bits/],
+          [() => router.routes.add('nonsense', { dev: 'eth1' }), 'EINVAL', /nonsense/],
+          [() => router.routes.add('2001:db8:9::/64', { dev: 'eth9' }), 'ENOENT', /eth9/],
+          [() => router.routes.add('2001:db8:9::/64', { via: 'ff02::1', dev: 'eth1' }), 'EINVAL', /ff02::1/],
+          [() => router.routes.delete('2001:db8:77::/64'), 'ENOENT', /2001:db8:77::\/64/],
+          [() => router.routes.delete('2001:db8:1::/64'), 'EPERM', /address/],
+          [() => router.neighbours.add({ address: '2001:db8:2::9', mac: 'zz', dev: 'eth1' }), 'EINVAL', /zz/],
+          [() => router.neighbours.add({ address: '2001:db8:2::9', mac: '01:00:5e:00:00:01', dev: 'eth1' }), 'EINVAL', /unicast/],
+          [() => router.neighbours.delete({ address: '2001:db8:2::99', dev: 'eth1' }), 'ENOENT', /2001:db8:2::99/],
+        ];
+        for (const [fn, code, msg] of cases) {
+          expect(fn).to.throw(FastpathError, msg).with.property('code', code);
+        }
+        expect(JSON.stringify(router.routes.list())).to.equal(before);
+      },
+    });
+  });
+
+  it('refuses a second router in the process (EBUSY) and starts again after stop', async () => {
+    await run(dir, [udp()], {
+      during: async () => {
+        let err: unknown;
+        try {
+          await Router.start({ eal: TEST_EAL, ports: [{ name: 'x0', device: 'net_null9' }] });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).to.be.instanceOf(FastpathError);
+        expect((err as FastpathError).code).to.equal('EBUSY');
+      },
+    });
+    // run() stopped it; another run in the same process works (EAL stays up).
+    const r = await runAndRead(dir, [udp()]);
+    expect(r.out1).to.have.length(1);
+  });
+});
+
+describe('route changes under traffic (net_pcap infinite_rx → net_null)', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(() => (dir = scratchDir('churn')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('adds and deletes routes while the worker forwards at full rate', async () => {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 64; i++) frames.push(udp({ dst: `2001:db8:3::${(i + 1).toString(16)}`, srcPort: 1000 + i }));
+    const inFile = path.join(dir, 'loop.pcap');
+    writePcap(inFile, frames);
+    const router = await Router.start({
+      eal: TEST_EAL,
+      ports: [
+        { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},infinite_rx=1`, mac: R0, addresses: ['2001:db8:1::1/64'] },
+        { name: 'eth1', device: 'net_null0,no-rx=1', mac: R1, addresses: ['2001:db8:2::1/64'] },
+      ],
+      neighbours: [{ address: 'fe80::2', mac: H2, dev: 'eth1' }],
+    });
+    try {
+      let changes = 0;
+      const end = Date.now() + 2000;
+      while (Date.now() < end) {
+        router.routes.add('2001:db8:3::/64', { via: 'fe80::2', dev: 'eth1' });
+        // Unrelated routes churn the trie too (tbl8 groups freed and reused).
+        for (let i = 0; i < 16; i++) router.routes.add(`2001:db8:${(0x100 + i).toString(16)}::/48`, { via: 'fe80::2', dev: 'eth1' });
+        await sleep(5);
+        for (let i = 0; i < 16; i++) router.routes.delete(`2001:db8:${(0x100 + i).toString(16)}::/48`);
+        router.routes.delete('2001:db8:3::/64');
+        await sleep(5);
+        changes += 34;
+      }
+      const s = router.stats();
+      // Traffic flowed while routes existed, and was dropped as no_route while they did not.
+      expect(s.totals.forwarded > 0n).to.equal(true);
+      expect(s.drops.no_route > 0n).to.equal(true);
+      expect(s.control.route_changes).to.equal(BigInt(changes));
+      // Stale flow entries were detected by generation, not used.
+      expect(s.totals.flow_stale > 0n || s.totals.flow_invalidate > 0n).to.equal(true);
+      expect(router.routes.list().filter((r) => r.kind === 'static')).to.have.length(0);
+      // Still forwarding after the churn.
+      router.routes.add('2001:db8:3::/64', { via: 'fe80::2', dev: 'eth1' });
+      const f0 = router.stats().totals.forwarded;
+      await sleep(200);
+      expect(router.stats().totals.forwarded > f0).to.equal(true);
+    } finally {
+      await router.stop();
+    }
+  });
+});
