@@ -283,8 +283,13 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
     ports: cfg.ports.map((p) => {
       const dev = classifyDevice(p.device);
       let device = p.device;
-      // af_packet has as many tx as rx queues (qpairs): workers + 1 for the control thread.
-      if (dev.driver === 'net_af_packet' && !/(^|,)qpairs=/.test(dev.args)) device += `,qpairs=${workers + 1}`;
+      // af_packet opens one socket per queue pair in a PACKET_FANOUT group; a
+      // pair nobody polls would swallow its share of the traffic, so exactly
+      // one pair per worker (the control thread gets no tx queue of its own).
+      if (dev.driver === 'net_af_packet') {
+        if (/(^|,)qpairs=/.test(dev.args)) device = device.replace(/qpairs=\d+/, `qpairs=${workers}`);
+        else device += `,qpairs=${workers}`;
+      }
       if (dev.kind === 'pci') device = dev.name;
       return {
         name: p.name,

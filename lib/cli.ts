@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/**
+ * fastpath command line:
+ *   fastpath start -c router.yaml      run a router until Ctrl-C, counters on screen
+ *   fastpath demo  [-c default.yaml]   the namespace demo (npm start)
+ *   fastpath bench [args]              the forwarding benchmark (npm run bench)
+ * Options: --once (print one counter table and exit), --duration <s>.
+ */
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+
+import { startDemo } from './demo';
+import { FastpathError } from './errors';
+import { Router } from './router';
+import { RouterStats } from './stats';
+import { formatStats } from './statsview';
+
+interface CliOptions {
+  config?: string;
+  once: boolean;
+  durationS?: number;
+  rest: string[];
+}
+
+function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = { once: false, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-c' || a === '--config') o.config = argv[++i];
+    else if (a === '--once') o.once = true;
+    else if (a === '--duration') o.durationS = Number(argv[++i]);
+    else o.rest.push(a);
+  }
+  if (o.durationS !== undefined && !(o.durationS > 0)) throw new FastpathError('EINVAL', '--duration: expected seconds > 0');
+  return o;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Show counters until Ctrl-C (or the duration); resolves when it should stop. */
+async function watch(router: Router, opts: CliOptions): Promise<void> {
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const end = opts.durationS !== undefined ? Date.now() + opts.durationS * 1000 : Infinity;
+  const tty = process.stdout.isTTY && !opts.once;
+  let prev: RouterStats | undefined;
+  try {
+    while (!stop && Date.now() < end) {
+      const s = router.stats();
+      const table = formatStats(s, prev);
+      if (tty) process.stdout.write(`\x1b[H\x1b[2J${table}\n\n(Ctrl-C to stop)\n`);
+      else process.stdout.write(`${table}\n\n`);
+      prev = s;
+      if (opts.once) break;
+      for (let i = 0; i < 10 && !stop; i++) await sleep(100);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+async function demo(opts: CliOptions): Promise<void> {
+  const config = opts.config ?? path.join(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
+  console.log(`fastpath demo: building the topology and starting the router (${config})`);
+  const d = await startDemo(config);
+  try {
+    const h1 = d.host('h1');
+    const h2 = d.host('h2');
+    console.log(`router up: ${d.router.interfaces.list().map((i) => `${i.name} ${i.mac} ${i.addresses.join(' ')}`).join(' | ')}`);
+    console.log(`ping -6 ${h2.address} from h1 (through the router):`);
+    const ping = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', h2.address]);
+    process.stdout.write(ping.stdout);
+    if (ping.code !== 0) throw new FastpathError('EIO', `ping h1 → h2 failed (exit ${ping.code}): ${ping.stderr.trim()}`);
+    await watch(d.router, opts);
+  } finally {
+    await d.close();
+    console.log('fastpath demo: router stopped, namespaces and veths removed');
+  }
+}
+
+async function start(opts: CliOptions): Promise<void> {
+  if (!opts.config) throw new FastpathError('EINVAL', 'start: -c <config.yaml> is required');
+  const router = await Router.start(opts.config);
+  try {
+    await watch(router, opts);
+  } finally {
+    await router.stop();
+  }
+}
+
+function bench(opts: CliOptions): void {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'bench', 'run.js'), ...opts.rest], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  const opts = parseArgs(rest);
+  switch (command) {
+    case 'start':
+      return start(opts);
+    case 'demo':
+      return demo(opts);
+    case 'bench':
+      return bench(opts);
+    default:
+      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick]   (--once, --duration <s>)');
+      process.exitCode = 2;
+  }
+}
+
+main().catch((e: unknown) => {
+  const err = e as FastpathError;
+  console.error(`fastpath: ${err.code ? `${err.code}: ` : ''}${err.message}`);
+  process.exitCode = 1;
+});

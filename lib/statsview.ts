@@ -1,0 +1,38 @@
+/** A counter table for terminals: rates between two snapshots, non-zero drops. */
+import { RouterStats } from './stats';
+
+const pad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+function rate(now: bigint, before: bigint | undefined, seconds: number): string {
+  if (before === undefined || seconds <= 0) return '-';
+  const r = Number(now - before) / seconds;
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0);
+}
+
+/** Render the stats as a fixed-width table (one screen). */
+export function formatStats(s: RouterStats, prev?: RouterStats): string {
+  const secs = prev ? Number(s.tsc - prev.tsc) / Number(s.tscHz) : 0;
+  const lines: string[] = [];
+  lines.push(`${pad('interface', 10)} ${pad('ipackets', 12)} ${pad('rx/s', 9)} ${pad('opackets', 12)} ${pad('tx/s', 9)} ${pad('drops', 10)} ${pad('iqdrops', 9)} ${pad('oerrors', 9)}`);
+  for (const [name, c] of Object.entries(s.ports)) {
+    const p = prev?.ports[name];
+    lines.push(
+      `${pad(name, 10)} ${pad(String(c.ipackets), 12)} ${pad(rate(c.ipackets, p?.ipackets, secs), 9)} ` +
+        `${pad(String(c.opackets), 12)} ${pad(rate(c.opackets, p?.opackets, secs), 9)} ${pad(String(c.drops), 10)} ` +
+        `${pad(String(c.iqdrops), 9)} ${pad(String(c.oerrors), 9)}`,
+    );
+  }
+  const t = s.totals;
+  lines.push('');
+  lines.push(`rx ${t.rx_packets}  forwarded ${t.forwarded} (${rate(t.forwarded, prev?.totals.forwarded, secs)}/s)  punted ${t.punted}  dropped ${t.dropped}`);
+  const fc = s.flowCache;
+  lines.push(`flow cache: in use ${fc.inuse}  hits ${fc.hits}  misses ${fc.misses}  inserts ${fc.inserts}  reaps ${fc.reaps}  expiries ${fc.expiries}  invalidations ${fc.invalidations}`);
+  const drops = Object.entries(s.drops).filter(([, v]) => v > 0n);
+  lines.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join('  ') : 'none'}`);
+  lines.push(`control: punt received ${s.control.punt_received}, dropped ${s.control.punt_dropped} (no control plane yet)`);
+  for (const l of s.lcores) {
+    const busy = l.counters.loops > 0n ? Number((l.counters.busy_loops * 1000n) / l.counters.loops) / 10 : 0;
+    lines.push(`worker ${l.worker} (lcore ${l.lcore}): rx ${l.counters.rx_packets}  busy loops ${busy.toFixed(1)}%`);
+  }
+  return lines.join('\n');
+}
