@@ -424,13 +424,13 @@ class FlowListWorker : public Napi::AsyncWorker {
       o.Set("worker", workers_[i]);
       o.Set("src", ToBytes(env, e.key.src, 16));
       o.Set("dst", ToBytes(env, e.key.dst, 16));
-      o.Set("flowLabel", e.key.flowlabel);
-      o.Set("inPortIndex", e.key.in_port);
-      o.Set("outPortIndex", e.action.out_port);
-      o.Set("nextHopMac", MacString(e.action.l2));
+      o.Set("flowLabel", fp_flow_key_label(&e.key));
+      o.Set("inPortIndex", fp_flow_key_port(&e.key));
+      o.Set("outPortIndex", e.out_port);
+      o.Set("nextHopMac", MacString(e.dst_mac));
       o.Set("generation", e.generation);
       o.Set("uses", Napi::BigInt::New(env, e.uses));
-      o.Set("forwarded", Napi::BigInt::New(env, e.forwarded));
+      o.Set("forwarded", Napi::BigInt::New(env, e.uses - e.dropped));
       o.Set("dropped", Napi::BigInt::New(env, e.dropped));
       o.Set("ageMs", static_cast<double>((now_ - e.created) * 1000 / hz_));
       o.Set("idleMs", static_cast<double>((now_ - e.last_used) * 1000 / hz_));

@@ -67,13 +67,13 @@ fp_flowcache_hash(const struct fp_flow_key *key)
 	h = _mm_crc32_u64(h, k[1]);
 	h = _mm_crc32_u64(h, k[2]);
 	h = _mm_crc32_u64(h, k[3]);
-	h = _mm_crc32_u64(h, k[4]);
+	h = _mm_crc32_u32((uint32_t)h, key->label_port);
 	return (uint32_t)h;
 #else
 	uint64_t h = 0x9e3779b97f4a7c15ull;
 	int i;
 	for (i = 0; i < 5; i++) {
-		h ^= k[i];
+		h ^= i < 4 ? k[i] : key->label_port;
 		h *= 0xff51afd7ed558ccdull;
 		h ^= h >> 33;
 	}
@@ -125,9 +125,9 @@ static void
 flow_fold(struct fp_flowcache *fc, struct fp_flow_entry *e)
 {
 	*fc->ctr.folded_uses += e->uses;
-	*fc->ctr.folded_forwarded += e->forwarded;
+	*fc->ctr.folded_forwarded += e->uses - e->dropped;
 	*fc->ctr.folded_dropped += e->dropped;
-	e->uses = e->forwarded = e->dropped = 0;
+	e->uses = e->dropped = e->scan_uses = 0;
 }
 
 /* Return a removed entry to the free list. */
@@ -179,11 +179,14 @@ fp_flowcache_insert(struct fp_flowcache *fc, const struct fp_flow_key *key,
 	}
 
 	e->key = *key;
-	e->action = *action;
+	__builtin_memcpy(e->dst_mac, action->dst_mac, 6);
+	e->out_port = action->out_port;
+	e->out_mtu = action->out_mtu;
+	e->nexthop = action->nexthop;
 	e->generation = generation;
 	e->created = now;
 	e->last_used = now;
-	e->uses = e->forwarded = e->dropped = 0;
+	e->uses = e->dropped = e->scan_uses = 0;
 	e->in_use = 1;
 	flow_link(fc, e, bucket);
 	(*fc->ctr.insert)++;
@@ -212,6 +215,9 @@ fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now, uint64_t idle_cycles,
 			fp_flowcache_remove(fc, e);
 			(*fc->ctr.invalidate)++;
 			removed++;
+		} else if (e->uses != e->scan_uses) {
+			e->scan_uses = e->uses; /* used since the last visit */
+			e->last_used = now;
 		} else if (now - e->last_used > idle_cycles) {
 			fp_flowcache_remove(fc, e);
 			(*fc->ctr.expire)++;

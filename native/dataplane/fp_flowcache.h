@@ -30,39 +30,50 @@
 #define FP_FLOWCACHE_MAX_HASHSIZE (1u << 20)
 #define FP_FLOW_NONE UINT32_MAX
 
-/* What a flow matches: (src, dst, flow label, in-port). 40 bytes. */
+/* What a flow matches: (src, dst, flow label, in-port). 36 bytes, no padding,
+ * so keys compare word by word. */
 struct fp_flow_key {
 	uint8_t src[16];
 	uint8_t dst[16];
-	uint32_t flowlabel; /* host order, low 20 bits */
-	uint16_t in_port;
-	uint16_t pad; /* always 0, so keys compare with memcmp */
+	uint32_t label_port; /* flow label (low 20 bits) | ingress port << 20 */
 };
 
-/* What to do with a hit: the prebuilt L2 header and the egress. */
+/* What to do with a hit. The source MAC and ethertype are not stored: the
+ * source is the egress port's MAC and the ethertype stays IPv6. */
 struct fp_flow_action {
-	uint8_t l2[14]; /* dst MAC, src MAC, ethertype */
+	uint8_t dst_mac[6];
 	uint16_t out_port;
-	uint16_t out_mtu;
-	uint16_t pad;
-	uint32_t nexthop; /* FIB next-hop value, for flowCache.list() */
+	uint16_t out_mtu; /* for listing; the fast path reads the port's MTU */
+	uint32_t nexthop; /* FIB next-hop value, for listing */
 };
 
+/*
+ * One entry, two cache lines. The first holds everything a hit reads or
+ * writes (key, next-hop MAC, egress, generation, chain link, use count), so
+ * a hit costs one cache line; the second is touched only on insert, removal,
+ * the expiry scan and listing. Per-flow `forwarded` is uses - dropped: a hit
+ * either forwards or drops.
+ */
 struct fp_flow_entry {
 	struct fp_flow_key key;
-	struct fp_flow_action action;
+	uint8_t dst_mac[6];
+	uint16_t out_port;
 	uint32_t generation; /* global generation the entry was built under */
 	uint32_t hash_next;  /* next index in the bucket chain */
-	uint32_t fifo_prev;  /* towards newer */
-	uint32_t fifo_next;  /* towards older */
-	uint32_t bucket;
-	uint32_t in_use;
-	uint64_t created;   /* TSC */
-	uint64_t last_used; /* TSC */
+	uint32_t pad0;
 	uint64_t uses;
-	uint64_t forwarded;
+	/* second cache line */
 	uint64_t dropped;
-};
+	uint64_t scan_uses; /* uses seen by the previous expiry visit */
+	uint64_t created;   /* TSC */
+	uint64_t last_used; /* TSC of the visit that last saw uses change */
+	uint32_t fifo_prev; /* towards newer */
+	uint32_t fifo_next; /* towards older */
+	uint32_t bucket;
+	uint32_t nexthop;
+	uint16_t out_mtu;
+	uint16_t in_use;
+} __attribute__((aligned(64)));
 
 /* Counters the cache updates: indexes into the owner's counter array. */
 struct fp_flowcache_counters {
@@ -85,7 +96,8 @@ struct fp_flowcache {
 	struct fp_flow_entry *entries; /* maxflows entries */
 };
 
-/* Bytes needed for a cache of this geometry (header + buckets + entries). */
+/* Bytes needed for a cache of this geometry (header + buckets + entries).
+ * The memory given to fp_flowcache_init must be 64-byte aligned. */
 size_t fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize);
 
 /* Lay a cache out in zeroed memory of fp_flowcache_memsize() bytes.
@@ -97,23 +109,38 @@ struct fp_flowcache *fp_flowcache_init(void *mem, uint32_t maxflows,
 /* Hash of a key (CRC32C when the CPU has SSE4.2, a multiply mix otherwise). */
 uint32_t fp_flowcache_hash(const struct fp_flow_key *key);
 
-/* Find the entry for a key, or NULL. Does not check the generation. */
+/* Walk a bucket chain from its head for a key. */
 static inline struct fp_flow_entry *
-fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
-		    uint32_t hash)
+fp_flowcache_lookup_from(struct fp_flowcache *fc, const struct fp_flow_key *key,
+			 uint32_t i)
 {
 	const uint64_t *k = (const uint64_t *)key;
-	uint32_t i = fc->buckets[hash & (fc->hashsize - 1)];
 
 	while (i != FP_FLOW_NONE) {
 		struct fp_flow_entry *e = &fc->entries[i];
 		const uint64_t *ek = (const uint64_t *)&e->key;
 		if (((ek[0] ^ k[0]) | (ek[1] ^ k[1]) | (ek[2] ^ k[2]) |
-		     (ek[3] ^ k[3]) | (ek[4] ^ k[4])) == 0)
+		     (ek[3] ^ k[3]) | (uint64_t)(e->key.label_port ^ key->label_port)) == 0)
 			return e;
 		i = e->hash_next;
 	}
 	return NULL;
+}
+
+/* The head of a key's bucket chain (for prefetching its first entry). */
+static inline uint32_t
+fp_flowcache_bucket_head(const struct fp_flowcache *fc, uint32_t hash)
+{
+	return fc->buckets[hash & (fc->hashsize - 1)];
+}
+
+/* Find the entry for a key, or NULL. Does not check the generation. */
+static inline struct fp_flow_entry *
+fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
+		    uint32_t hash)
+{
+	return fp_flowcache_lookup_from(fc, key,
+					fc->buckets[hash & (fc->hashsize - 1)]);
 }
 
 /* Create or refresh the entry for key (ip6flow_create). An existing entry has
@@ -130,7 +157,9 @@ void fp_flowcache_remove(struct fp_flowcache *fc, struct fp_flow_entry *e);
 
 /* Expire entries idle for more than idle_cycles, or built under another
  * generation than current_gen; visits at most max_visit slots from a cursor
- * so the cost per call is bounded. Returns how many were removed. */
+ * so the cost per call is bounded. Idleness is seen by the scan (uses did
+ * not change since its previous visit), so a hit writes no timestamp.
+ * Returns how many were removed. */
 uint32_t fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now,
 			     uint64_t idle_cycles, uint32_t current_gen,
 			     uint32_t max_visit);
@@ -142,21 +171,26 @@ void fp_flowcache_flush(struct fp_flowcache *fc);
 uint32_t fp_flowcache_snapshot(const struct fp_flowcache *fc,
 			       struct fp_flow_entry *out, uint32_t max);
 
+static inline uint32_t
+fp_flow_key_label(const struct fp_flow_key *key)
+{
+	return key->label_port & 0xfffff;
+}
+
+static inline uint16_t
+fp_flow_key_port(const struct fp_flow_key *key)
+{
+	return (uint16_t)(key->label_port >> 20);
+}
+
 /* Build a key from an IPv6 header (40 bytes at ip6) and an ingress port. */
 static inline void
 fp_flow_key_from_ip6(struct fp_flow_key *key, const uint8_t *ip6,
 		     uint16_t in_port)
 {
-	const uint64_t *a = (const uint64_t *)(ip6 + 8);
-	uint64_t *k = (uint64_t *)key;
-	k[0] = a[0];
-	k[1] = a[1];
-	k[2] = a[2];
-	k[3] = a[3];
-	key->flowlabel = ((uint32_t)(ip6[1] & 0x0f) << 16) |
-			 ((uint32_t)ip6[2] << 8) | ip6[3];
-	key->in_port = in_port;
-	key->pad = 0;
+	__builtin_memcpy(key->src, ip6 + 8, 32);
+	key->label_port = ((uint32_t)(ip6[1] & 0x0f) << 16) |
+			  ((uint32_t)ip6[2] << 8) | ip6[3] | ((uint32_t)in_port << 20);
 }
 
 #endif

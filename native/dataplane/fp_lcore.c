@@ -87,14 +87,16 @@ lcore_tx_enqueue(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
 		lcore_tx_flush(lc, out_idx);
 }
 
-/* Rewrite L2 and the hop limit, then send: the forwarding step proper. */
+/* Rewrite L2 and the hop limit, then send: the forwarding step proper.
+ * The ethertype stays IPv6; the source is the egress port's MAC. */
 static inline void
 lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
-	      const struct fp_flow_action *act)
+	      const uint8_t dst_mac[6], uint16_t out_port)
 {
 	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
-	memcpy(eth, act->l2, 14);
-	lcore_tx_enqueue(lc, m, act->out_port);
+	memcpy(eth, dst_mac, 6);
+	memcpy(eth + 6, fp_router.ports[out_port].mac.addr_bytes, 6);
+	lcore_tx_enqueue(lc, m, out_port);
 }
 
 /*
@@ -184,15 +186,12 @@ lcore_resolve(uint32_t nh, const uint8_t *dst, struct fp_flow_action *act)
 			return FP_DROP_no_neighbour;
 	}
 	const struct fp_neigh *n = &nt->entries[idx];
-	state = fp_neigh_read(n, act->l2);
+	state = fp_neigh_read(n, act->dst_mac);
 	if (!fp_neigh_usable(state))
 		return FP_DROP_no_neighbour;
 	out = &fp_router.ports[n->port_idx];
 	if (unlikely(!out->up))
 		return FP_DROP_port_down;
-	memcpy(act->l2 + 6, out->mac.addr_bytes, 6);
-	act->l2[12] = FP_ETHERTYPE_IPV6 >> 8;
-	act->l2[13] = FP_ETHERTYPE_IPV6 & 0xff;
 	act->out_port = n->port_idx;
 	act->out_mtu = out->mtu;
 	act->nexthop = nh;
@@ -271,77 +270,96 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			e = fp_flowcache_insert(lc->flowcache, &key, hashes[i],
 						&act, gen, now);
 			e->uses++;
-			e->forwarded++;
 		}
-		lcore_forward(lc, m, eth, &act);
+		lcore_forward(lc, m, eth, act.dst_mac, act.out_port);
 	}
 }
 
-/* Process one received vector from one port. */
+/* Process one received vector from one port, in three passes so memory
+ * latency overlaps: prefetch every header; classify, hash and prefetch each
+ * flow's first bucket entry; then look up and forward. */
 static void
 lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		uint16_t in_idx, uint32_t gen, uint64_t now)
 {
-	struct rte_mbuf *miss[FP_BURST];
-	uint32_t miss_hash[FP_BURST];
+	struct rte_mbuf *valid[FP_BURST], *miss[FP_BURST];
+	struct fp_flow_key keys[FP_BURST];
+	uint32_t hashes[FP_BURST], heads[FP_BURST], miss_hash[FP_BURST];
 	struct fp_flowcache *fc = lc->flowcache;
 	bool cache_on = fc->maxflows != 0;
-	uint64_t bytes = 0;
-	uint16_t nmiss = 0, i;
+	uint64_t bytes = 0, hits = 0, misses = 0, stale = 0;
+	uint16_t nvalid = 0, nmiss = 0, i;
+
+	for (i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint8_t *eth, *ip6;
-		struct fp_flow_key key;
-		struct fp_flow_entry *e;
-		uint32_t hash = 0;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		bytes += m->pkt_len;
 		if (!lcore_classify(lc, m, in_idx))
 			continue;
-		eth = rte_pktmbuf_mtod(m, uint8_t *);
-		ip6 = eth + FP_ETHER_HDR_LEN;
 		if (cache_on) {
-			fp_flow_key_from_ip6(&key, ip6, in_idx);
-			hash = fp_flowcache_hash(&key);
-			e = fp_flowcache_lookup(fc, &key, hash);
-			if (likely(e != NULL && e->generation == gen)) {
-				e->uses++;
-				e->last_used = now;
-				if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
-					e->dropped++;
-					lcore_drop(lc, m, in_idx, FP_DROP_hop_limit);
-					continue;
-				}
-				if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN >
-					     e->action.out_mtu)) {
-					e->dropped++;
-					lcore_drop(lc, m, in_idx, FP_DROP_mtu_exceeded);
-					continue;
-				}
-				if (unlikely(!fp_router.ports[e->action.out_port].up)) {
-					e->dropped++;
-					lcore_drop(lc, m, in_idx, FP_DROP_port_down);
-					continue;
-				}
-				e->forwarded++;
-				lc->ctr[FP_CTR_flow_hit]++;
-				lcore_forward(lc, m, eth, &e->action);
-				continue;
-			}
-			if (e != NULL)
-				lc->ctr[FP_CTR_flow_stale]++;
-			lc->ctr[FP_CTR_flow_miss]++;
+			fp_flow_key_from_ip6(&keys[nvalid],
+					     rte_pktmbuf_mtod_offset(m, uint8_t *,
+								     FP_ETHER_HDR_LEN),
+					     in_idx);
+			hashes[nvalid] = fp_flowcache_hash(&keys[nvalid]);
+			heads[nvalid] = fp_flowcache_bucket_head(fc, hashes[nvalid]);
+			if (heads[nvalid] != FP_FLOW_NONE)
+				rte_prefetch0(&fc->entries[heads[nvalid]]);
 		}
-		miss_hash[nmiss] = hash;
-		miss[nmiss++] = m;
+		valid[nvalid++] = m;
 	}
 	lc->ctr[FP_CTR_rx_packets] += n;
 	lc->ctr[FP_CTR_rx_bytes] += bytes;
 	lc->port_ctr[in_idx][FP_PCTR_ipackets] += n;
 	lc->port_ctr[in_idx][FP_PCTR_ibytes] += bytes;
+
+	if (!cache_on) {
+		if (nvalid > 0)
+			lcore_slow_path(lc, valid, hashes, nvalid, in_idx, gen, now);
+		return;
+	}
+
+	for (i = 0; i < nvalid; i++) {
+		struct rte_mbuf *m = valid[i];
+		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+		uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
+		struct fp_flow_entry *e;
+		const struct fp_port *out;
+
+		e = fp_flowcache_lookup_from(fc, &keys[i], heads[i]);
+		if (unlikely(e == NULL || e->generation != gen)) {
+			stale += e != NULL;
+			misses++;
+			miss_hash[nmiss] = hashes[i];
+			miss[nmiss++] = m;
+			continue;
+		}
+		e->uses++;
+		out = &fp_router.ports[e->out_port];
+		if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
+			e->dropped++;
+			lcore_drop(lc, m, in_idx, FP_DROP_hop_limit);
+			continue;
+		}
+		if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN > out->mtu)) {
+			e->dropped++;
+			lcore_drop(lc, m, in_idx, FP_DROP_mtu_exceeded);
+			continue;
+		}
+		if (unlikely(!out->up)) {
+			e->dropped++;
+			lcore_drop(lc, m, in_idx, FP_DROP_port_down);
+			continue;
+		}
+		hits++;
+		lcore_forward(lc, m, eth, e->dst_mac, e->out_port);
+	}
+	lc->ctr[FP_CTR_flow_hit] += hits;
+	lc->ctr[FP_CTR_flow_miss] += misses;
+	lc->ctr[FP_CTR_flow_stale] += stale;
 	if (nmiss > 0)
 		lcore_slow_path(lc, miss, miss_hash, nmiss, in_idx, gen, now);
 }

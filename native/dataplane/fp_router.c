@@ -747,7 +747,9 @@ fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
 		goto out;
 	}
 	per = fp_router.flow_maxflows;
-	all = malloc(sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
+	/* Entries are cache-line aligned types: aligned memory, or the
+	 * compiler's aligned vector moves fault. */
+	all = aligned_alloc(64, sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
 	who = malloc(sizeof(*who) * (size_t)(per ? per : 1) * fp_router.nworkers);
 	if (all == NULL || who == NULL) {
 		free(all);

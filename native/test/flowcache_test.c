@@ -30,7 +30,11 @@ make(uint32_t maxflows, uint32_t hashsize)
 		&ctr[INSERT], &ctr[REAP], &ctr[EXPIRE], &ctr[INVALIDATE],
 		&ctr[F_USES], &ctr[F_FWD], &ctr[F_DROP], &ctr[INUSE],
 	};
-	void *mem = calloc(1, fp_flowcache_memsize(maxflows, hashsize));
+	/* Entries are cache-line aligned: give the cache 64-byte aligned memory,
+	 * as rte_zmalloc does in the router. */
+	size_t size = (fp_flowcache_memsize(maxflows, hashsize) + 63) & ~(size_t)63;
+	void *mem = aligned_alloc(64, size);
+	memset(mem, 0, size);
 	memset(ctr, 0, sizeof(ctr));
 	return fp_flowcache_init(mem, maxflows, hashsize, &c);
 }
@@ -45,12 +49,11 @@ key(uint32_t n)
 	k.src[14] = (uint8_t)(n >> 8);
 	k.dst[0] = 0x20;
 	k.dst[15] = 2;
-	k.flowlabel = n & 0xfffff;
-	k.in_port = 0;
+	k.label_port = n & 0xfffff; /* flow label n, in-port 0 */
 	return k;
 }
 
-static struct fp_flow_action act = { .out_port = 1, .out_mtu = 1500 };
+static struct fp_flow_action act = { .dst_mac = { 2, 0, 0, 0, 0, 0xbb }, .out_port = 1, .out_mtu = 1500 };
 
 static void
 test_geometry(void)
@@ -70,15 +73,19 @@ test_insert_lookup(void)
 
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 7, 100);
 	CHECK(e != NULL && e->generation == 7);
+	CHECK(e->out_port == 1 && e->dst_mac[5] == 0xbb && e->out_mtu == 1500);
+	/* A hit touches one cache line: key, MAC, egress, generation, chain, uses. */
+	CHECK(sizeof(struct fp_flow_entry) == 128);
+	CHECK((char *)&e->uses - (char *)e + sizeof(e->uses) <= 64);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
 	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
 	/* The flow label is part of the key (ip6flow compares ip6_flow). */
 	other = k;
-	other.flowlabel ^= 1;
+	other.label_port ^= 1;
 	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
 	/* So is the ingress port. */
 	other = k;
-	other.in_port = 3;
+	other.label_port |= 3u << 20;
 	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
 	CHECK(fc->inuse == 1 && ctr[INUSE] == 1 && ctr[INSERT] == 1);
 	printf("ok insert/lookup: key is (src, dst, flow label, in-port)\n");
@@ -93,11 +100,10 @@ test_refresh_folds(void)
 
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
 	e->uses = 10;
-	e->forwarded = 9;
 	e->dropped = 1;
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 2, 5);
 	CHECK(fc->inuse == 1);
-	CHECK(e->uses == 0 && e->forwarded == 0 && e->generation == 2);
+	CHECK(e->uses == 0 && e->dropped == 0 && e->generation == 2);
 	CHECK(ctr[F_USES] == 10 && ctr[F_FWD] == 9 && ctr[F_DROP] == 1);
 	printf("ok refresh: re-creating a flow folds and resets its counters\n");
 }
@@ -152,13 +158,20 @@ test_expire(void)
 		e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
 		e->uses = 1;
 	}
+	/* First visit (t=1000): every entry was used since insertion. */
+	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 16) == 0);
+	/* Flow 2 is used again; flows 1 and 3 are not. */
 	k = key(2);
 	e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
-	e->last_used = 900; /* used recently */
-	/* Bounded visit: 4 slots per call. */
-	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 4) == 2);
+	e->uses++;
+	/* Bounded visit: 4 slots per call still finds the three live entries. */
+	CHECK(fp_flowcache_expire(fc, 2000, 500, 1, 4) == 2);
 	CHECK(fc->inuse == 1 && ctr[EXPIRE] == 2 && ctr[F_USES] == 2);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
+	/* Not idle long enough yet: stays. */
+	CHECK(fp_flowcache_expire(fc, 2400, 500, 1, 16) == 0);
+	CHECK(fp_flowcache_expire(fc, 3000, 500, 1, 16) == 1);
+	CHECK(ctr[F_FWD] == 4 && ctr[F_DROP] == 0);
 	printf("ok idle expiry removes idle entries and folds their counters\n");
 }
 
