@@ -364,7 +364,8 @@ export class Router extends EventEmitter {
         for (const r of cfg.routes) router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev } : { dev: r.dev });
         call('Router.start', () => addon.launch());
       } catch (e) {
-        addon.stop();
+        // A failed launch has already torn down; stop() then has nothing to do.
+        if (addon.running()) addon.stop();
         throw e;
       }
       activeRouter = router;

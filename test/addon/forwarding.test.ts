@@ -261,6 +261,46 @@ describe('forwarding (net_pcap vdevs)', function () {
   });
 });
 
+describe('Router.start failures', function () {
+  this.timeout(60000);
+
+  it('rejects a bad config with EINVAL naming the field, before touching DPDK', async () => {
+    let err: unknown;
+    try {
+      await Router.start({ eal: TEST_EAL, ports: [{ name: 'eth0', device: 'net_null0', mtu: 70000 }] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(FastpathError);
+    expect((err as FastpathError).code).to.equal('EINVAL');
+    expect((err as FastpathError).path).to.equal('ports[0].mtu');
+    expect((err as FastpathError).message).to.match(/70000/);
+  });
+
+  it('a device that does not probe fails with ENODEV and leaves nothing behind', async () => {
+    let err: unknown;
+    try {
+      await Router.start({
+        eal: TEST_EAL,
+        ports: [
+          { name: 'eth0', device: 'net_null0' },
+          { name: 'eth1', device: 'net_pcap1,rx_pcap=/nonexistent/in.pcap,tx_pcap=/nonexistent/out.pcap' },
+        ],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(FastpathError);
+    expect((err as FastpathError).code).to.equal('ENODEV');
+    expect((err as FastpathError).message).to.match(/eth1/);
+    expect(Router.active).to.equal(undefined);
+    // net_null0 was attached by the failed start and must have been detached.
+    const r = await Router.start({ eal: TEST_EAL, ports: [{ name: 'eth0', device: 'net_null0' }] });
+    expect(r.interfaces.list().map((i) => i.name)).to.deep.equal(['eth0']);
+    await r.stop();
+  });
+});
+
 describe('route changes under traffic (net_pcap infinite_rx → net_null)', function () {
   this.timeout(60000);
   let dir: string;
