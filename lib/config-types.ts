@@ -77,7 +77,7 @@ export interface NeighbourConfig {
 export interface FlowCacheConfig {
   /** Maximum flows per lcore; 0 disables the cache. Default 16384. */
   maxflows?: number;
-  /** Hash buckets per lcore, a power of two (1..1048576). Default 4096. */
+  /** Hash buckets per lcore, a power of two (1..1048576). Default 32768 (2 x maxflows: chains stay short, so one prefetch covers a lookup). */
   hashsize?: number;
   /** Idle time after which an entry expires, ms (100..3600000). Default 5000. */
   idleTimeoutMs?: number;

@@ -632,7 +632,7 @@ function normalizeFlowCache(value: unknown): Required<FlowCacheConfig> {
   const o = expectObject(value === undefined ? {} : value, 'flowCache', 'an object', FLOWCACHE_FIELDS);
   return {
     maxflows: optInt(o, 'maxflows', 'flowCache', 0, 1048576, 16384),
-    hashsize: optPowerOfTwo(o, 'hashsize', 'flowCache', 1, 1048576, 4096),
+    hashsize: optPowerOfTwo(o, 'hashsize', 'flowCache', 1, 1048576, 32768),
     idleTimeoutMs: optInt(o, 'idleTimeoutMs', 'flowCache', 100, 3600000, 5000),
   };
 }

@@ -10,14 +10,15 @@ set -eu
 
 # Package -> why it is needed:
 #   libdpdk-dev pkg-config          the native addon (DPDK 22.11 headers, libdpdk.pc)
-#   dpdk                            dpdk-testpmd, dpdk-devbind.py, dpdk-telemetry.py
+#   dpdk                            dpdk-devbind.py, the PMD plugins
+#   dpdk-dev                        dpdk-testpmd, dpdk-telemetry.py (benchmark)
 #   dpdk-doc                        l3fwd example sources for the benchmark
 #   libpcap-dev                     the pcap PMD (benchmark traffic source)
 #   build-essential make g++ cmake  node-gyp / cmake-js builds
 #   python3                         node-gyp
 #   iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool
 #   netcat-openbsd procps python3-scapy   integration tests and the demo
-PACKAGES="libdpdk-dev dpdk dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy"
+PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy"
 
 if [ "${FASTPATH_SKIP_SYSTEM_DEPS:-}" = "1" ]; then
   echo "fastpath: FASTPATH_SKIP_SYSTEM_DEPS=1, skipping the system package check"

@@ -6,9 +6,6 @@
 
 #include "fp_flowcache.h"
 
-#if defined(__SSE4_2__)
-#include <nmmintrin.h>
-#endif
 
 static inline size_t
 align64(size_t n)
@@ -55,30 +52,6 @@ fp_flowcache_init(void *mem, uint32_t maxflows, uint32_t hashsize,
 	fc->fifo_newest = fc->fifo_oldest = FP_FLOW_NONE;
 	*fc->ctr.inuse = 0;
 	return fc;
-}
-
-uint32_t
-fp_flowcache_hash(const struct fp_flow_key *key)
-{
-	const uint64_t *k = (const uint64_t *)key;
-#if defined(__SSE4_2__)
-	uint64_t h = 0xdeadbeef;
-	h = _mm_crc32_u64(h, k[0]);
-	h = _mm_crc32_u64(h, k[1]);
-	h = _mm_crc32_u64(h, k[2]);
-	h = _mm_crc32_u64(h, k[3]);
-	h = _mm_crc32_u32((uint32_t)h, key->label_port);
-	return (uint32_t)h;
-#else
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	int i;
-	for (i = 0; i < 5; i++) {
-		h ^= i < 4 ? k[i] : key->label_port;
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 33;
-	}
-	return (uint32_t)h;
-#endif
 }
 
 /* Unlink an entry from its bucket chain and the FIFO list. */

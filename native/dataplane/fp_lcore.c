@@ -54,11 +54,9 @@ static inline void
 lcore_tx_flush(struct fp_lcore *lc, uint16_t out_idx)
 {
 	struct fp_txbuf *tb = &lc->tx[out_idx];
-	uint64_t bytes = 0;
+	uint64_t bytes = tb->bytes;
 	uint16_t sent, i;
 
-	for (i = 0; i < tb->n; i++)
-		bytes += tb->pkts[i]->pkt_len;
 	sent = rte_eth_tx_burst(fp_router.ports[out_idx].port_id,
 				lc->txq[out_idx], tb->pkts, tb->n);
 	for (i = sent; i < tb->n; i++) {
@@ -74,6 +72,7 @@ lcore_tx_flush(struct fp_lcore *lc, uint16_t out_idx)
 	lc->port_ctr[out_idx][FP_PCTR_opackets] += sent;
 	lc->port_ctr[out_idx][FP_PCTR_obytes] += bytes;
 	tb->n = 0;
+	tb->bytes = 0;
 }
 
 /* Queue a packet for transmission on a port. */
@@ -82,6 +81,7 @@ lcore_tx_enqueue(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
 {
 	struct fp_txbuf *tb = &lc->tx[out_idx];
 
+	tb->bytes += m->pkt_len;
 	tb->pkts[tb->n++] = m;
 	if (unlikely(tb->n == FP_TXBUF))
 		lcore_tx_flush(lc, out_idx);
@@ -100,11 +100,12 @@ lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
 }
 
 /*
- * Validate a received frame. Returns true when it should go on to the flow
- * cache / FIB; false when it was dropped or punted here.
+ * Classify a frame the fast check did not pass: find the drop reason, punt
+ * what is for us, trim Ethernet padding. Returns true when the packet may
+ * still be forwarded.
  */
-static inline bool
-lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+static __rte_noinline bool
+lcore_classify_slow(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 {
 	const struct fp_port *port = &fp_router.ports[in_idx];
 	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
@@ -165,6 +166,38 @@ lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Validate a received frame. Returns true when it should go on to the flow
+ * cache / FIB; false when it was dropped or punted. The common case (a
+ * single-segment IPv6 frame for our MAC, exact payload length, unicast
+ * source and destination, no hop-by-hop header) is one branch-free test;
+ * everything else takes lcore_classify_slow().
+ */
+static inline bool
+lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+{
+	const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
+	uint64_t dmac;
+	uint32_t plen;
+	bool ok;
+
+	/* Reads past a short frame stay inside the mbuf's buffer; the length
+	 * test below makes their values irrelevant. */
+	memcpy(&dmac, eth, sizeof(dmac));
+	plen = (uint32_t)(ip6[FP_IP6_OFF_PLEN] << 8 | ip6[FP_IP6_OFF_PLEN + 1]);
+	ok = (m->data_len >= FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN) &
+	     (eth[12] == (FP_ETHERTYPE_IPV6 >> 8)) & (eth[13] == (FP_ETHERTYPE_IPV6 & 0xff)) &
+	     (((dmac ^ fp_router.ports[in_idx].mac64) & 0xffffffffffffull) == 0) &
+	     ((ip6[0] >> 4) == 6) &
+	     (plen + FP_IP6_HDR_LEN + FP_ETHER_HDR_LEN == m->pkt_len) &
+	     (ip6[FP_IP6_OFF_SRC] != 0xff) & (ip6[FP_IP6_OFF_DST] != 0xff) &
+	     (ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_HOPOPTS);
+	if (likely(ok))
+		return true;
+	return lcore_classify_slow(lc, m, in_idx);
 }
 
 /* Resolve a FIB next hop to an action; returns a drop reason or -1 when ok. */
@@ -275,9 +308,12 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 	}
 }
 
-/* Process one received vector from one port, in three passes so memory
- * latency overlaps: prefetch every header; classify, hash and prefetch each
- * flow's first bucket entry; then look up and forward. */
+/* Process one received vector from one port, in passes so that memory
+ * latency overlaps across the vector instead of stalling each packet:
+ * prefetch every header; classify, hash and prefetch each flow's bucket;
+ * read the bucket heads and prefetch the first entries; then look up and
+ * forward. (The per-flow lines are cold at high flow counts: between two
+ * packets of a flow the rx stream has evicted them.) */
 static void
 lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		uint16_t in_idx, uint32_t gen, uint64_t now)
@@ -305,9 +341,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 								     FP_ETHER_HDR_LEN),
 					     in_idx);
 			hashes[nvalid] = fp_flowcache_hash(&keys[nvalid]);
-			heads[nvalid] = fp_flowcache_bucket_head(fc, hashes[nvalid]);
-			if (heads[nvalid] != FP_FLOW_NONE)
-				rte_prefetch0(&fc->entries[heads[nvalid]]);
+			rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
 		}
 		valid[nvalid++] = m;
 	}
@@ -320,6 +354,12 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		if (nvalid > 0)
 			lcore_slow_path(lc, valid, hashes, nvalid, in_idx, gen, now);
 		return;
+	}
+
+	for (i = 0; i < nvalid; i++) {
+		heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
+		if (heads[i] != FP_FLOW_NONE)
+			rte_prefetch0(&fc->entries[heads[i]]);
 	}
 
 	for (i = 0; i < nvalid; i++) {
@@ -406,7 +446,10 @@ fp_lcore_main(void *arg)
 	rte_rcu_qsbr_thread_register(fp_router.qsbr, lc->worker);
 	rte_rcu_qsbr_thread_online(fp_router.qsbr, lc->worker);
 
+	uint64_t busy_since = 0; /* start of the previous iteration, if it was busy */
+
 	while (!__atomic_load_n(&fp_router.stop_workers, __ATOMIC_RELAXED)) {
+		/* One TSC read per iteration: it also closes the previous one. */
 		uint64_t start = rte_rdtsc();
 		uint32_t gen = fp_generation_load();
 		uint32_t received = 0;
@@ -446,9 +489,12 @@ fp_lcore_main(void *arg)
 			next_expire = start + expire_period;
 		}
 		lc->ctr[FP_CTR_loops]++;
+		if (busy_since != 0)
+			lc->ctr[FP_CTR_busy_cycles] += start - busy_since;
+		busy_since = 0;
 		if (received > 0) {
 			lc->ctr[FP_CTR_busy_loops]++;
-			lc->ctr[FP_CTR_busy_cycles] += rte_rdtsc() - start;
+			busy_since = start;
 		}
 		rte_rcu_qsbr_quiescent(fp_router.qsbr, lc->worker);
 	}

@@ -5,6 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <sched.h>
@@ -49,6 +50,42 @@ fp_err_set(struct fp_err *err, int code, const char *fmt, ...)
 
 /* ---- EAL ---------------------------------------------------------------- */
 
+/*
+ * Keep the process's own threads (Node's main thread, V8's platform threads,
+ * libuv's pool once it starts) off the CPUs worker lcores busy-poll: every
+ * thread still allowed the original CPU set is moved to that set minus the
+ * workers' CPUs. Worker and EAL control threads already have narrower
+ * masks and are left alone. With no CPU to spare, nothing changes.
+ */
+static void
+keep_node_off_workers(const cpu_set_t *original)
+{
+	cpu_set_t spare = *original, mask;
+	unsigned lcore;
+	DIR *dir;
+	struct dirent *de;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		rte_cpuset_t cs = rte_lcore_cpuset(lcore);
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &cs))
+				CPU_CLR(cpu, &spare);
+	}
+	if (CPU_COUNT(&spare) == 0 || CPU_EQUAL(&spare, original))
+		return;
+	dir = opendir("/proc/self/task");
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid <= 0 || sched_getaffinity(tid, sizeof(mask), &mask) != 0)
+			continue;
+		if (CPU_EQUAL(&mask, original))
+			sched_setaffinity(tid, sizeof(spare), &spare);
+	}
+	closedir(dir);
+}
+
 int
 fp_eal_init(int argc, char **argv, struct fp_err *err)
 {
@@ -73,14 +110,17 @@ fp_eal_init(int argc, char **argv, struct fp_err *err)
 		copy[i] = strdup(argv[i]);
 
 	/* EAL's own threads must never take the process's signals (Node's
-	 * SIGINT handling), and the Node thread must not stay pinned to the
-	 * main lcore's CPU set: save both, restore both. */
+	 * SIGINT handling), and EAL must not leave the Node thread pinned to
+	 * the main lcore's CPU: save both, restore both; then keep Node's
+	 * threads off the workers' CPUs. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &saved);
 	sched_getaffinity(0, sizeof(affinity), &affinity);
 	rc = rte_eal_init(argc, copy);
 	saved_errno = rte_errno;
 	sched_setaffinity(0, sizeof(affinity), &affinity);
+	if (rc >= 0)
+		keep_node_off_workers(&affinity);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	/* copy[] is kept: EAL may hold pointers into it. */
 	if (rc < 0)
@@ -270,6 +310,8 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 					  idx, port->devname, rte_strerror(-rc));
 		port->mac = mac;
 	}
+	port->mac64 = 0;
+	memcpy(&port->mac64, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	port->promiscuous = pc->promiscuous;
 	port->naddrs = pc->naddrs;
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));

@@ -87,6 +87,7 @@ struct fp_router_config {
 /* A router port (interface). Written only while no lcore runs, except `up`.
  * The fields every forwarded packet reads come first (one cache line). */
 struct fp_port {
+	uint64_t mac64; /* the MAC in the low 6 bytes (memory order), for compares */
 	struct rte_ether_addr mac;
 	uint16_t mtu;
 	volatile bool up; /* admin state, read by lcores */
@@ -125,6 +126,7 @@ struct fp_cmd {
 
 struct fp_txbuf {
 	uint16_t n;
+	uint32_t bytes; /* of the buffered packets */
 	struct rte_mbuf *pkts[FP_TXBUF];
 };
 

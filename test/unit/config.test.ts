@@ -92,7 +92,7 @@ describe('config: normalizeConfig defaults', () => {
       ],
       routes: [],
       neighbours: [],
-      flowCache: { maxflows: 16384, hashsize: 4096, idleTimeoutMs: 5000 },
+      flowCache: { maxflows: 16384, hashsize: 32768, idleTimeoutMs: 5000 },
       mempool: { mbufs: 16383, cacheSize: 256 },
     });
   });
@@ -107,7 +107,7 @@ describe('config: normalizeConfig defaults', () => {
     expect(cfg.eal.filePrefix).to.equal('fp-test');
     expect(cfg.ports[1].mac).to.equal('02:00:00:00:00:02');
     expect(cfg.ports[0]).to.not.have.property('mac');
-    expect(cfg.flowCache).to.deep.equal({ maxflows: 1024, hashsize: 4096, idleTimeoutMs: 5000 });
+    expect(cfg.flowCache).to.deep.equal({ maxflows: 1024, hashsize: 32768, idleTimeoutMs: 5000 });
     expect(cfg.mempool).to.deep.equal({ mbufs: 8191, cacheSize: 256 });
     expect(cfg.topology?.prefix).to.equal('fp');
     expect(cfg.topology?.hosts).to.have.length(2);
