@@ -411,12 +411,21 @@ export function formatCpuList(cpus: readonly number[]): string {
   return ranges.join(',');
 }
 
+let processCpus: number[] | undefined;
+
 /**
  * CPUs this process may run on: Cpus_allowed_list of /proc/self/status
  * (honours taskset and cgroups cpusets), else 0..os.cpus().length-1.
- * Read it before EAL init: EAL narrows the main thread's affinity.
+ * Read once, at the first call: after EAL starts, fastpath moves Node's own
+ * threads off the workers' CPUs, and later configs must still see the
+ * process's whole set.
  */
 export function allowedCpus(): number[] {
+  if (processCpus === undefined) processCpus = readAllowedCpus();
+  return [...processCpus];
+}
+
+function readAllowedCpus(): number[] {
   try {
     const status = fs.readFileSync('/proc/self/status', 'utf8');
     const m = /^Cpus_allowed_list:\s*(.+)$/m.exec(status);
