@@ -135,6 +135,46 @@ fp_flowcache_hash(const struct fp_flow_key *key)
 #endif
 }
 
+/* Hash of the key a packet would have, read straight from its IPv6 header
+ * (src and dst at ip6 + 8) and its label_port; equals fp_flowcache_hash(). */
+static inline uint32_t
+fp_flowcache_hash_ip6(const uint8_t *ip6, uint32_t label_port)
+{
+	struct fp_flow_key k;
+
+	__builtin_memcpy(k.src, ip6 + 8, 32);
+	k.label_port = label_port;
+	return fp_flowcache_hash(&k);
+}
+
+/* Walk a bucket chain from its head for the flow of an IPv6 header, without
+ * building a key first. */
+static inline struct fp_flow_entry *
+fp_flowcache_lookup_ip6(struct fp_flowcache *fc, const uint8_t *ip6,
+			uint32_t label_port, uint32_t i)
+{
+	uint64_t k[4];
+
+	__builtin_memcpy(k, ip6 + 8, 32);
+	while (i != FP_FLOW_NONE) {
+		struct fp_flow_entry *e = &fc->entries[i];
+		const uint64_t *ek = (const uint64_t *)&e->key;
+		if (((ek[0] ^ k[0]) | (ek[1] ^ k[1]) | (ek[2] ^ k[2]) |
+		     (ek[3] ^ k[3]) | (uint64_t)(e->key.label_port ^ label_port)) == 0)
+			return e;
+		i = e->hash_next;
+	}
+	return NULL;
+}
+
+/* The label_port word of a packet's key. */
+static inline uint32_t
+fp_flow_label_port(const uint8_t *ip6, uint16_t in_port)
+{
+	return ((uint32_t)(ip6[1] & 0x0f) << 16) | ((uint32_t)ip6[2] << 8) |
+	       ip6[3] | ((uint32_t)in_port << 20);
+}
+
 /* Walk a bucket chain from its head for a key. */
 static inline struct fp_flow_entry *
 fp_flowcache_lookup_from(struct fp_flowcache *fc, const struct fp_flow_key *key,

@@ -25,6 +25,8 @@
 
 #define FP_EXPIRE_PERIOD_US 100
 #define FP_EXPIRE_VISIT 64
+/* Packets between a bucket's prefetch and the read of its head. */
+#define FP_PREFETCH_LAG 8
 
 /* Drop one packet for a reason. */
 static inline void
@@ -176,7 +178,8 @@ lcore_classify_slow(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
  * everything else takes lcore_classify_slow().
  */
 static inline bool
-lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
+	       uint64_t port_mac64)
 {
 	const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
@@ -190,7 +193,7 @@ lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 	plen = (uint32_t)(ip6[FP_IP6_OFF_PLEN] << 8 | ip6[FP_IP6_OFF_PLEN + 1]);
 	ok = (m->data_len >= FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN) &
 	     (eth[12] == (FP_ETHERTYPE_IPV6 >> 8)) & (eth[13] == (FP_ETHERTYPE_IPV6 & 0xff)) &
-	     (((dmac ^ fp_router.ports[in_idx].mac64) & 0xffffffffffffull) == 0) &
+	     (((dmac ^ port_mac64) & 0xffffffffffffull) == 0) &
 	     ((ip6[0] >> 4) == 6) &
 	     (plen + FP_IP6_HDR_LEN + FP_ETHER_HDR_LEN == m->pkt_len) &
 	     (ip6[FP_IP6_OFF_SRC] != 0xff) & (ip6[FP_IP6_OFF_DST] != 0xff) &
@@ -308,6 +311,16 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 	}
 }
 
+/* Read packet i's bucket head and prefetch the entry it points to. */
+static inline void
+lcore_prefetch_entry(const struct fp_flowcache *fc, const uint32_t *hashes,
+		     uint32_t *heads, uint16_t i)
+{
+	heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
+	if (heads[i] != FP_FLOW_NONE)
+		rte_prefetch0(&fc->entries[heads[i]]);
+}
+
 /* Process one received vector from one port, in passes so that memory
  * latency overlaps across the vector instead of stalling each packet:
  * prefetch every header; classify, hash and prefetch each flow's bucket;
@@ -319,10 +332,11 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		uint16_t in_idx, uint32_t gen, uint64_t now)
 {
 	struct rte_mbuf *valid[FP_BURST], *miss[FP_BURST];
-	struct fp_flow_key keys[FP_BURST];
+	uint32_t label_port[FP_BURST];
 	uint32_t hashes[FP_BURST], heads[FP_BURST], miss_hash[FP_BURST];
 	struct fp_flowcache *fc = lc->flowcache;
 	bool cache_on = fc->maxflows != 0;
+	const uint64_t port_mac64 = fp_router.ports[in_idx].mac64;
 	uint64_t bytes = 0, hits = 0, misses = 0, stale = 0;
 	uint16_t nvalid = 0, nmiss = 0, i;
 
@@ -333,15 +347,19 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_mbuf *m = pkts[i];
 
 		bytes += m->pkt_len;
-		if (!lcore_classify(lc, m, in_idx))
+		if (!lcore_classify(lc, m, in_idx, port_mac64))
 			continue;
 		if (cache_on) {
-			fp_flow_key_from_ip6(&keys[nvalid],
-					     rte_pktmbuf_mtod_offset(m, uint8_t *,
-								     FP_ETHER_HDR_LEN),
-					     in_idx);
-			hashes[nvalid] = fp_flowcache_hash(&keys[nvalid]);
+			const uint8_t *ip6 = rte_pktmbuf_mtod_offset(m, uint8_t *,
+								      FP_ETHER_HDR_LEN);
+			label_port[nvalid] = fp_flow_label_port(ip6, in_idx);
+			hashes[nvalid] = fp_flowcache_hash_ip6(ip6, label_port[nvalid]);
 			rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
+			/* The bucket prefetched FP_PREFETCH_LAG packets ago has
+			 * had time to arrive: read it, prefetch its entry. */
+			if (nvalid >= FP_PREFETCH_LAG)
+				lcore_prefetch_entry(fc, hashes, heads,
+						     nvalid - FP_PREFETCH_LAG);
 		}
 		valid[nvalid++] = m;
 	}
@@ -356,11 +374,8 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		return;
 	}
 
-	for (i = 0; i < nvalid; i++) {
-		heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
-		if (heads[i] != FP_FLOW_NONE)
-			rte_prefetch0(&fc->entries[heads[i]]);
-	}
+	for (i = nvalid > FP_PREFETCH_LAG ? nvalid - FP_PREFETCH_LAG : 0; i < nvalid; i++)
+		lcore_prefetch_entry(fc, hashes, heads, i);
 
 	for (i = 0; i < nvalid; i++) {
 		struct rte_mbuf *m = valid[i];
@@ -369,7 +384,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		struct fp_flow_entry *e;
 		const struct fp_port *out;
 
-		e = fp_flowcache_lookup_from(fc, &keys[i], heads[i]);
+		e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], heads[i]);
 		if (unlikely(e == NULL || e->generation != gen)) {
 			stale += e != NULL;
 			misses++;
