@@ -123,6 +123,10 @@ fp_eal_init(int argc, char **argv, struct fp_err *err)
 		keep_node_off_workers(&affinity);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	/* copy[] is kept: EAL may hold pointers into it. */
+	if (rc >= 0)
+		/* process.exit() skips Node's environment cleanup hooks; exit()
+		 * still runs this, so workers stop and the runtime dir goes. */
+		atexit(fp_eal_cleanup);
 	if (rc < 0)
 		return fp_err_set(err, saved_errno ? saved_errno : EINVAL,
 				  "rte_eal_init failed: %s (arguments were checked; "

@@ -1,0 +1,148 @@
+/**
+ * One fastpath benchmark case, in a process of its own (EAL initialises once
+ * per process). Started by bench/run.ts:
+ *
+ *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
+ *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30]
+ *
+ * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
+ * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
+ * out of eth1; waits until eth1 transmits, warms up, reads stats() twice
+ * --seconds apart, stops, and prints one JSON line (the last line of its
+ * output) with mpps and cycles/packet (TSC Hz / packets per second: one
+ * busy-polling core spends every TSC cycle on forwarding).
+ */
+import * as path from 'path';
+import { Router } from '../lib/index';
+import type { RouterConfig, RouterStats } from '../lib/index';
+import { DST_ROUTE, RX_MAC } from './pcapgen';
+
+function arg(name: string, def?: string): string {
+  const i = process.argv.indexOf(name);
+  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+  if (def === undefined) throw new Error(`missing ${name}`);
+  return def;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function txPackets(s: RouterStats): bigint {
+  const p = s.ports?.eth1;
+  if (p && typeof p.opackets === 'bigint') return p.opackets;
+  return s.totals.tx_packets;
+}
+
+function diffCounters(a: Readonly<Record<string, bigint>>, b: Readonly<Record<string, bigint>>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const k of Object.keys(b)) d[k] = Number(b[k] - (a[k] ?? 0n));
+  return d;
+}
+
+async function main(): Promise<void> {
+  const pcap = path.resolve(arg('--pcap'));
+  const flows = Number(arg('--flows', '0'));
+  const maxflows = Number(arg('--maxflows'));
+  const hashsize = Number(arg('--hashsize', '32768'));
+  const pollHz = Number(arg('--poll-hz', '0'));
+  const seconds = Number(arg('--seconds', '3'));
+  const warmup = Number(arg('--warmup', '1'));
+  const hugepages = arg('--hugepages', 'off') === 'on';
+  const memoryMb = Number(arg('--memory-mb', '512'));
+  const fwdCpu = Number(arg('--fwd-cpu', '1'));
+  const prefix = arg('--prefix', `fp-bench-${process.pid}`);
+  const startTimeout = Number(arg('--start-timeout', '30'));
+
+  const config: RouterConfig = {
+    eal: { workers: 1, workerCpus: [fwdCpu], memoryMb, hugepages, filePrefix: prefix },
+    ports: [
+      { name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'] },
+      { name: 'eth1', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:ff::1/64'] },
+    ],
+    routes: [{ prefix: DST_ROUTE, via: 'fe80::2', dev: 'eth1' }],
+    neighbours: [{ address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' }],
+    flowCache: { maxflows, hashsize },
+  };
+  const router = await Router.start(config);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      await router.stop();
+    }
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void stop().finally(() => process.exit(130));
+    });
+  }
+  try {
+    const deadline = Date.now() + startTimeout * 1000;
+    while (txPackets(router.stats()) === 0n) {
+      if (Date.now() > deadline) {
+        const s = router.stats();
+        throw new Error(
+          `eth1 transmitted nothing within ${startTimeout} s; totals: ${JSON.stringify(diffCounters({}, s.totals))}`,
+        );
+      }
+      await sleep(50);
+    }
+    await sleep(warmup * 1000);
+    const t0a = process.hrtime.bigint();
+    const s0 = router.stats();
+    const t0b = process.hrtime.bigint();
+    // Optionally poll stats() during the measurement, as a dashboard would.
+    let polls = 0;
+    const poller = pollHz > 0 ? setInterval(() => {
+      router.stats();
+      polls++;
+    }, 1000 / pollHz) : undefined;
+    await sleep(seconds * 1000);
+    if (poller) clearInterval(poller);
+    const t1a = process.hrtime.bigint();
+    const s1 = router.stats();
+    const t1b = process.hrtime.bigint();
+    const tscHz = Number(s1.tscHz);
+    // the interval by the snapshots' own TSC stamps; by the wall clock if absent
+    const tscInterval = typeof s0.tsc === 'bigint' && s1.tsc > s0.tsc ? Number(s1.tsc - s0.tsc) / tscHz : undefined;
+    const wallInterval = Number(t1a + t1b - t0a - t0b) / 2 / 1e9;
+    const interval = tscInterval ?? wallInterval;
+    const packets = Number(txPackets(s1) - txPackets(s0));
+    const rxPackets = Number((s1.ports?.eth0?.ipackets ?? 0n) - (s0.ports?.eth0?.ipackets ?? 0n));
+    const pps = packets / interval;
+    const totals = diffCounters(s0.totals, s1.totals);
+    const hits = totals.flow_hit ?? 0;
+    const misses = totals.flow_miss ?? 0;
+    await stop();
+    console.log(
+      JSON.stringify({
+        fastpathCase: true,
+        flows,
+        maxflows,
+        hashsize,
+        pollHz,
+        polls,
+        mpps: pps / 1e6,
+        cyclesPerPacket: tscHz / pps,
+        tscHz,
+        packets,
+        rxPackets,
+        interval,
+        wallInterval,
+        flowHitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
+        totals,
+      }),
+    );
+  } finally {
+    await stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    const err = e as Error & { code?: string };
+    console.log(JSON.stringify({ fastpathCase: true, error: `${err.code ? err.code + ': ' : ''}${err.message ?? String(e)}` }));
+    process.exit(1);
+  },
+);

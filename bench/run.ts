@@ -1,0 +1,511 @@
+/**
+ * `npm run bench`: fastpath against DPDK's l3fwd and testpmd io forwarding on
+ * one forwarding core, on virtual devices (no NIC needed):
+ *
+ *   net_pcap0,rx_pcap=<pcap>,infinite_rx=1  -->  app  -->  net_null0,no-rx=1
+ *
+ * Cases: fastpath with its flow cache on and off, l3fwd (LPM), testpmd io;
+ * each with 1 flow and with 10000 flows of 66-byte IPv6/UDP frames.
+ * Interleaved rounds (per flow count: fastpath on, fastpath off, l3fwd,
+ * testpmd), medians over rounds. Rates are packets out of the null port per
+ * second; cycles/packet = TSC Hz / packets per second (one busy-polling
+ * core). The last line is
+ *
+ *   ratio fastpath/l3fwd = R (fastpath A Mpps, l3fwd B Mpps, testpmd-io C Mpps)
+ *
+ * for the 10000-flow case (fastpath with its flow cache on, its default).
+ *
+ * Options (or environment variables):
+ *   --rounds N        FP_BENCH_ROUNDS   rounds (default 3)
+ *   --seconds S       FP_BENCH_SECONDS  measurement per run (default 3)
+ *   --warmup S        FP_BENCH_WARMUP   warm-up per run before measuring (default 1)
+ *   --quick                             1 round, 1 s measurement, 0.5 s warm-up
+ *   --flows 1,10000                     flow counts
+ *   --only fastpath,l3fwd,testpmd       a subset (no final ratio line without all three)
+ *   --hugepages auto|on|off             EAL memory for every app (default auto:
+ *                                       hugepages when enough are reserved and mounted)
+ *   --memory-mb 512                     EAL -m
+ *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore
+ *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
+ *   --out FILE                          results JSON (default bench/out/results.json)
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  fmtRate,
+  hugepagesAvailable,
+  installCleanup,
+  killChildrenSync,
+  median,
+  MemoryMode,
+  OUT_DIR,
+  registerPrefix,
+  removeRuntimeDir,
+  spawnLogged,
+  stopChild,
+  tail,
+} from './common';
+import { AppResult, buildL3fwd, L3fwdBuild, runL3fwd, runTestpmd, testpmdPath, withDeathSig } from './dpdk-apps';
+import { FRAME_LEN, writePcap } from './pcapgen';
+
+type Engine = 'fastpath' | 'l3fwd' | 'testpmd';
+
+interface CaseDef {
+  id: string;
+  label: string;
+  engine: Engine;
+  flows: number;
+  /** fastpath only: flow cache size, 0 = off */
+  maxflows?: number;
+  /** fastpath only: poll router.stats() at this rate during the measurement */
+  pollHz?: number;
+}
+
+interface RunRecord {
+  round: number;
+  caseId: string;
+  mpps: number;
+  cyclesPerPacket?: number;
+  tscHz?: number;
+  packets: number;
+  interval: number;
+  detail: Record<string, unknown>;
+}
+
+interface Options {
+  rounds: number;
+  seconds: number;
+  warmup: number;
+  flows: number[];
+  engines: Engine[];
+  hugepages: 'auto' | 'on' | 'off';
+  memoryMb: number;
+  fwdCpu: number;
+  mainCpu: number;
+  out: string;
+  startTimeout: number;
+  maxflows: number;
+  hashsize: number;
+}
+
+function usage(msg?: string): never {
+  if (msg) console.error(`bench: ${msg}`);
+  console.error(
+    'usage: npm run bench -- [--rounds N] [--seconds S] [--warmup S] [--quick] [--flows 1,10000]\n' +
+      '                        [--only fastpath,l3fwd,testpmd] [--hugepages auto|on|off] [--memory-mb 512]\n' +
+      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--out FILE]',
+  );
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const env = process.env;
+  const o: Options = {
+    rounds: Number(env.FP_BENCH_ROUNDS ?? 3),
+    seconds: Number(env.FP_BENCH_SECONDS ?? 3),
+    warmup: Number(env.FP_BENCH_WARMUP ?? 1),
+    flows: [1, 10000],
+    engines: ['fastpath', 'l3fwd', 'testpmd'],
+    hugepages: 'auto',
+    memoryMb: 512,
+    fwdCpu: 1,
+    mainCpu: 0,
+    out: path.join(OUT_DIR, 'results.json'),
+    startTimeout: 60,
+    maxflows: 16384,
+    hashsize: 32768,
+  };
+  const num = (v: string | undefined, name: string, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < min) usage(`${name} needs a number >= ${min}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = (): string | undefined => argv[++i];
+    switch (a) {
+      case '--rounds':
+        o.rounds = Math.floor(num(v(), a, 1));
+        break;
+      case '--seconds':
+        o.seconds = num(v(), a, 0.2);
+        break;
+      case '--warmup':
+        o.warmup = num(v(), a, 0);
+        break;
+      case '--quick':
+        o.rounds = 1;
+        o.seconds = 1;
+        o.warmup = 0.5;
+        break;
+      case '--flows':
+        o.flows = (v() ?? '').split(',').map((s) => Math.floor(num(s, a, 1)));
+        break;
+      case '--only': {
+        const list = (v() ?? '').split(',').filter(Boolean);
+        for (const e of list) if (!['fastpath', 'l3fwd', 'testpmd'].includes(e)) usage(`unknown engine ${e}`);
+        o.engines = list as Engine[];
+        break;
+      }
+      case '--hugepages': {
+        const h = v();
+        if (h !== 'auto' && h !== 'on' && h !== 'off') usage('--hugepages auto|on|off');
+        o.hugepages = h;
+        break;
+      }
+      case '--memory-mb':
+        o.memoryMb = Math.floor(num(v(), a, 64));
+        break;
+      case '--fwd-cpu':
+        o.fwdCpu = Math.floor(num(v(), a, 0));
+        break;
+      case '--main-cpu':
+        o.mainCpu = Math.floor(num(v(), a, 0));
+        break;
+      case '--out':
+        o.out = path.resolve(v() ?? usage('--out needs a file'));
+        break;
+      case '--maxflows':
+        o.maxflows = Math.floor(num(v(), a, 1));
+        break;
+      case '--hashsize':
+        o.hashsize = Math.floor(num(v(), a, 1));
+        break;
+      case '--start-timeout':
+        o.startTimeout = num(v(), a, 1);
+        break;
+      case '-h':
+      case '--help':
+        usage();
+        break;
+      default:
+        usage(`unknown option ${a}`);
+    }
+  }
+  if (!Number.isFinite(o.rounds) || !Number.isFinite(o.seconds) || !Number.isFinite(o.warmup)) {
+    usage('FP_BENCH_ROUNDS/SECONDS/WARMUP must be numbers');
+  }
+  if (o.fwdCpu === o.mainCpu) usage('--fwd-cpu and --main-cpu must differ');
+  return o;
+}
+
+function cases(o: Options): CaseDef[] {
+  const out: CaseDef[] = [];
+  for (const flows of o.flows) {
+    if (o.engines.includes('fastpath')) {
+      out.push({ id: `fastpath-cache-${flows}`, label: 'fastpath, flow cache on', engine: 'fastpath', flows, maxflows: o.maxflows });
+      out.push({ id: `fastpath-nocache-${flows}`, label: 'fastpath, flow cache off', engine: 'fastpath', flows, maxflows: 0 });
+      // The cost of watching: stats() polled at 10 Hz from the Node thread.
+      out.push({ id: `fastpath-poll10-${flows}`, label: 'fastpath, cache on, stats() at 10 Hz', engine: 'fastpath', flows, maxflows: o.maxflows, pollHz: 10 });
+    }
+    if (o.engines.includes('l3fwd')) out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
+    if (o.engines.includes('testpmd')) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
+  }
+  return out;
+}
+
+function pcapPath(flows: number): string {
+  return path.join(OUT_DIR, `ipv6-udp-${FRAME_LEN}B-${flows}flow${flows === 1 ? '' : 's'}.pcap`);
+}
+
+const FASTPATH_CASE_JS = path.join(__dirname, 'fastpath-case.js');
+const FASTPATH_LIB_JS = path.join(__dirname, '..', 'lib', 'index.js');
+
+/** Checks, in a child (the addon stays out of this process), that Router.start exists. */
+function checkFastpath(): string | undefined {
+  if (!fs.existsSync(FASTPATH_LIB_JS)) return `${FASTPATH_LIB_JS} not found (build fastpath: npm run build)`;
+  if (!fs.existsSync(FASTPATH_CASE_JS)) return `${FASTPATH_CASE_JS} not found`;
+  try {
+    execFileSync(
+      process.execPath,
+      ['-e', `const m=require(${JSON.stringify(FASTPATH_LIB_JS)}); if(!m.Router||typeof m.Router.start!=='function'){console.error('no Router.start export');process.exit(3)}`],
+      { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 },
+    );
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    return `cannot load fastpath (${FASTPATH_LIB_JS}): ${tail(err.stderr?.toString() || err.message, 8)}`;
+  }
+  return undefined;
+}
+
+/** The JSON line bench/fastpath-case.ts prints. */
+interface FastpathCaseResult {
+  mpps: number;
+  cyclesPerPacket: number;
+  tscHz: number;
+  packets: number;
+  interval: number;
+  [key: string]: unknown;
+}
+
+async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: string, logName: string): Promise<FastpathCaseResult> {
+  const [cmd, args] = withDeathSig(process.execPath, [
+    FASTPATH_CASE_JS,
+    '--pcap', pcapPath(c.flows),
+    '--flows', String(c.flows),
+    '--maxflows', String(c.maxflows ?? o.maxflows),
+    '--hashsize', String(o.hashsize),
+    '--poll-hz', String(c.pollHz ?? 0),
+    '--seconds', String(o.seconds),
+    '--warmup', String(o.warmup),
+    '--hugepages', mem.hugepages ? 'on' : 'off',
+    '--memory-mb', String(mem.memoryMb),
+    '--fwd-cpu', String(o.fwdCpu),
+    '--prefix', prefix,
+    '--start-timeout', String(o.startTimeout),
+  ]);
+  registerPrefix(prefix);
+  const child = spawnLogged(cmd, args, logName + '.log');
+  const limit = (o.startTimeout + o.warmup + o.seconds + 60) * 1000;
+  const timedOut = await Promise.race([child.exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), limit).unref())]);
+  if (timedOut) await stopChild(child, 5000);
+  const { code, signal } = await child.exited;
+  removeRuntimeDir(prefix);
+  const line = child
+    .output()
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{') && l.includes('"fastpathCase"'));
+  let r: Record<string, unknown> | undefined;
+  try {
+    r = line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+  } catch {
+    r = undefined;
+  }
+  if (!r || r.error || code !== 0 || timedOut) {
+    const why = timedOut ? `timed out after ${limit / 1000} s` : r?.error ? String(r.error) : `exit code ${code}, signal ${signal}`;
+    throw new Error(`fastpath: ${why}\n  log: ${child.logFile}\n${tail(child.output(), 15)}`);
+  }
+  return r as FastpathCaseResult;
+}
+
+function cpuModel(): string {
+  try {
+    const m = /model name\s*:\s*(.+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? m[1].trim() : os.cpus()[0]?.model ?? 'unknown';
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  const o = parseOptions(process.argv.slice(2));
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const log = (s: string): void => console.log(s);
+  const ncpu = os.cpus().length;
+  if (o.fwdCpu >= ncpu || o.mainCpu >= ncpu) {
+    throw new Error(`this machine has ${ncpu} CPUs: --fwd-cpu ${o.fwdCpu} / --main-cpu ${o.mainCpu} do not exist`);
+  }
+
+  // memory mode, the same for all apps
+  const huge = o.hugepages === 'on' || (o.hugepages === 'auto' && hugepagesAvailable(o.memoryMb));
+  if (o.hugepages === 'on' && !hugepagesAvailable(o.memoryMb)) {
+    throw new Error(`--hugepages on: fewer than ${o.memoryMb + 64} MiB of free hugepages, or hugetlbfs not mounted`);
+  }
+  const mem: MemoryMode = { hugepages: huge, memoryMb: o.memoryMb };
+
+  // traffic
+  for (const f of o.flows) writePcap(pcapPath(f), { flows: f });
+
+  // what we compare with: fail early, with the reason, never fake a figure
+  let l3fwd: L3fwdBuild | undefined;
+  if (o.engines.includes('l3fwd')) l3fwd = await buildL3fwd(log);
+  if (o.engines.includes('testpmd') && !testpmdPath()) {
+    throw new Error("dpdk-testpmd not found: it is in Debian's dpdk-dev package (apt-get install dpdk-dev)");
+  }
+  if (o.engines.includes('fastpath')) {
+    const why = checkFastpath();
+    if (why) throw new Error(why);
+  }
+
+  const defs = cases(o);
+  const started = new Date();
+  log(
+    `fastpath bench: ${defs.length} cases x ${o.rounds} round(s), ${o.warmup} s warm-up + ${o.seconds} s measured per run; ` +
+      `forwarding lcore on CPU ${o.fwdCpu}, main on CPU ${o.mainCpu}; ${mem.hugepages ? 'hugepages' : '--no-huge'} -m ${mem.memoryMb}`,
+  );
+  log(
+    `traffic: ${FRAME_LEN}-byte Ethernet/IPv6/UDP frames without FCS (${FRAME_LEN + 4} with it; IPv6/UDP cannot be a 64-byte frame: ` +
+      `its headers alone are 62 of the 60 before the FCS), 10000 frames per pcap`,
+  );
+  log(`         net_pcap (infinite_rx) -> app -> net_null; rate = null port Tx packets / s`);
+  if (!mem.hugepages) {
+    log(
+      `note: no hugepages in use (${o.hugepages === 'off' ? '--hugepages off' : 'none reserved'}): 4 KiB pages make every app slower and noisier; ` +
+        `to use them: echo 512 > /proc/sys/vm/nr_hugepages; mount -t hugetlbfs nodev /dev/hugepages`,
+    );
+  }
+  if (l3fwd) {
+    const pcMarch = l3fwd.cflags.split(/\s+/).filter((f) => f.startsWith('-march')).join(' ');
+    log(
+      `l3fwd: ${path.relative(process.cwd(), l3fwd.binary)}${l3fwd.rebuilt ? ' (built now)' : ' (cached)'}: -O3, libdpdk.pc cflags${pcMarch ? ` (${pcMarch})` : ''}, ` +
+        `then -march=${l3fwd.march} (FASTPATH_MARCH, as fastpath's addon)`,
+    );
+  }
+
+  const records: RunRecord[] = [];
+  const loadBefore = os.loadavg();
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const c of defs) {
+      const prefix = `fpb-${process.pid}-r${round}-${c.id}`;
+      const logName = `r${round}-${c.id}`;
+      let rec: RunRecord | undefined;
+      for (let attempt = 1; !rec; attempt++) {
+        try {
+          if (c.engine === 'fastpath') {
+            const r = await runFastpath(c, o, mem, prefix + (attempt > 1 ? `-a${attempt}` : ''), logName);
+            rec = { round, caseId: c.id, mpps: r.mpps, cyclesPerPacket: r.cyclesPerPacket, tscHz: r.tscHz, packets: r.packets, interval: r.interval, detail: r };
+          } else {
+            const ao = {
+              pcap: pcapPath(c.flows),
+              memory: mem,
+              fwdCpu: o.fwdCpu,
+              mainCpu: o.mainCpu,
+              warmupS: o.warmup,
+              seconds: o.seconds,
+              startTimeoutS: o.startTimeout,
+              prefix: prefix + (attempt > 1 ? `-a${attempt}` : ''),
+              logName,
+            };
+            const r: AppResult = c.engine === 'l3fwd' ? await runL3fwd(l3fwd!.binary, ao) : await runTestpmd(ao);
+            if (r.wrongPort > 0) {
+              throw new Error(`${c.engine} sent ${r.wrongPort} packets back out of the pcap port: the traffic does not match its routes`);
+            }
+            rec = {
+              round,
+              caseId: c.id,
+              mpps: r.mpps,
+              tscHz: r.tscHz,
+              cyclesPerPacket: r.tscHz ? r.tscHz / (r.mpps * 1e6) : undefined,
+              packets: r.packets,
+              interval: r.interval,
+              detail: { ...r },
+            };
+          }
+          if (!(rec.mpps > 0)) throw new Error(`${c.id}: measured ${rec.mpps} Mpps`);
+        } catch (e) {
+          rec = undefined;
+          if (attempt >= 2) throw e;
+          console.error(`bench: ${c.id} round ${round} failed, retrying once: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      records.push(rec);
+      log(
+        `  round ${round}/${o.rounds}  ${c.label.padEnd(25)} ${String(c.flows).padStart(5)} flow${c.flows === 1 ? ' ' : 's'}  ${fmtRate(rec.mpps).padStart(6)} Mpps` +
+          (rec.cyclesPerPacket ? `  ${rec.cyclesPerPacket.toFixed(0).padStart(5)} cycles/pkt` : ''),
+      );
+    }
+  }
+  const loadAfter = os.loadavg();
+
+  // TSC Hz for cycles/packet: each run's own (EAL's estimate); the median as a fallback
+  const tscKnown = records.map((r) => r.tscHz).filter((x): x is number => !!x);
+  const tscHz = tscKnown.length ? median(tscKnown) : undefined;
+
+  interface Summary {
+    id: string;
+    label: string;
+    engine: Engine;
+    flows: number;
+    maxflows?: number;
+    mpps: number;
+    min: number;
+    max: number;
+    runs: number[];
+    cyclesPerPacket?: number;
+    vsL3fwd?: number;
+    vsTestpmd?: number;
+    flowHitRatio?: number;
+  }
+  const summaries: Summary[] = defs.map((c) => {
+    const rs = records.filter((r) => r.caseId === c.id);
+    const runs = rs.map((r) => r.mpps);
+    const m = median(runs);
+    const hz = median(rs.map((r) => r.tscHz).filter((x): x is number => !!x)) || tscHz;
+    const hits = rs.map((r) => r.detail.flowHitRatio).filter((x): x is number => typeof x === 'number');
+    return {
+      id: c.id,
+      label: c.label,
+      engine: c.engine,
+      flows: c.flows,
+      maxflows: c.maxflows,
+      mpps: m,
+      min: Math.min(...runs),
+      max: Math.max(...runs),
+      runs,
+      cyclesPerPacket: hz ? hz / (m * 1e6) : undefined,
+      flowHitRatio: hits.length ? median(hits) : undefined,
+    };
+  });
+  for (const s of summaries) {
+    const l3 = summaries.find((x) => x.engine === 'l3fwd' && x.flows === s.flows);
+    const tp = summaries.find((x) => x.engine === 'testpmd' && x.flows === s.flows);
+    if (l3) s.vsL3fwd = s.mpps / l3.mpps;
+    if (tp) s.vsTestpmd = s.mpps / tp.mpps;
+  }
+
+  // table
+  log('');
+  log(`Results: median of ${o.rounds} interleaved round(s), ${o.seconds} s each; cycles/packet = TSC Hz / packets per second on one busy-polling core` + (tscHz ? ` (TSC ${(tscHz / 1e9).toFixed(3)} GHz)` : ''));
+  const head = ['case', 'flows', 'Mpps', 'min-max', 'cycles/pkt', '/l3fwd', '/testpmd-io', 'flow hits'];
+  const rows = summaries.map((s) => [
+    s.label,
+    String(s.flows),
+    fmtRate(s.mpps),
+    `${fmtRate(s.min)}-${fmtRate(s.max)}`,
+    s.cyclesPerPacket ? s.cyclesPerPacket.toFixed(0) : '-',
+    s.vsL3fwd !== undefined ? s.vsL3fwd.toFixed(2) : '-',
+    s.vsTestpmd !== undefined ? s.vsTestpmd.toFixed(2) : '-',
+    s.flowHitRatio !== undefined ? `${(s.flowHitRatio * 100).toFixed(1)}%` : '-',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmtRow = (r: string[]): string => r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+  log(fmtRow(head));
+  for (const r of rows) log(fmtRow(r));
+
+  let dpdkVersion: string | undefined = l3fwd?.dpdkVersion;
+  if (!dpdkVersion) {
+    try {
+      dpdkVersion = execFileSync('pkg-config', ['--modversion', 'libdpdk'], { encoding: 'utf8' }).trim();
+    } catch {
+      /* unknown */
+    }
+  }
+  const results = {
+    date: started.toISOString(),
+    machine: { host: os.hostname(), cpu: cpuModel(), cpus: os.cpus().length, kernel: os.release(), loadavgBefore: loadBefore, loadavgAfter: loadAfter },
+    dpdkVersion,
+    node: process.version,
+    options: { ...o, memory: mem },
+    frameBytes: FRAME_LEN,
+    tscHz,
+    summaries,
+    runs: records,
+  };
+  fs.writeFileSync(o.out, JSON.stringify(results, null, 2) + '\n');
+  log(`\nwrote ${path.relative(process.cwd(), o.out) || o.out}`);
+
+  // the last line: 10k-flow IPv6 case
+  const bigFlows = o.flows.includes(10000) ? 10000 : Math.max(...o.flows);
+  const fp = summaries.find((s) => s.id === `fastpath-cache-${bigFlows}`);
+  const l3 = summaries.find((s) => s.id === `l3fwd-${bigFlows}`);
+  const tp = summaries.find((s) => s.id === `testpmd-${bigFlows}`);
+  if (fp && l3 && tp) {
+    log(`ratio fastpath/l3fwd = ${(fp.mpps / l3.mpps).toFixed(2)} (fastpath ${fmtRate(fp.mpps)} Mpps, l3fwd ${fmtRate(l3.mpps)} Mpps, testpmd-io ${fmtRate(tp.mpps)} Mpps)`);
+  } else {
+    log(`(no ratio line: needs fastpath, l3fwd and testpmd with ${bigFlows} flows; ran ${o.engines.join(', ')})`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    killChildrenSync();
+    console.error(`bench: FAILED: ${(e as Error).message ?? String(e)}`);
+    process.exit(1);
+  },
+);
