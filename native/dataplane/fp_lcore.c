@@ -91,6 +91,53 @@ lcore_tx_enqueue(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
 		lcore_tx_flush(lc, out_idx);
 }
 
+/*
+ * A vector's view of one tx buffer. The forwarding loop keeps the count and
+ * byte sum in registers: updated in memory, they would chain every packet
+ * to the previous one through a store and a reload.
+ */
+struct fp_txcursor {
+	struct fp_txbuf *tb;
+	uint16_t port;
+	uint16_t n;
+	uint32_t bytes;
+};
+
+static inline void
+txcursor_close(struct fp_txcursor *c)
+{
+	if (c->tb != NULL) {
+		c->tb->n = c->n;
+		c->tb->bytes = c->bytes;
+	}
+}
+
+/* Rewrite L2 and the hop limit and queue for tx through a cursor. */
+static inline void
+lcore_forward_vec(struct fp_lcore *lc, struct fp_txcursor *c,
+		  struct rte_mbuf *m, uint8_t *eth, const uint8_t dst_mac[6],
+		  uint16_t out_port)
+{
+	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
+	memcpy(eth, dst_mac, 6);
+	memcpy(eth + 6, fp_router.ports[out_port].mac.addr_bytes, 6);
+	if (unlikely(c->tb == NULL || c->port != out_port)) {
+		txcursor_close(c);
+		c->tb = &lc->tx[out_port];
+		c->port = out_port;
+		c->n = c->tb->n;
+		c->bytes = c->tb->bytes;
+	}
+	c->tb->pkts[c->n++] = m;
+	c->bytes += m->pkt_len;
+	if (unlikely(c->n == FP_TXBUF)) {
+		txcursor_close(c);
+		lcore_tx_flush(lc, out_port);
+		c->n = 0;
+		c->bytes = 0;
+	}
+}
+
 /* Rewrite L2 and the hop limit, then send: the forwarding step proper.
  * The ethertype stays IPv6; the source is the egress port's MAC. */
 static inline void
@@ -184,22 +231,27 @@ lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
 	       uint64_t port_mac64)
 {
 	const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
-	const uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
-	uint64_t dmac;
+	uint64_t w0, w1, w2;
 	uint32_t plen;
 	bool ok;
 
-	/* Reads past a short frame stay inside the mbuf's buffer; the length
-	 * test below makes their values irrelevant. */
-	memcpy(&dmac, eth, sizeof(dmac));
-	plen = (uint32_t)(ip6[FP_IP6_OFF_PLEN] << 8 | ip6[FP_IP6_OFF_PLEN + 1]);
+	/* Three little-endian words cover Ethernet and IPv6 up to the first
+	 * source byte: w0 = bytes 0-7 (destination MAC), w1 = 8-15 (ethertype,
+	 * version), w2 = 16-23 (payload length, next header, src[0]). Reads past
+	 * a short frame stay inside the mbuf's buffer; the length test below
+	 * makes their values irrelevant. */
+	memcpy(&w0, eth, 8);
+	memcpy(&w1, eth + 8, 8);
+	memcpy(&w2, eth + 16, 8);
+	plen = __builtin_bswap16((uint16_t)(w2 >> 16));
 	ok = (m->data_len >= FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN) &
-	     (eth[12] == (FP_ETHERTYPE_IPV6 >> 8)) & (eth[13] == (FP_ETHERTYPE_IPV6 & 0xff)) &
-	     (((dmac ^ port_mac64) & 0xffffffffffffull) == 0) &
-	     ((ip6[0] >> 4) == 6) &
+	     (((w0 ^ port_mac64) & 0xffffffffffffull) == 0) &
+	     /* ethertype 86dd at bytes 12-13, version 6 in byte 14's high nibble */
+	     ((w1 & 0x00f0ffff00000000ull) == 0x0060dd8600000000ull) &
 	     (plen + FP_IP6_HDR_LEN + FP_ETHER_HDR_LEN == m->pkt_len) &
-	     (ip6[FP_IP6_OFF_SRC] != 0xff) & (ip6[FP_IP6_OFF_DST] != 0xff) &
-	     (ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_HOPOPTS);
+	     (((w2 >> 32) & 0xff) != FP_IPPROTO_HOPOPTS) &  /* next header */
+	     (((w2 >> 48) & 0xff) != 0xff) &                /* src multicast */
+	     (eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_DST] != 0xff); /* dst multicast */
 	if (likely(ok))
 		return true;
 	return lcore_classify_slow(lc, m, in_idx);
@@ -383,6 +435,8 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 	for (i = nvalid > FP_PREFETCH_LAG ? nvalid - FP_PREFETCH_LAG : 0; i < nvalid; i++)
 		lcore_prefetch_entry(fc, hashes, heads, i);
 
+	struct fp_txcursor txc = { NULL, 0, 0, 0 };
+
 	for (i = 0; i < nvalid; i++) {
 		struct rte_mbuf *m = valid[i];
 		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
@@ -416,8 +470,9 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		}
 		hits++;
-		lcore_forward(lc, m, eth, e->dst_mac, e->out_port);
+		lcore_forward_vec(lc, &txc, m, eth, e->dst_mac, e->out_port);
 	}
+	txcursor_close(&txc);
 	lc->ctr[FP_CTR_flow_hit] += hits;
 	lc->ctr[FP_CTR_flow_miss] += misses;
 	lc->ctr[FP_CTR_flow_stale] += stale;
