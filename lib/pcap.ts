@@ -10,8 +10,8 @@ import { parseIPv6, parseMac } from './addr';
 const PCAP_MAGIC = 0xa1b2c3d4;
 const LINKTYPE_ETHERNET = 1;
 
-/** Write frames to a pcap file. */
-export function writePcap(file: string, frames: readonly Uint8Array[]): void {
+/** Encode frames as a pcap file image (timestamps: frame i at i µs). */
+export function encodePcap(frames: readonly Uint8Array[]): Buffer {
   const header = Buffer.alloc(24);
   header.writeUInt32LE(PCAP_MAGIC, 0);
   header.writeUInt16LE(2, 4);
@@ -27,7 +27,12 @@ export function writePcap(file: string, frames: readonly Uint8Array[]): void {
     rec.writeUInt32LE(f.length, 12);
     parts.push(rec, Buffer.from(f));
   });
-  fs.writeFileSync(file, Buffer.concat(parts));
+  return Buffer.concat(parts);
+}
+
+/** Write frames to a pcap file. */
+export function writePcap(file: string, frames: readonly Uint8Array[]): void {
+  fs.writeFileSync(file, encodePcap(frames));
 }
 
 /** Read every frame of a pcap file (either byte order, usec or nsec). */
