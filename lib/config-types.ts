@@ -14,6 +14,13 @@ export interface EalConfig {
    * highest-numbered CPUs the process may run on, one per worker.
    */
   workerCpus?: number[];
+  /**
+   * Let workers share CPUs (workerCpus may repeat, and workers may be as
+   * many as the CPUs). Workers on one CPU busy-poll against each other: for
+   * functional tests of multi-worker behaviour (RSS, per-worker queues and
+   * flow caches) on small machines, never for throughput. Default false.
+   */
+  shareWorkerCpus?: boolean;
   /** Memory for DPDK in MiB (`-m`). Default 512 (the double-buffered FIB needs ~160 MiB). */
   memoryMb?: number;
   /**

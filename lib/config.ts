@@ -142,6 +142,7 @@ const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'flowCache', 'mempo
 const EAL_FIELDS = [
   'workers',
   'workerCpus',
+  'shareWorkerCpus',
   'memoryMb',
   'hugepages',
   'filePrefix',
@@ -452,12 +453,18 @@ function workerLimit(allowed: readonly number[]): string {
 }
 
 /** eal.workers and eal.workerCpus against the allowed CPU set. */
-function normalizeWorkers(o: Obj, allowed: readonly number[]): { workers: number; workerCpus: number[] } {
+function normalizeWorkers(o: Obj, allowed: readonly number[]): { workers: number; workerCpus: number[]; shareWorkerCpus: boolean } {
+  const share = o.shareWorkerCpus ?? false;
+  if (typeof share !== 'boolean') fail('eal.shareWorkerCpus', 'true or false', share);
   const given = o.workerCpus === undefined ? undefined : optArray(o, 'workerCpus', 'eal', 'an array of CPU ids');
   // Without `workers`, an explicit workerCpus list says how many there are.
   const workers = optInt(o, 'workers', 'eal', 1, MAX_LCORES - 1, given?.length || 1);
-  if (workers >= allowed.length) fail('eal.workers', workerLimit(allowed), o.workers ?? workers);
-  if (given === undefined) return { workers, workerCpus: allowed.slice(allowed.length - workers) };
+  if (allowed.length < 2 || (!share && workers >= allowed.length)) fail('eal.workers', workerLimit(allowed), o.workers ?? workers);
+  if (given === undefined) {
+    // Shared: every worker on the highest CPU; the rest stay Node's.
+    const cpus = share ? Array.from({ length: workers }, () => allowed[allowed.length - 1]) : allowed.slice(allowed.length - workers);
+    return { workers, workerCpus: cpus, shareWorkerCpus: share };
+  }
   if (given.length !== workers) {
     fail('eal.workerCpus', `an array of ${workers} CPU id(s), one per worker`, given);
   }
@@ -466,9 +473,14 @@ function normalizeWorkers(o: Obj, allowed: readonly number[]): { workers: number
       fail(item('eal.workerCpus', i), `a CPU id this process may run on (${formatCpuList(allowed)})`, cpu);
     }
     const first = given.indexOf(cpu);
-    if (first !== i) fail(item('eal.workerCpus', i), `a CPU not already used by eal.workerCpus[${first}]`, cpu);
+    if (first !== i && !share) {
+      fail(item('eal.workerCpus', i), `a CPU not already used by eal.workerCpus[${first}] (or eal.shareWorkerCpus: true)`, cpu);
+    }
   });
-  return { workers, workerCpus: given as number[] };
+  if (allowed.every((cpu) => given.includes(cpu))) {
+    fail('eal.workerCpus', 'CPUs that leave at least one CPU for the Node main thread', given);
+  }
+  return { workers, workerCpus: given as number[], shareWorkerCpus: share };
 }
 
 /** eal.pciAllow: bare PCI addresses, normalised, no duplicates. */
@@ -503,7 +515,7 @@ function normalizeExtraArgs(o: Obj): string[] {
 
 function normalizeEal(value: unknown, allowed: readonly number[]): NormalizedConfig['eal'] {
   const o = expectObject(value === undefined ? {} : value, 'eal', 'an object', EAL_FIELDS);
-  const { workers, workerCpus } = normalizeWorkers(o, allowed);
+  const { workers, workerCpus, shareWorkerCpus } = normalizeWorkers(o, allowed);
   const hugepages = o.hugepages ?? 'auto';
   if (hugepages !== 'auto' && typeof hugepages !== 'boolean') fail('eal.hugepages', '"auto", true or false', hugepages);
   const prefixWhat = 'a name of [A-Za-z0-9_.-] (1..64, not starting with "." or "-")';
@@ -518,6 +530,7 @@ function normalizeEal(value: unknown, allowed: readonly number[]): NormalizedCon
   return {
     workers,
     workerCpus,
+    shareWorkerCpus,
     memoryMb: optInt(o, 'memoryMb', 'eal', 256, 1048576, 512),
     hugepages,
     filePrefix,

@@ -72,6 +72,7 @@ describe('config: normalizeConfig defaults', () => {
       eal: {
         workers: 1,
         workerCpus: [3],
+        shareWorkerCpus: false,
         memoryMb: 512,
         hugepages: 'auto',
         filePrefix: `fastpath-${process.pid}`,
@@ -192,6 +193,18 @@ describe('config: workers and CPUs', () => {
 
   it('rejects a CPU used twice', () => {
     expectBad({ ports: [], eal: { workers: 2, workerCpus: [2, 2] } }, 'eal.workerCpus[1]', 2);
+  });
+
+  it('lets workers share CPUs only when asked (functional tests on small machines)', () => {
+    const two = { allowedCpus: [0, 1] };
+    expect(normalizeConfig({ ports: [], eal: { workers: 2, shareWorkerCpus: true } }, two).eal.workerCpus).to.deep.equal([1, 1]);
+    expect(normalizeConfig({ ports: [], eal: { workerCpus: [1, 1], shareWorkerCpus: true } }, two).eal.workers).to.equal(2);
+    // The Node main thread still keeps a CPU of its own.
+    expectBad({ ports: [], eal: { workerCpus: [0, 1], shareWorkerCpus: true } }, 'eal.workerCpus', [0, 1], two);
+    expectBad({ ports: [], eal: { workers: 2, shareWorkerCpus: 'yes' } }, 'eal.shareWorkerCpus', 'yes', two);
+    expect(ealArgs(normalizeConfig({ ports: [], eal: { workers: 2, shareWorkerCpus: true, filePrefix: 'p' } }, two), { ...two, hugepagesAvailable: false })[1]).to.equal(
+      '--lcores=0@(0),1@1,2@1',
+    );
   });
 
   it('reads the real allowed set when none is injected', () => {
