@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { execFile } from 'child_process';
 import * as path from 'path';
 
+import { allowedCpus, formatCpuList } from '../../lib/config';
 import { requireRoot, requireTools } from '../../lib/topology';
 
 describe('integration: two workers (RSS-style fanout, per-worker queues and caches)', function () {
@@ -16,10 +17,14 @@ describe('integration: two workers (RSS-style fanout, per-worker queues and cach
 
   it('spreads flows over both workers, forwards every datagram, and each worker runs commands', async () => {
     requireRoot('integration tests');
-    requireTools(['ip', 'sysctl', 'ethtool']);
+    requireTools(['ip', 'sysctl', 'ethtool', 'taskset']);
     const child = path.resolve(__dirname, '..', 'helpers', 'multiworker-child.ts');
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['-r', 'ts-node/register', child], { cwd: path.resolve(__dirname, '..', '..'), timeout: 90000 },
+      // Once a router has run in this process, its threads (and so its
+      // children) are confined to the non-worker CPUs; give the child the
+      // process's original set back so it can place its own workers.
+      execFile('taskset', ['-c', formatCpuList(allowedCpus()), process.execPath, '-r', 'ts-node/register', child],
+        { cwd: path.resolve(__dirname, '..', '..'), timeout: 90000 },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
     });
     const r = JSON.parse(out.trim().split('\n').pop() ?? '{}');
