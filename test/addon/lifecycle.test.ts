@@ -1,0 +1,39 @@
+// A Node process that used routers exits by itself after stop(): no EAL
+// thread keeps it alive, and EAL's runtime directory is removed at exit.
+import { expect } from 'chai';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { allowedCpus, formatCpuList } from '../../lib/config';
+
+describe('process lifecycle', function () {
+  this.timeout(60000);
+
+  it('exits by itself after stop(), leaving no /var/run/dpdk/<prefix>', async () => {
+    const prefix = `fastpath-life-${process.pid}`;
+    const child = path.resolve(__dirname, '..', 'helpers', 'lifecycle-child.ts');
+    // The child gets the whole CPU set back (this process's threads may have
+    // been moved off the worker CPUs by an earlier router).
+    const proc = spawn('taskset', ['-c', formatCpuList(allowedCpus()), process.execPath, '-r', 'ts-node/register', child, prefix], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => {
+        proc.kill('SIGKILL');
+        resolve(null);
+      }, 30000);
+      proc.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(code, `did not exit by itself: ${out}`).to.equal(0);
+    expect(out).to.include('stopped');
+    expect(fs.existsSync(`/var/run/dpdk/${prefix}`)).to.equal(false);
+  });
+});
