@@ -29,7 +29,10 @@ export function formatStats(s: RouterStats, prev?: RouterStats): string {
   lines.push(`flow cache: in use ${fc.inuse}  hits ${fc.hits}  misses ${fc.misses}  inserts ${fc.inserts}  reaps ${fc.reaps}  expiries ${fc.expiries}  invalidations ${fc.invalidations}`);
   const drops = Object.entries(s.drops).filter(([, v]) => v > 0n);
   lines.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join('  ') : 'none'}`);
-  lines.push(`control: punt received ${s.control.punt_received}, dropped ${s.control.punt_dropped} (no control plane yet)`);
+  lines.push(
+    `control: punt received ${s.control.punt_received}, echo replies ${s.control.icmp6_echo_replies}, ` +
+      `dropped ${s.control.punt_dropped} (ND/MLD not handled yet)`,
+  );
   for (const l of s.lcores) {
     const busy = l.counters.loops > 0n ? Number((l.counters.busy_loops * 1000n) / l.counters.loops) / 10 : 0;
     lines.push(`worker ${l.worker} (lcore ${l.lcore}): rx ${l.counters.rx_packets}  busy loops ${busy.toFixed(1)}%`);

@@ -34,6 +34,8 @@
 	X(flow_folded_dropped, "dropped packets of flow entries that died")     \
 	X(flow_inuse, "flow cache entries in use now (gauge)")                  \
 	X(cmd_handled, "control commands handled by this lcore")                \
+	X(ctl_tx, "packets sent for the control thread (echo replies...)")     \
+	X(ctl_tx_full, "control-thread packets the tx queue refused (freed)")  \
 	X(loops, "poll loop iterations")                                        \
 	X(busy_loops, "poll loop iterations that received packets")            \
 	X(busy_cycles, "TSC cycles spent in iterations that received packets")
@@ -71,6 +73,10 @@
 #define FP_CTL_COUNTERS(X)                                                      \
 	X(punt_received, "packets taken from the punt rings")                   \
 	X(punt_dropped, "punted packets dropped (no control-plane handler yet)") \
+	X(icmp6_echo_requests, "ICMPv6 Echo Requests for our addresses")      \
+	X(icmp6_echo_replies, "ICMPv6 Echo Replies sent")                     \
+	X(icmp6_invalid, "ICMPv6 to us dropped: bad checksum, code or length") \
+	X(ctl_tx_ring_full, "replies dropped: a worker's control tx ring was full") \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

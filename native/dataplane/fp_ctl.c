@@ -2,9 +2,11 @@
  * fp_ctl.c — the control thread: consumes the per-lcore punt rings.
  *
  * It is an EAL control thread (rte_ctrl_thread_create: runs on the CPUs no
- * worker uses). In this release nothing answers punted packets yet (ND and
- * ICMPv6 come with the control-plane work), so each is counted and freed;
- * the counters make that visible (punt_received, punt_dropped).
+ * worker uses). It answers ICMPv6 Echo Requests to the router's addresses
+ * (fp_icmp6.c); everything else punted (ND, MLD, hop-by-hop...) is counted
+ * and freed until the control-plane work handles it (punt_dropped).
+ * Replies go back through the punting worker's control tx ring: a port's
+ * spare tx queue does not exist on every PMD (af_packet), the workers' do.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,9 +16,26 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "fp_icmp6.h"
 #include "fp_router.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
+
+/* One punted packet: answer what the control plane handles, send the answer
+ * back through the worker that punted it (its tx queues), drop the rest. */
+static void
+ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	if (fp_icmp6_echo_reply(m)) {
+		if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
+			fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
+			rte_pktmbuf_free(m);
+		}
+		return;
+	}
+	fp_router.ctl_ctr[FP_CCTR_punt_dropped]++;
+	rte_pktmbuf_free(m);
+}
 
 static void *
 ctl_main(void *arg)
@@ -29,12 +48,13 @@ ctl_main(void *arg)
 		unsigned total = 0, w, n, i;
 
 		for (w = 0; w < fp_router.nworkers; w++) {
-			n = rte_ring_sc_dequeue_burst(fp_router.lcores[w]->punt_ring,
-						      (void **)pkts, FP_BURST, NULL);
-			for (i = 0; i < n; i++)
-				rte_pktmbuf_free(pkts[i]);
+			struct fp_lcore *lc = fp_router.lcores[w];
+
+			n = rte_ring_sc_dequeue_burst(lc->punt_ring, (void **)pkts,
+						      FP_BURST, NULL);
 			fp_router.ctl_ctr[FP_CCTR_punt_received] += n;
-			fp_router.ctl_ctr[FP_CCTR_punt_dropped] += n;
+			for (i = 0; i < n; i++)
+				ctl_handle(lc, pkts[i]);
 			total += n;
 		}
 		if (total == 0)

@@ -480,6 +480,33 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		lcore_slow_path(lc, miss, miss_hash, nmiss, in_idx, gen, now);
 }
 
+/* Send what the control thread queued for this lcore, each packet on the
+ * port it names (m->port: a port index), through this lcore's tx queue. */
+static void
+lcore_ctl_tx(struct fp_lcore *lc)
+{
+	struct rte_mbuf *pkts[FP_BURST];
+	unsigned n, i;
+
+	n = rte_ring_sc_dequeue_burst(lc->ctl_tx_ring, (void **)pkts, FP_BURST, NULL);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint16_t out_idx = m->port;
+		uint32_t len = m->pkt_len;
+
+		if (out_idx < fp_router.nports && fp_router.ports[out_idx].up &&
+		    rte_eth_tx_burst(fp_router.ports[out_idx].port_id,
+				     lc->txq[out_idx], &m, 1) == 1) {
+			lc->ctr[FP_CTR_ctl_tx]++;
+			lc->port_ctr[out_idx][FP_PCTR_opackets]++;
+			lc->port_ctr[out_idx][FP_PCTR_obytes] += len;
+			continue;
+		}
+		lc->ctr[FP_CTR_ctl_tx_full]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
 /* Execute commands queued by control operations. */
 static void
 lcore_run_commands(struct fp_lcore *lc)
@@ -532,6 +559,8 @@ fp_lcore_main(void *arg)
 
 		if (unlikely(!rte_ring_empty(lc->cmd_ring)))
 			lcore_run_commands(lc);
+		if (unlikely(!rte_ring_empty(lc->ctl_tx_ring)))
+			lcore_ctl_tx(lc);
 
 		for (q = 0; q < lc->nrxq; q++) {
 			uint16_t in_idx = lc->rxq[q].port_idx;

@@ -384,7 +384,10 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	snprintf(name, sizeof(name), "fp_punt_%u_%u", instance, w);
 	lc->punt_ring = rte_ring_create(name, FP_PUNT_RING_SIZE, socket,
 					RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (lc->cmd_ring == NULL || lc->punt_ring == NULL)
+	snprintf(name, sizeof(name), "fp_ctltx_%u_%u", instance, w);
+	lc->ctl_tx_ring = rte_ring_create(name, FP_PUNT_RING_SIZE, socket,
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (lc->cmd_ring == NULL || lc->punt_ring == NULL || lc->ctl_tx_ring == NULL)
 		return fp_err_set(err, ENOMEM, "cannot create rings for worker %u: %s",
 				  w, rte_strerror(rte_errno));
 
@@ -432,7 +435,11 @@ lcore_destroy(unsigned w)
 	if (lc->punt_ring != NULL)
 		while (rte_ring_dequeue(lc->punt_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
+	if (lc->ctl_tx_ring != NULL)
+		while (rte_ring_dequeue(lc->ctl_tx_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
 	rte_ring_free(lc->punt_ring);
+	rte_ring_free(lc->ctl_tx_ring);
 	rte_ring_free(lc->cmd_ring);
 	rte_free(lc->flowcache_mem);
 	rte_free(lc);

@@ -145,6 +145,7 @@ struct fp_lcore {
 	uint64_t idle_cycles;
 	struct rte_ring *cmd_ring;
 	struct rte_ring *punt_ring;
+	struct rte_ring *ctl_tx_ring; /* control thread -> this lcore's tx queues */
 	uint64_t ctr[FP_LCORE_CTR_MAX] __rte_cache_aligned;
 	uint64_t drop[FP_DROP_MAX] __rte_cache_aligned;
 	uint64_t port_ctr[FP_MAX_PORTS][FP_PORT_CTR_MAX] __rte_cache_aligned;

@@ -74,6 +74,23 @@ function expectAccounted(s: RouterStats): void {
   expect(dropSum).to.equal(t.dropped);
 }
 
+/** One's-complement sum of an IPv6 pseudo-header and ICMPv6 message (frame offsets). */
+function icmp6Sum(frame: Buffer): number {
+  const plen = frame.readUInt16BE(14 + 4);
+  const parts = [frame.subarray(14 + 8, 14 + 40), Buffer.from([0, 0, plen >> 8, plen & 0xff, 0, 0, 0, 58]), frame.subarray(54, 54 + plen)];
+  let sum = 0;
+  for (const b of parts) for (let i = 0; i < b.length; i += 2) sum += (b[i] << 8) | (b[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+function setIcmp6Checksum(frame: Buffer): void {
+  frame.writeUInt16BE(0, 54 + 2);
+  frame.writeUInt16BE(~icmp6Sum(frame) & 0xffff, 54 + 2);
+}
+
+const icmp6ChecksumValid = (frame: Buffer): boolean => icmp6Sum(frame) === 0xffff;
+
 const udp = (over: Partial<Parameters<typeof ip6Frame>[0]> = {}): Buffer =>
   ip6Frame({ dstMac: R0, srcMac: H1, src: '2001:db8:1::2', dst: '2001:db8:2::2', payload: Buffer.from('fastpath payload'), ...over });
 
@@ -158,6 +175,30 @@ describe('forwarding (net_pcap vdevs)', function () {
     expect(r.stats.totals.punted).to.equal(5n);
     expect(r.out0.length + r.out1.length).to.equal(0);
     expect(await waitFor(() => true)).to.equal(true);
+    expectAccounted(r.stats);
+  });
+
+  it('answers an ICMPv6 Echo Request to its own address with a valid Echo Reply', async () => {
+    const data = Buffer.from('0001000700112233', 'hex'); // identifier 1, sequence 7, data
+    const body = Buffer.concat([Buffer.from([128, 0, 0, 0]), data]);
+    const request = ip6Frame({ dstMac: R0, srcMac: H1, src: '2001:db8:1::2', dst: '2001:db8:2::1', nextHeader: 58, payload: body, hopLimit: 3 });
+    setIcmp6Checksum(request);
+    const badSum = Buffer.from(request);
+    badSum[14 + 40 + 2] ^= 0xff;
+    const r = await runAndRead(dir, [request, badSum]);
+    expect(r.out0).to.have.length(1);
+    const reply = r.out0[0];
+    expect(reply.subarray(0, 6).toString('hex')).to.equal(H1.replace(/:/g, ''));
+    expect(reply.subarray(6, 12).toString('hex')).to.equal(R0.replace(/:/g, ''));
+    expect(reply.subarray(14 + 8, 14 + 24).equals(request.subarray(14 + 24, 14 + 40))).to.equal(true); // src = the address asked
+    expect(reply.subarray(14 + 24, 14 + 40).equals(request.subarray(14 + 8, 14 + 24))).to.equal(true);
+    expect(reply[14 + 40]).to.equal(129);
+    expect(reply.subarray(14 + 44).equals(data)).to.equal(true);
+    expect(icmp6ChecksumValid(reply)).to.equal(true);
+    expect(r.stats.control.icmp6_echo_replies).to.equal(1n);
+    expect(r.stats.control.icmp6_invalid).to.equal(1n);
+    expect(r.stats.totals.ctl_tx).to.equal(1n);
+    expect(r.stats.ports.eth0.opackets).to.equal(1n);
     expectAccounted(r.stats);
   });
 

@@ -69,6 +69,17 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     expect(t.rx_packets).to.equal(t.forwarded + t.dropped + t.punted);
   });
 
+  it("ping -6 to the router's own addresses (both interfaces) is answered", async () => {
+    const h1 = demo.host('h1');
+    const before = demo.router.stats().control.icmp6_echo_replies;
+    for (const addr of ['2001:db8:1::1', '2001:db8:2::1']) {
+      const ping = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', addr]);
+      expect(ping.code, ping.stdout + ping.stderr).to.equal(0);
+      expect(ping.stdout).to.match(/3 packets transmitted, 3 received/);
+    }
+    expect(demo.router.stats().control.icmp6_echo_replies - before).to.equal(6n);
+  });
+
   it('UDP from h1 to h2 is forwarded and cached as one flow with its counters', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
