@@ -31,7 +31,7 @@ export function formatStats(s: RouterStats, prev?: RouterStats): string {
   lines.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join('  ') : 'none'}`);
   lines.push(
     `control: punt received ${s.control.punt_received}, echo replies ${s.control.icmp6_echo_replies}, ` +
-      `dropped ${s.control.punt_dropped} (ND/MLD not handled yet)`,
+      `NA sent ${s.control.nd_na_out}, dropped ${s.control.punt_dropped}`,
   );
   for (const l of s.lcores) {
     const busy = l.counters.loops > 0n ? Number((l.counters.busy_loops * 1000n) / l.counters.loops) / 10 : 0;

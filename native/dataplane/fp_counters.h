@@ -77,6 +77,10 @@
 	X(icmp6_echo_replies, "ICMPv6 Echo Replies sent")                     \
 	X(icmp6_invalid, "ICMPv6 to us dropped: bad checksum, code or length") \
 	X(ctl_tx_ring_full, "replies dropped: a worker's control tx ring was full") \
+	X(nd_ns_in, "valid Neighbor Solicitations received")                  \
+	X(nd_na_out, "Neighbor Advertisements sent (answers for our addresses)") \
+	X(nd_learned, "neighbours learned or updated from NS source options")  \
+	X(nd_invalid, "ND messages dropped: hop limit, checksum, code, options") \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

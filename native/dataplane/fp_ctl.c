@@ -3,8 +3,9 @@
  *
  * It is an EAL control thread (rte_ctrl_thread_create: runs on the CPUs no
  * worker uses). It answers ICMPv6 Echo Requests to the router's addresses
- * (fp_icmp6.c); everything else punted (ND, MLD, hop-by-hop...) is counted
- * and freed until the control-plane work handles it (punt_dropped).
+ * (fp_icmp6.c) and Neighbor Solicitations for them (fp_nd.c); everything
+ * else punted (other ND, MLD, hop-by-hop...) is counted and freed until the
+ * control-plane work handles it (punt_dropped).
  * Replies go back through the punting worker's control tx ring: a port's
  * spare tx queue does not exist on every PMD (af_packet), the workers' do.
  */
@@ -17,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "fp_icmp6.h"
+#include "fp_nd.h"
 #include "fp_router.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
@@ -26,7 +28,7 @@
 static void
 ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 {
-	if (fp_icmp6_echo_reply(m)) {
+	if (fp_icmp6_echo_reply(m) || fp_nd_solicitation(m)) {
 		if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
 			fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
 			rte_pktmbuf_free(m);

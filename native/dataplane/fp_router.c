@@ -989,6 +989,32 @@ fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx, struct fp_err *er
 	return rc;
 }
 
+int
+fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[6])
+{
+	int idx, rc = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || port_idx >= fp_router.nports)
+		goto out;
+	idx = fp_neigh_lookup(&fp_router.neigh, addr, port_idx);
+	if (idx >= 0) {
+		const struct fp_neigh *n = &fp_router.neigh.entries[idx];
+		if (n->state == FP_NEIGH_PERMANENT ||
+		    (n->state != FP_NEIGH_NONE && memcmp(n->mac, mac, 6) == 0))
+			goto out; /* static, or nothing new */
+	}
+	rc = fp_neigh_set(&fp_router.neigh, addr, port_idx, mac, FP_NEIGH_STALE);
+	if (rc >= 0) {
+		rc = 1;
+		fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
+		fp_generation_bump();
+	}
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
 uint32_t
 fp_neighbour_list(struct fp_neigh_info *out, uint32_t max)
 {

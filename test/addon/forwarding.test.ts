@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { FastpathError, Router, RouterStats } from '../../lib';
+import { parseIPv6, parseMac } from '../../lib/addr';
 import { ip6Frame, readPcap, writePcap } from '../../lib/pcap';
 import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
@@ -199,6 +200,55 @@ describe('forwarding (net_pcap vdevs)', function () {
     expect(r.stats.control.icmp6_invalid).to.equal(1n);
     expect(r.stats.totals.ctl_tx).to.equal(1n);
     expect(r.stats.ports.eth0.opackets).to.equal(1n);
+    expectAccounted(r.stats);
+  });
+
+  it('answers Neighbor Solicitations for its addresses and learns the solicitor', async () => {
+    /** An NS for `target` from `src`, with a source link-layer option unless from ::. */
+    const ns = (src: string, dst: string, dstMac: string, target: string, hopLimit = 255): Buffer => {
+      const body = Buffer.alloc(src === '::' ? 24 : 32);
+      body[0] = 135;
+      Buffer.from(parseIPv6(target)).copy(body, 8);
+      if (src !== '::') {
+        body[24] = 1;
+        body[25] = 1;
+        Buffer.from(parseMac(H1)).copy(body, 26);
+      }
+      const f = ip6Frame({ dstMac, srcMac: H1, src, dst, nextHeader: 58, payload: body, hopLimit });
+      setIcmp6Checksum(f);
+      return f;
+    };
+    const frames = [
+      ns('2001:db8:1::5', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'), // resolve us
+      ns('::', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'), // DAD probe for our address
+      ns('2001:db8:1::5', '2001:db8:1::1', R0, '2001:db8:1::1', 64), // hop limit not 255: invalid
+      ns('2001:db8:1::5', 'ff02::1:ff00:9', '33:33:ff:00:00:09', '2001:db8:1::9'), // not our address
+    ];
+    const r = await runAndRead(dir, frames, {
+      during: async (router) => {
+        const learned = router.neighbours.list().find((n) => n.address === '2001:db8:1::5');
+        expect(learned, JSON.stringify(router.neighbours.list())).to.deep.include({ dev: 'eth0', mac: H1, state: 'stale' });
+      },
+    });
+    expect(r.out0).to.have.length(2);
+    const [na, dadNa] = r.out0;
+    for (const f of [na, dadNa]) {
+      expect(f[14 + 7]).to.equal(255); // hop limit
+      expect(f[54]).to.equal(136); // Neighbor Advertisement
+      expect(f.subarray(14 + 8, 14 + 24).equals(Buffer.from(parseIPv6('2001:db8:1::1')))).to.equal(true); // from the target
+      expect(f.subarray(54 + 8, 54 + 24).equals(Buffer.from(parseIPv6('2001:db8:1::1')))).to.equal(true); // target
+      expect([...f.subarray(54 + 24, 54 + 32)]).to.deep.equal([2, 1, ...parseMac(R0)]); // target link-layer option
+      expect(icmp6ChecksumValid(f)).to.equal(true);
+    }
+    expect(na[54 + 4]).to.equal(0x80 | 0x40 | 0x20); // Router, Solicited, Override
+    expect(na.subarray(0, 6).toString('hex')).to.equal(H1.replace(/:/g, ''));
+    expect(na.subarray(14 + 24, 14 + 40).equals(Buffer.from(parseIPv6('2001:db8:1::5')))).to.equal(true);
+    expect(dadNa[54 + 4]).to.equal(0x80 | 0x20); // not solicited: the prober has no address yet
+    expect(dadNa.subarray(14 + 24, 14 + 40).equals(Buffer.from(parseIPv6('ff02::1')))).to.equal(true);
+    expect(dadNa.subarray(0, 6).toString('hex')).to.equal('333300000001');
+    expect(r.stats.control.nd_na_out).to.equal(2n);
+    expect(r.stats.control.nd_invalid).to.equal(1n);
+    expect(r.stats.control.nd_learned).to.equal(1n);
     expectAccounted(r.stats);
   });
 

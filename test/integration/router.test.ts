@@ -80,6 +80,21 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     expect(demo.router.stats().control.icmp6_echo_replies - before).to.equal(6n);
   });
 
+  it('Linux hosts resolve the router by Neighbor Discovery (no static entry on the hosts)', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    for (const h of [h1, h2]) await h.exec(['ip', '-6', 'neigh', 'del', h.gateway, 'dev', 'eth0'], { check: true });
+    const before = demo.router.stats().control.nd_na_out;
+    const ping = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', h2.address]);
+    expect(ping.code, ping.stdout + ping.stderr).to.equal(0);
+    for (const h of [h1, h2]) {
+      const neigh = (await h.exec(['ip', '-6', 'neigh', 'show', h.gateway, 'dev', 'eth0'])).stdout;
+      const mac = demo.router.interfaces.get(h.port).mac;
+      expect(neigh, `${h.name}: ${neigh}`).to.match(new RegExp(`lladdr ${mac} .*(REACHABLE|STALE|DELAY|PROBE)`));
+    }
+    expect(demo.router.stats().control.nd_na_out - before >= 2n).to.equal(true);
+  });
+
   it('UDP from h1 to h2 is forwarded and cached as one flow with its counters', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
