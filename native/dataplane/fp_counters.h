@@ -34,6 +34,7 @@
 	X(flow_folded_dropped, "dropped packets of flow entries that died")     \
 	X(flow_inuse, "flow cache entries in use now (gauge)")                  \
 	X(cmd_handled, "control commands handled by this lcore")                \
+	X(resolve_punted, "packets punted because their next hop is unresolved") \
 	X(ctl_tx, "packets sent for the control thread (echo replies...)")     \
 	X(ctl_tx_full, "control-thread packets the tx queue refused (freed)")  \
 	X(loops, "poll loop iterations")                                        \
@@ -53,7 +54,6 @@
 	X(mcast_unjoined, "multicast destination the router has not joined")    \
 	X(hop_limit, "hop limit 0 or 1 on a packet to forward")                 \
 	X(no_route, "no route to the destination")                              \
-	X(no_neighbour, "next hop not resolved (no neighbour entry)")           \
 	X(mtu_exceeded, "packet larger than the egress MTU")                    \
 	X(port_down, "egress interface is down")                                \
 	X(punt_ring_full, "punt ring to the control thread full")              \
@@ -81,6 +81,14 @@
 	X(nd_na_out, "Neighbor Advertisements sent (answers for our addresses)") \
 	X(nd_learned, "neighbours learned or updated from NS source options")  \
 	X(nd_invalid, "ND messages dropped: hop limit, checksum, code, options") \
+	X(nd_na_in, "valid Neighbor Advertisements received")                  \
+	X(nd_ns_out, "Neighbor Solicitations sent to resolve next hops")       \
+	X(nd_resolved, "next hops resolved by an advertisement")               \
+	X(nd_resolve_failed, "next hops that did not answer 3 solicitations")  \
+	X(nd_held, "packets held while their next hop was resolved")           \
+	X(nd_held_sent, "held packets sent once their next hop answered")      \
+	X(nd_held_dropped, "held packets dropped (queue full, failure, MTU)")  \
+	X(nd_incomplete_full, "packets dropped: too many unresolved next hops") \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

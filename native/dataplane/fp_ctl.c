@@ -28,6 +28,13 @@
 static void
 ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 {
+	if (m->hash.usr != 0) {
+		/* The worker found no link-layer address for its next hop. */
+		fp_nd_resolve(lc, m);
+		return;
+	}
+	if (fp_nd_advertisement(m))
+		return;
 	if (fp_icmp6_echo_reply(m) || fp_nd_solicitation(m)) {
 		if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
 			fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
@@ -59,6 +66,7 @@ ctl_main(void *arg)
 				ctl_handle(lc, pkts[i]);
 			total += n;
 		}
+		fp_nd_timers();
 		if (total == 0)
 			nanosleep(&ts, NULL);
 	}
@@ -85,4 +93,5 @@ fp_ctl_stop(void)
 {
 	__atomic_store_n(&fp_router.ctl_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(fp_router.ctl_thread, NULL);
+	fp_nd_reset();
 }

@@ -41,16 +41,26 @@ lcore_drop(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
 	rte_pktmbuf_free(m);
 }
 
-/* Hand a packet to the control thread. */
+/* Hand a packet to the control thread. m->hash.usr says why: 0 for a
+ * packet to the router itself, else the FIB next hop whose neighbour is
+ * unresolved (the control thread holds the packet and solicits). */
 static inline void
-lcore_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+lcore_punt_for(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
+	       uint32_t unresolved_nh)
 {
 	m->port = in_idx; /* the control thread wants our port index */
+	m->hash.usr = unresolved_nh;
 	if (unlikely(rte_ring_sp_enqueue(lc->punt_ring, m) != 0)) {
 		lcore_drop(lc, m, in_idx, FP_DROP_punt_ring_full);
 		return;
 	}
 	lc->ctr[FP_CTR_punted]++;
+}
+
+static inline void
+lcore_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+{
+	lcore_punt_for(lc, m, in_idx, 0);
 }
 
 /* Send the buffered packets of one port; what the PMD refuses is dropped. */
@@ -257,7 +267,11 @@ lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
 	return lcore_classify_slow(lc, m, in_idx);
 }
 
-/* Resolve a FIB next hop to an action; returns a drop reason or -1 when ok. */
+/* lcore_resolve(): the next hop has no usable link-layer address. */
+#define FP_RESOLVE_UNRESOLVED (-2)
+
+/* Resolve a FIB next hop to an action; returns -1 when ok, a drop reason, or
+ * FP_RESOLVE_UNRESOLVED (the control thread will solicit). */
 static inline int
 lcore_resolve(uint32_t nh, const uint8_t *dst, struct fp_flow_action *act)
 {
@@ -273,12 +287,12 @@ lcore_resolve(uint32_t nh, const uint8_t *dst, struct fp_flow_action *act)
 		/* Connected: the destination itself is the neighbour. */
 		idx = fp_neigh_lookup(nt, dst, (uint16_t)(nh & FP_NH_INDEX_MASK));
 		if (idx < 0)
-			return FP_DROP_no_neighbour;
+			return FP_RESOLVE_UNRESOLVED;
 	}
 	const struct fp_neigh *n = &nt->entries[idx];
 	state = fp_neigh_read(n, act->dst_mac);
 	if (!fp_neigh_usable(state))
-		return FP_DROP_no_neighbour;
+		return FP_RESOLVE_UNRESOLVED;
 	out = &fp_router.ports[n->port_idx];
 	if (unlikely(!out->up))
 		return FP_DROP_port_down;
@@ -342,6 +356,13 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			continue;
 		}
 		reason = lcore_resolve(nh, dsts[i], &act);
+		if (reason == FP_RESOLVE_UNRESOLVED) {
+			/* Neighbor Discovery: the control thread holds it and
+			 * solicits the next hop (fp_nd.c). */
+			lc->ctr[FP_CTR_resolve_punted]++;
+			lcore_punt_for(lc, m, in_idx, nh);
+			continue;
+		}
 		if (reason >= 0) {
 			lcore_drop(lc, m, in_idx, (enum fp_drop_reason)reason);
 			continue;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ring.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -94,7 +96,7 @@ fp_nd_solicitation(struct rte_mbuf *m)
 		return false; /* not ours: nothing to say (we do not proxy) */
 
 	dad = fp_ip6_is_unspecified(ip6->src_addr);
-	if (!dad && slla != NULL && fp_neighbour_learn(ip6->src_addr, in_idx, slla) > 0)
+	if (!dad && slla != NULL && fp_neighbour_learn(ip6->src_addr, in_idx, slla, FP_NEIGH_STALE) > 0)
 		fp_router.ctl_ctr[FP_CCTR_nd_learned]++;
 
 	/* The advertisement: from the target, to the solicitor (or, answering
@@ -127,4 +129,271 @@ fp_nd_solicitation(struct rte_mbuf *m)
 	rte_ether_addr_copy(&fp_router.ports[in_idx].mac, &eth->src_addr);
 	fp_router.ctl_ctr[FP_CCTR_nd_na_out]++;
 	return true;
+}
+
+/* ---- resolving next hops ------------------------------------------------- */
+
+#define ND_RETRANS_MS 1000     /* RetransTimer */
+#define ND_MAX_MULTICAST_SOLICIT 3
+
+/* A next hop being resolved (the INCOMPLETE state), owned by the control
+ * thread. Bounded: a scan of random destinations cannot grow it. */
+struct nd_pending {
+	bool used;
+	uint8_t addr[16];
+	uint16_t port_idx;
+	uint8_t probes;
+	uint8_t nheld;
+	uint64_t next_probe; /* TSC */
+	struct fp_lcore *lc; /* whose control tx ring sends for it */
+	struct rte_mbuf *held[FP_ND_HOLD];
+};
+
+static struct nd_pending nd_pending[FP_ND_MAX_INCOMPLETE];
+
+static struct nd_pending *
+pending_find(const uint8_t addr[16], uint16_t port_idx)
+{
+	unsigned i;
+
+	for (i = 0; i < FP_ND_MAX_INCOMPLETE; i++)
+		if (nd_pending[i].used && nd_pending[i].port_idx == port_idx &&
+		    memcmp(nd_pending[i].addr, addr, 16) == 0)
+			return &nd_pending[i];
+	return NULL;
+}
+
+/* Queue a packet on a worker's control tx ring; m->port names the port. */
+static void
+ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
+{
+	m->port = out_idx;
+	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
+		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* Send a multicast Neighbor Solicitation for target out of port p. */
+static void
+send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
+{
+	const struct fp_port *port = &fp_router.ports[p];
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp;
+	const uint16_t len = 32;
+
+	if (port->naddrs == 0)
+		return; /* no address to solicit from (link-local comes with DAD) */
+	m = rte_pktmbuf_alloc(fp_router.pool);
+	if (m == NULL)
+		return;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + len);
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	icmp = (uint8_t *)(ip6 + 1);
+	/* Solicited-node group ff02::1:ffXX:XXXX and its MAC 33:33:ff:XX:XX:XX. */
+	memset(ip6->dst_addr, 0, 16);
+	ip6->dst_addr[0] = 0xff;
+	ip6->dst_addr[1] = 0x02;
+	ip6->dst_addr[11] = 0x01;
+	ip6->dst_addr[12] = 0xff;
+	memcpy(ip6->dst_addr + 13, target + 13, 3);
+	eth->dst_addr.addr_bytes[0] = 0x33;
+	eth->dst_addr.addr_bytes[1] = 0x33;
+	memcpy(eth->dst_addr.addr_bytes + 2, ip6->dst_addr + 12, 4);
+	rte_ether_addr_copy(&port->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(len);
+	ip6->proto = FP_IPPROTO_ICMPV6;
+	ip6->hop_limits = ND_HOP_LIMIT;
+	memcpy(ip6->src_addr, port->addrs[0].addr, 16);
+	memset(icmp, 0, len);
+	icmp[0] = ND_NEIGHBOR_SOLICIT;
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = ND_OPT_SOURCE_LINKADDR;
+	icmp[25] = 1;
+	memcpy(icmp + 26, port->mac.addr_bytes, 6);
+	{
+		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
+		memcpy(icmp + 2, &ck, 2);
+	}
+	fp_router.ctl_ctr[FP_CCTR_nd_ns_out]++;
+	ctl_send(lc, m, p);
+}
+
+/* Drop a held packet, counted. */
+static void
+held_drop(struct rte_mbuf *m)
+{
+	fp_router.ctl_ctr[FP_CCTR_nd_held_dropped]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Forward a held packet now that its next hop has a MAC: the rewrite the
+ * fast path would have done. */
+static void
+held_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx, const uint8_t mac[6])
+{
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (m->pkt_len - FP_ETHER_HDR_LEN > fp_router.ports[out_idx].mtu) {
+		held_drop(m);
+		return;
+	}
+	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
+	memcpy(eth, mac, 6);
+	memcpy(eth + 6, fp_router.ports[out_idx].mac.addr_bytes, 6);
+	fp_router.ctl_ctr[FP_CCTR_nd_held_sent]++;
+	ctl_send(lc, m, out_idx);
+}
+
+void
+fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	uint32_t nh = m->hash.usr;
+	uint8_t target[16], mac[6];
+	uint16_t port_idx;
+	struct nd_pending *p;
+	unsigned i;
+
+	if ((nh & FP_NH_TYPE_MASK) == FP_NH_GATEWAY) {
+		const struct fp_neigh *n = &fp_router.neigh.entries[nh & FP_NH_INDEX_MASK];
+		memcpy(target, n->addr, 16);
+		port_idx = n->port_idx;
+	} else {
+		memcpy(target, rte_pktmbuf_mtod_offset(m, uint8_t *, FP_ETHER_HDR_LEN + FP_IP6_OFF_DST), 16);
+		port_idx = (uint16_t)(nh & FP_NH_INDEX_MASK);
+	}
+	/* Resolved since the worker looked: send it on. */
+	{
+		int idx = fp_neigh_lookup(&fp_router.neigh, target, port_idx);
+		if (idx >= 0 && fp_neigh_usable(fp_neigh_read(&fp_router.neigh.entries[idx], mac))) {
+			held_send(lc, m, port_idx, mac);
+			return;
+		}
+	}
+	p = pending_find(target, port_idx);
+	if (p == NULL) {
+		for (i = 0; i < FP_ND_MAX_INCOMPLETE && nd_pending[i].used; i++)
+			;
+		if (i == FP_ND_MAX_INCOMPLETE) {
+			fp_router.ctl_ctr[FP_CCTR_nd_incomplete_full]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		p = &nd_pending[i];
+		memset(p, 0, sizeof(*p));
+		p->used = true;
+		memcpy(p->addr, target, 16);
+		p->port_idx = port_idx;
+		p->lc = lc;
+		p->probes = 1;
+		p->next_probe = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ND_RETRANS_MS;
+		send_solicitation(lc, target, port_idx);
+	}
+	if (p->nheld == FP_ND_HOLD) {
+		/* Full: the oldest held packet makes room (RFC 4861 7.2.2). */
+		held_drop(p->held[0]);
+		memmove(p->held, p->held + 1, sizeof(p->held[0]) * (FP_ND_HOLD - 1));
+		p->nheld--;
+	}
+	p->held[p->nheld++] = m;
+	fp_router.ctl_ctr[FP_CCTR_nd_held]++;
+}
+
+void
+fp_nd_timers(void)
+{
+	uint64_t now = rte_rdtsc();
+	unsigned i, h;
+
+	for (i = 0; i < FP_ND_MAX_INCOMPLETE; i++) {
+		struct nd_pending *p = &nd_pending[i];
+
+		if (!p->used || now < p->next_probe)
+			continue;
+		if (p->probes < ND_MAX_MULTICAST_SOLICIT) {
+			p->probes++;
+			p->next_probe = now + rte_get_tsc_hz() / 1000 * ND_RETRANS_MS;
+			send_solicitation(p->lc, p->addr, p->port_idx);
+			continue;
+		}
+		/* No answer to 3 solicitations: give up on what was held.
+		 * (ICMPv6 address unreachable comes with the error messages.) */
+		for (h = 0; h < p->nheld; h++)
+			held_drop(p->held[h]);
+		fp_router.ctl_ctr[FP_CCTR_nd_resolve_failed]++;
+		p->used = false;
+	}
+}
+
+void
+fp_nd_reset(void)
+{
+	unsigned i, h;
+
+	for (i = 0; i < FP_ND_MAX_INCOMPLETE; i++) {
+		for (h = 0; nd_pending[i].used && h < nd_pending[i].nheld; h++)
+			rte_pktmbuf_free(nd_pending[i].held[h]);
+		nd_pending[i].used = false;
+	}
+}
+
+bool
+fp_nd_advertisement(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp;
+	const uint8_t *tlla = NULL;
+	uint16_t len, off = 24, in_idx = m->port;
+	struct nd_pending *p;
+	unsigned h;
+
+	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 4 || in_idx >= fp_router.nports)
+		return false;
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	icmp = (uint8_t *)(ip6 + 1);
+	len = rte_be_to_cpu_16(ip6->payload_len);
+	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != ND_NEIGHBOR_ADVERT)
+		return false;
+	/* RFC 4861 7.1.2 */
+	if ((uint32_t)len + FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN > m->data_len ||
+	    ip6->hop_limits != ND_HOP_LIMIT || icmp[1] != 0 || len < 24 ||
+	    rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0 || fp_ip6_is_multicast(icmp + 8) ||
+	    (fp_ip6_is_multicast(ip6->dst_addr) && (icmp[4] & ND_NA_FLAG_SOLICITED)))
+		goto invalid;
+	while (off + 2 <= len) {
+		uint16_t olen = (uint16_t)(icmp[off + 1] * 8);
+		if (olen == 0 || off + olen > len)
+			goto invalid;
+		if (icmp[off] == ND_OPT_TARGET_LINKADDR && olen >= 8)
+			tlla = icmp + off + 2;
+		off = (uint16_t)(off + olen);
+	}
+	fp_router.ctl_ctr[FP_CCTR_nd_na_in]++;
+	p = pending_find(icmp + 8, in_idx);
+	if (tlla != NULL && (p != NULL || fp_neigh_lookup(&fp_router.neigh, icmp + 8, in_idx) >= 0)) {
+		uint8_t state = (icmp[4] & ND_NA_FLAG_SOLICITED) ? FP_NEIGH_REACHABLE : FP_NEIGH_STALE;
+		fp_neighbour_learn(icmp + 8, in_idx, tlla, state);
+	}
+	if (p != NULL && tlla != NULL) {
+		fp_router.ctl_ctr[FP_CCTR_nd_resolved]++;
+		for (h = 0; h < p->nheld; h++)
+			held_send(p->lc, p->held[h], in_idx, tlla);
+		p->used = false;
+	}
+	rte_pktmbuf_free(m);
+	return true;
+invalid:
+	fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
+	return false;
 }

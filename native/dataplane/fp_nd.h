@@ -20,3 +20,24 @@ struct rte_mbuf;
 bool fp_nd_solicitation(struct rte_mbuf *m);
 
 #endif
+
+struct fp_lcore;
+
+/* A packet whose next hop (m->hash.usr, a FIB value) has no link-layer
+ * address yet: hold it (at most FP_ND_HOLD per next hop), solicit the next
+ * hop (multicast NS, RetransTimer 1 s, 3 tries), send it when the answer
+ * comes. Takes ownership of m. */
+void fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m);
+
+/* If m is a Neighbor Advertisement, learn from it (REACHABLE when
+ * solicited), send what was held for it, free m and return true. */
+bool fp_nd_advertisement(struct rte_mbuf *m);
+
+/* Retransmit solicitations and give up on silent next hops. */
+void fp_nd_timers(void);
+
+/* Free everything held (router stop). */
+void fp_nd_reset(void);
+
+#define FP_ND_HOLD 3            /* packets held per unresolved next hop */
+#define FP_ND_MAX_INCOMPLETE 256 /* bound on next hops being resolved */

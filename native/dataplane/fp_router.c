@@ -990,7 +990,8 @@ fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx, struct fp_err *er
 }
 
 int
-fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[6])
+fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[6],
+		   uint8_t state)
 {
 	int idx, rc = 0;
 
@@ -1000,11 +1001,15 @@ fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[
 	idx = fp_neigh_lookup(&fp_router.neigh, addr, port_idx);
 	if (idx >= 0) {
 		const struct fp_neigh *n = &fp_router.neigh.entries[idx];
+		bool same_mac = memcmp(n->mac, mac, 6) == 0;
+		/* Static entries stay; a solicitation with the address we
+		 * have changes nothing (RFC 4861 7.2.3). */
 		if (n->state == FP_NEIGH_PERMANENT ||
-		    (n->state != FP_NEIGH_NONE && memcmp(n->mac, mac, 6) == 0))
-			goto out; /* static, or nothing new */
+		    (n->state != FP_NEIGH_NONE && same_mac &&
+		     (state == FP_NEIGH_STALE || n->state == state)))
+			goto out;
 	}
-	rc = fp_neigh_set(&fp_router.neigh, addr, port_idx, mac, FP_NEIGH_STALE);
+	rc = fp_neigh_set(&fp_router.neigh, addr, port_idx, mac, state);
 	if (rc >= 0) {
 		rc = 1;
 		fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;

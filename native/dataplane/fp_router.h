@@ -249,7 +249,7 @@ int fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx,
  * (PERMANENT) entries are never changed. Returns 1 when the table changed,
  * 0 when not, negative errno when full. Control thread. */
 int fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx,
-		       const uint8_t mac[6]);
+		       const uint8_t mac[6], uint8_t state);
 uint32_t fp_neighbour_list(struct fp_neigh_info *out, uint32_t max);
 
 /* Admin state of an interface (IFF_UP). */

@@ -139,7 +139,7 @@ describe('forwarding (net_pcap vdevs)', function () {
     const frames = [
       truncated, badVersion, tooLong, udp({ hopLimit: 1 }), udp({ hopLimit: 0 }), arp, otherHost,
       udp({ dst: '2001:db8:99::1' }), // no route
-      udp({ dst: '2001:db8:2::55' }), // connected, no neighbour
+      udp({ dst: '2001:db8:2::55' }), // connected, no neighbour: held, solicited
       udp({ src: 'ff02::1' }), // multicast source
       udp({ dst: 'ff05::1:3' }), // multicast not joined
       udp({ src: 'fe80::1' }), // link-local source off-link
@@ -154,13 +154,20 @@ describe('forwarding (net_pcap vdevs)', function () {
     expect(d.not_ip6).to.equal(1n);
     expect(d.l2_other_host).to.equal(1n);
     expect(d.no_route).to.equal(1n);
-    expect(d.no_neighbour).to.equal(1n);
+    expect(r.stats.totals.resolve_punted).to.equal(1n);
+    expect(r.stats.control.nd_held).to.equal(1n);
     expect(d.src_invalid).to.equal(1n);
     expect(d.mcast_unjoined).to.equal(1n);
     expect(d.scope).to.equal(1n);
     expect(r.stats.ports.eth0.noproto).to.equal(1n);
-    expect(r.stats.ports.eth0.drops).to.equal(12n);
-    expect(r.out1).to.have.length(1); // only the good one
+    expect(r.stats.ports.eth0.drops).to.equal(11n);
+    // The good one, and a Neighbor Solicitation for the unresolved next hop.
+    expect(r.out1).to.have.length(2);
+    const ns = r.out1.find((f) => f[54] === 135);
+    expect(ns, 'an NS on eth1').to.not.equal(undefined);
+    expect(ns!.subarray(0, 6).toString('hex')).to.equal('3333ff000055');
+    expect(ns!.subarray(54 + 8, 54 + 24).equals(Buffer.from(parseIPv6('2001:db8:2::55')))).to.equal(true);
+    expect(icmp6ChecksumValid(ns!)).to.equal(true);
     expectAccounted(r.stats);
   });
 

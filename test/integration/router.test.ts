@@ -95,6 +95,29 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     expect(demo.router.stats().control.nd_na_out - before >= 2n).to.equal(true);
   });
 
+  it('with no static neighbours anywhere, the router resolves the hosts by ND and forwards', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    for (const h of [h1, h2]) {
+      demo.router.neighbours.delete({ address: h.address, dev: h.port });
+      await h.exec(['ip', '-6', 'neigh', 'flush', 'dev', 'eth0'], { check: true });
+    }
+    const before = demo.router.stats().control;
+    const ping = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.3', '-W', '2', h2.address]);
+    expect(ping.code, ping.stdout + ping.stderr).to.equal(0);
+    expect(ping.stdout).to.match(/3 packets transmitted, 3 received/);
+    const after = demo.router.stats().control;
+    expect(after.nd_ns_out - before.nd_ns_out >= 1n).to.equal(true);
+    expect(after.nd_resolved - before.nd_resolved >= 1n).to.equal(true);
+    const table = demo.router.neighbours.list();
+    for (const h of [h1, h2]) {
+      const n = table.find((e) => e.address === h.address && e.dev === h.port);
+      expect(n, JSON.stringify(table)).to.not.equal(undefined);
+      expect(n!.mac).to.equal(await h.mac());
+      expect(['reachable', 'stale']).to.include(n!.state);
+    }
+  });
+
   it('UDP from h1 to h2 is forwarded and cached as one flow with its counters', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
