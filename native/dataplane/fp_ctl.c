@@ -28,6 +28,10 @@
 static void
 ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 {
+	if (m->hash.usr == FP_PUNT_TIME_EXCEEDED) {
+		fp_icmp6_time_exceeded(lc, m);
+		return;
+	}
 	if (m->hash.usr != 0) {
 		/* The worker found no link-layer address for its next hop. */
 		fp_nd_resolve(lc, m);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ring.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -80,4 +82,101 @@ fp_icmp6_echo_reply(struct rte_mbuf *m)
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - plen - FP_ETHER_HDR_LEN - FP_IP6_HDR_LEN));
 	fp_router.ctl_ctr[FP_CCTR_icmp6_echo_replies]++;
 	return true;
+}
+
+/* ---- errors (RFC 4443 2.4) ------------------------------------------------ */
+
+#define ICMP6_TIME_EXCEEDED 3
+#define ICMP6_ERROR_MAX_PACKET 1280 /* IPv6 minimum MTU: errors fit in it */
+
+/* Token bucket for errors (2.4 f): refilled by elapsed time. Control thread. */
+static bool
+error_allowed(void)
+{
+	static uint64_t tokens_milli = FP_ICMP6_ERROR_BURST * 1000ull, last;
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+
+	if (last != 0) {
+		tokens_milli += (now - last) * FP_ICMP6_ERROR_RATE * 1000 / hz;
+		if (tokens_milli > FP_ICMP6_ERROR_BURST * 1000ull)
+			tokens_milli = FP_ICMP6_ERROR_BURST * 1000ull;
+	}
+	last = now;
+	if (tokens_milli < 1000)
+		return false;
+	tokens_milli -= 1000;
+	return true;
+}
+
+void
+fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv6_hdr *bad = (const struct rte_ipv6_hdr *)(frame + FP_ETHER_HDR_LEN);
+	uint16_t in_idx = m->port;
+	const struct fp_port *port;
+	struct rte_mbuf *e;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp;
+	uint32_t quote;
+
+	if (in_idx >= fp_router.nports || fp_router.ports[in_idx].naddrs == 0)
+		goto drop;
+	port = &fp_router.ports[in_idx];
+	/* Never about an ICMPv6 error (type < 128), never to multicast or ::. */
+	if (fp_ip6_is_multicast(bad->src_addr) || fp_ip6_is_unspecified(bad->src_addr) ||
+	    fp_ip6_is_multicast(bad->dst_addr) ||
+	    (bad->proto == FP_IPPROTO_ICMPV6 && m->data_len > FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN &&
+	     frame[FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN] < 128)) {
+		fp_router.ctl_ctr[FP_CCTR_icmp6_error_not_allowed]++;
+		goto drop;
+	}
+	if (!error_allowed()) {
+		fp_router.ctl_ctr[FP_CCTR_icmp6_error_suppressed]++;
+		goto drop;
+	}
+	quote = m->data_len - FP_ETHER_HDR_LEN;
+	if (quote > ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8)
+		quote = ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8;
+	e = rte_pktmbuf_alloc(fp_router.pool);
+	if (e == NULL)
+		goto drop;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(e, (uint16_t)(FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 8 + quote));
+	if (eth == NULL) {
+		rte_pktmbuf_free(e);
+		goto drop;
+	}
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	icmp = (uint8_t *)(ip6 + 1);
+	/* Back to the previous hop's MAC out of the ingress port (the error
+	 * follows the packet's way back; a FIB lookup comes with routing of
+	 * locally generated packets). */
+	memcpy(eth->dst_addr.addr_bytes, frame + 6, 6);
+	rte_ether_addr_copy(&port->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16((uint16_t)(8 + quote));
+	ip6->proto = FP_IPPROTO_ICMPV6;
+	ip6->hop_limits = ICMP6_HOP_LIMIT;
+	memcpy(ip6->src_addr, port->addrs[0].addr, 16); /* the ingress interface's */
+	memcpy(ip6->dst_addr, bad->src_addr, 16);
+	memset(icmp, 0, 8);
+	icmp[0] = ICMP6_TIME_EXCEEDED;
+	icmp[1] = 0; /* hop limit exceeded in transit */
+	memcpy(icmp + 8, bad, quote);
+	{
+		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
+		memcpy(icmp + 2, &ck, 2);
+	}
+	rte_pktmbuf_free(m);
+	e->port = in_idx;
+	fp_router.ctl_ctr[FP_CCTR_icmp6_time_exceeded]++;
+	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, e) != 0) {
+		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
+		rte_pktmbuf_free(e);
+	}
+	return;
+drop:
+	rte_pktmbuf_free(m);
 }

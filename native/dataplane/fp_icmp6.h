@@ -19,4 +19,17 @@ struct rte_mbuf;
  * checksum, truncated, code != 0) are counted. */
 bool fp_icmp6_echo_reply(struct rte_mbuf *m);
 
+struct fp_lcore;
+
+/* Answer m (whose hop limit ran out) with an ICMPv6 Time Exceeded (type 3,
+ * code 0) quoting as much of it as fits in 1280 bytes, from the ingress
+ * interface's address, back to the frame's sender; rate-limited by a token
+ * bucket (FP_ICMP6_ERROR_RATE per second, burst FP_ICMP6_ERROR_BURST).
+ * Never about an ICMPv6 error, nor to a multicast or unspecified source.
+ * Takes ownership of m. */
+void fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m);
+
+#define FP_ICMP6_ERROR_RATE 100
+#define FP_ICMP6_ERROR_BURST 10
+
 #endif

@@ -63,6 +63,21 @@ lcore_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 	lcore_punt_for(lc, m, in_idx, 0);
 }
 
+/* Drop a packet whose hop limit ran out, and give it to the control thread
+ * to quote in an ICMPv6 Time Exceeded. It counts as dropped (hop_limit), not
+ * punted: the error is a new packet. A full ring only loses the error. */
+static inline void
+lcore_drop_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+{
+	lc->drop[FP_DROP_hop_limit]++;
+	lc->ctr[FP_CTR_dropped]++;
+	lc->port_ctr[in_idx][FP_PCTR_idrops]++;
+	m->port = in_idx;
+	m->hash.usr = FP_PUNT_TIME_EXCEEDED;
+	if (unlikely(rte_ring_sp_enqueue(lc->punt_ring, m) != 0))
+		rte_pktmbuf_free(m);
+}
+
 /* Send the buffered packets of one port; what the PMD refuses is dropped. */
 static inline void
 lcore_tx_flush(struct fp_lcore *lc, uint16_t out_idx)
@@ -352,7 +367,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			continue;
 		}
 		if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
-			lcore_drop(lc, m, in_idx, FP_DROP_hop_limit);
+			lcore_drop_time_exceeded(lc, m, in_idx);
 			continue;
 		}
 		reason = lcore_resolve(nh, dsts[i], &act);
@@ -477,7 +492,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		out = &fp_router.ports[e->out_port];
 		if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
 			e->dropped++;
-			lcore_drop(lc, m, in_idx, FP_DROP_hop_limit);
+			lcore_drop_time_exceeded(lc, m, in_idx);
 			continue;
 		}
 		if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN > out->mtu)) {

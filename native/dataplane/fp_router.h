@@ -104,6 +104,11 @@ struct fp_port {
 	struct fp_addr addrs[FP_MAX_ADDRS];
 } __rte_cache_aligned;
 
+/* m->hash.usr of a punted packet: 0 = for the router itself; a FIB next hop
+ * value (< 2^31) = its neighbour is unresolved; this = hop limit exceeded,
+ * to be answered with ICMPv6 Time Exceeded. */
+#define FP_PUNT_TIME_EXCEEDED 0x80000001u
+
 /* Commands a worker lcore executes on its own flow cache. */
 enum fp_cmd_type {
 	FP_CMD_FLOW_FLUSH,

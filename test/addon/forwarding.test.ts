@@ -259,6 +259,28 @@ describe('forwarding (net_pcap vdevs)', function () {
     expectAccounted(r.stats);
   });
 
+  it('answers an exhausted hop limit with ICMPv6 Time Exceeded, never about an error', async () => {
+    const expired = udp({ hopLimit: 1, payload: Buffer.alloc(1400, 7) });
+    const errorBody = Buffer.concat([Buffer.from([1, 4, 0, 0, 0, 0, 0, 0]), Buffer.alloc(40)]); // a destination unreachable
+    const expiredError = ip6Frame({ dstMac: R0, srcMac: H1, src: '2001:db8:1::2', dst: '2001:db8:2::2', nextHeader: 58, payload: errorBody, hopLimit: 1 });
+    setIcmp6Checksum(expiredError);
+    const r = await runAndRead(dir, [expired, expiredError]);
+    expect(r.out0).to.have.length(1);
+    const te = r.out0[0];
+    expect(te.subarray(0, 6).toString('hex')).to.equal(H1.replace(/:/g, ''));
+    expect(te.subarray(14 + 8, 14 + 24).equals(Buffer.from(parseIPv6('2001:db8:1::1')))).to.equal(true); // ingress address
+    expect(te.subarray(14 + 24, 14 + 40).equals(Buffer.from(parseIPv6('2001:db8:1::2')))).to.equal(true);
+    expect([te[54], te[55]]).to.deep.equal([3, 0]);
+    // The quote: the offending packet from its IPv6 header, cut so the error fits in 1280 bytes.
+    expect(te.length - 14).to.equal(1280);
+    expect(te.subarray(54 + 8).equals(expired.subarray(14, 14 + 1280 - 48))).to.equal(true);
+    expect(icmp6ChecksumValid(te)).to.equal(true);
+    expect(r.stats.drops.hop_limit).to.equal(2n);
+    expect(r.stats.control.icmp6_time_exceeded).to.equal(1n);
+    expect(r.stats.control.icmp6_error_not_allowed).to.equal(1n);
+    expectAccounted(r.stats);
+  });
+
   it('caches UDP flows per (src, dst, flow label) and never ICMPv6', async () => {
     const frames: Buffer[] = [];
     for (let i = 0; i < 4; i++) frames.push(udp({ flowLabel: 1 }));

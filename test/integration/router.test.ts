@@ -31,7 +31,7 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
 
   before(async () => {
     requireRoot('integration tests');
-    requireTools(['ip', 'sysctl', 'ethtool', 'ping', 'tcpdump', 'iperf3']);
+    requireTools(['ip', 'sysctl', 'ethtool', 'ping', 'tracepath', 'tcpdump', 'iperf3']);
     demo = await startDemo(CONFIG, {
       unique: true,
       override: (cfg) => ({ ...cfg, eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus } }),
@@ -118,10 +118,21 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     }
   });
 
+  it('tracepath -6 from h1 to h2 lists the router (ICMPv6 Time Exceeded)', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    const trace = await h1.exec(['tracepath', '-6', '-n', '-m', '4', h2.address], { timeoutMs: 30000 });
+    expect(trace.stdout, trace.stdout + trace.stderr).to.match(/1:\s+2001:db8:1::1\s/);
+    expect(trace.stdout).to.include(h2.address);
+    expect(demo.router.stats().control.icmp6_time_exceeded > 0n).to.equal(true);
+  });
+
   it('UDP from h1 to h2 is forwarded and cached as one flow with its counters', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
     const count = 40;
+    // Earlier tests (tracepath's UDP probes) left flows h1 → h2 of their own.
+    await demo.router.flowCache.flush();
     const receiver = h2.exec([process.execPath, '-e', udpReceiverScript(9999, 3000)]);
     await sleep(300);
     const sender = await h1.exec([process.execPath, '-e', udpSenderScript(h2.address, 9999, count)]);
