@@ -28,8 +28,9 @@
 static void
 ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 {
-	if (m->hash.usr == FP_PUNT_TIME_EXCEEDED) {
-		fp_icmp6_time_exceeded(lc, m);
+	if (FP_PUNT_IS_ICMP6_ERROR(m->hash.usr)) {
+		uint32_t usr = m->hash.usr;
+		fp_icmp6_error(lc, m, (usr >> 24) & 0x7f, (usr >> 16) & 0xff, usr & 0xffff);
 		return;
 	}
 	if (m->hash.usr != 0) {

@@ -86,6 +86,7 @@ fp_icmp6_echo_reply(struct rte_mbuf *m)
 
 /* ---- errors (RFC 4443 2.4) ------------------------------------------------ */
 
+#define ICMP6_PACKET_TOO_BIG 2
 #define ICMP6_TIME_EXCEEDED 3
 #define ICMP6_ERROR_MAX_PACKET 1280 /* IPv6 minimum MTU: errors fit in it */
 
@@ -109,7 +110,8 @@ error_allowed(void)
 }
 
 void
-fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m)
+fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t code,
+	       uint32_t param)
 {
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv6_hdr *bad = (const struct rte_ipv6_hdr *)(frame + FP_ETHER_HDR_LEN);
@@ -126,7 +128,7 @@ fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m)
 	port = &fp_router.ports[in_idx];
 	/* Never about an ICMPv6 error (type < 128), never to multicast or ::. */
 	if (fp_ip6_is_multicast(bad->src_addr) || fp_ip6_is_unspecified(bad->src_addr) ||
-	    fp_ip6_is_multicast(bad->dst_addr) ||
+	    (fp_ip6_is_multicast(bad->dst_addr) && type != ICMP6_PACKET_TOO_BIG) ||
 	    (bad->proto == FP_IPPROTO_ICMPV6 && m->data_len > FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN &&
 	     frame[FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN] < 128)) {
 		fp_router.ctl_ctr[FP_CCTR_icmp6_error_not_allowed]++;
@@ -162,8 +164,12 @@ fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m)
 	memcpy(ip6->src_addr, port->addrs[0].addr, 16); /* the ingress interface's */
 	memcpy(ip6->dst_addr, bad->src_addr, 16);
 	memset(icmp, 0, 8);
-	icmp[0] = ICMP6_TIME_EXCEEDED;
-	icmp[1] = 0; /* hop limit exceeded in transit */
+	icmp[0] = type;
+	icmp[1] = code;
+	if (type == ICMP6_PACKET_TOO_BIG) {
+		uint32_t mtu = rte_cpu_to_be_32(param);
+		memcpy(icmp + 4, &mtu, 4);
+	}
 	memcpy(icmp + 8, bad, quote);
 	{
 		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
@@ -171,7 +177,12 @@ fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m)
 	}
 	rte_pktmbuf_free(m);
 	e->port = in_idx;
-	fp_router.ctl_ctr[FP_CCTR_icmp6_time_exceeded]++;
+	if (type == ICMP6_TIME_EXCEEDED)
+		fp_router.ctl_ctr[FP_CCTR_icmp6_time_exceeded]++;
+	else if (type == ICMP6_PACKET_TOO_BIG)
+		fp_router.ctl_ctr[FP_CCTR_icmp6_too_big]++;
+	else
+		fp_router.ctl_ctr[FP_CCTR_icmp6_unreachable]++;
 	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, e) != 0) {
 		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
 		rte_pktmbuf_free(e);

@@ -9,6 +9,7 @@
 #define FP_ICMP6_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct rte_mbuf;
 
@@ -21,13 +22,16 @@ bool fp_icmp6_echo_reply(struct rte_mbuf *m);
 
 struct fp_lcore;
 
-/* Answer m (whose hop limit ran out) with an ICMPv6 Time Exceeded (type 3,
- * code 0) quoting as much of it as fits in 1280 bytes, from the ingress
- * interface's address, back to the frame's sender; rate-limited by a token
- * bucket (FP_ICMP6_ERROR_RATE per second, burst FP_ICMP6_ERROR_BURST).
- * Never about an ICMPv6 error, nor to a multicast or unspecified source.
- * Takes ownership of m. */
-void fp_icmp6_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m);
+/* Answer the dropped packet m (as received: m->port its ingress port index)
+ * with an ICMPv6 error: Destination Unreachable (1), Packet Too Big (2,
+ * param = MTU), Time Exceeded (3). The error quotes as much of m as fits in
+ * 1280 bytes, comes from the ingress interface's address, goes back to the
+ * frame's sender, and is rate-limited by a token bucket
+ * (FP_ICMP6_ERROR_RATE per second, burst FP_ICMP6_ERROR_BURST). Never about
+ * an ICMPv6 error, nor to a multicast or unspecified source, nor (but for
+ * Packet Too Big) about a multicast destination. Takes ownership of m. */
+void fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type,
+		    uint8_t code, uint32_t param);
 
 #define FP_ICMP6_ERROR_RATE 100
 #define FP_ICMP6_ERROR_BURST 10

@@ -63,19 +63,35 @@ lcore_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 	lcore_punt_for(lc, m, in_idx, 0);
 }
 
-/* Drop a packet whose hop limit ran out, and give it to the control thread
- * to quote in an ICMPv6 Time Exceeded. It counts as dropped (hop_limit), not
- * punted: the error is a new packet. A full ring only loses the error. */
+/* Drop a packet for a reason that deserves an ICMPv6 error (RFC 4443), and
+ * give it to the control thread to quote in that error. It counts as
+ * dropped, not punted: the error is a new packet. A full ring only loses
+ * the error. */
 static inline void
-lcore_drop_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+lcore_drop_with_error(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
+		      enum fp_drop_reason reason, uint8_t type, uint8_t code,
+		      uint16_t param)
 {
-	lc->drop[FP_DROP_hop_limit]++;
+	lc->drop[reason]++;
 	lc->ctr[FP_CTR_dropped]++;
 	lc->port_ctr[in_idx][FP_PCTR_idrops]++;
 	m->port = in_idx;
-	m->hash.usr = FP_PUNT_TIME_EXCEEDED;
+	m->hash.usr = FP_PUNT_ICMP6_ERROR(type, code, param);
 	if (unlikely(rte_ring_sp_enqueue(lc->punt_ring, m) != 0))
 		rte_pktmbuf_free(m);
+}
+
+static inline void
+lcore_drop_time_exceeded(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
+{
+	lcore_drop_with_error(lc, m, in_idx, FP_DROP_hop_limit, 3, 0, 0);
+}
+
+static inline void
+lcore_drop_too_big(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
+		   uint16_t mtu)
+{
+	lcore_drop_with_error(lc, m, in_idx, FP_DROP_mtu_exceeded, 2, 0, mtu);
 }
 
 /* Send the buffered packets of one port; what the PMD refuses is dropped. */
@@ -344,9 +360,10 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 		int reason;
 
 		if (nh == FP_NH_NONE) {
-			reason = fp_ip6_is_unspec_or_loopback(dsts[i]) ? FP_DROP_dst_invalid
-								      : FP_DROP_no_route;
-			lcore_drop(lc, m, in_idx, reason);
+			if (fp_ip6_is_unspec_or_loopback(dsts[i]))
+				lcore_drop(lc, m, in_idx, FP_DROP_dst_invalid);
+			else /* destination unreachable: no route */
+				lcore_drop_with_error(lc, m, in_idx, FP_DROP_no_route, 1, 0, 0);
 			continue;
 		}
 		if ((nh & FP_NH_TYPE_MASK) == FP_NH_LOCAL) {
@@ -383,7 +400,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			continue;
 		}
 		if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN > act.out_mtu)) {
-			lcore_drop(lc, m, in_idx, FP_DROP_mtu_exceeded);
+			lcore_drop_too_big(lc, m, in_idx, act.out_mtu);
 			continue;
 		}
 		/* ip6flow_create: after a successful forward, never for ICMPv6. */
@@ -497,7 +514,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		}
 		if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN > out->mtu)) {
 			e->dropped++;
-			lcore_drop(lc, m, in_idx, FP_DROP_mtu_exceeded);
+			lcore_drop_too_big(lc, m, in_idx, out->mtu);
 			continue;
 		}
 		if (unlikely(!out->up)) {

@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "fp_icmp6.h"
 #include "fp_ip6.h"
 #include "fp_nd.h"
 #include "fp_router.h"
@@ -325,10 +326,12 @@ fp_nd_timers(void)
 			send_solicitation(p->lc, p->addr, p->port_idx);
 			continue;
 		}
-		/* No answer to 3 solicitations: give up on what was held.
-		 * (ICMPv6 address unreachable comes with the error messages.) */
-		for (h = 0; h < p->nheld; h++)
-			held_drop(p->held[h]);
+		/* No answer to 3 solicitations: what was held is dropped, each
+		 * answered with Destination Unreachable, address unreachable. */
+		for (h = 0; h < p->nheld; h++) {
+			fp_router.ctl_ctr[FP_CCTR_nd_held_dropped]++;
+			fp_icmp6_error(p->lc, p->held[h], 1, 3, 0);
+		}
 		fp_router.ctl_ctr[FP_CCTR_nd_resolve_failed]++;
 		p->used = false;
 	}

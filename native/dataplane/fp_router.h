@@ -105,9 +105,13 @@ struct fp_port {
 } __rte_cache_aligned;
 
 /* m->hash.usr of a punted packet: 0 = for the router itself; a FIB next hop
- * value (< 2^31) = its neighbour is unresolved; this = hop limit exceeded,
- * to be answered with ICMPv6 Time Exceeded. */
-#define FP_PUNT_TIME_EXCEEDED 0x80000001u
+ * value (< 2^31) = its neighbour is unresolved; with the top bit set = a
+ * dropped packet to answer with an ICMPv6 error: type (bits 24-30), code
+ * (16-23), parameter (0-15: the MTU of a Packet Too Big). */
+#define FP_PUNT_ICMP6_ERROR(type, code, param)                                 \
+	(0x80000000u | ((uint32_t)(type) << 24) | ((uint32_t)(code) << 16) |   \
+	 (uint32_t)(param))
+#define FP_PUNT_IS_ICMP6_ERROR(usr) (((usr) & 0x80000000u) != 0)
 
 /* Commands a worker lcore executes on its own flow cache. */
 enum fp_cmd_type {

@@ -25,7 +25,7 @@ interface RunResult {
 async function run(
   dir: string,
   frames: Buffer[],
-  opts: { maxflows?: number; during?: (r: Router) => Promise<void> } = {},
+  opts: { maxflows?: number; eth1Mtu?: number; during?: (r: Router) => Promise<void> } = {},
 ): Promise<RunResult> {
   const inFile = path.join(dir, 'in.pcap');
   const empty = path.join(dir, 'empty.pcap');
@@ -37,7 +37,7 @@ async function run(
     eal: TEST_EAL,
     ports: [
       { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=${out0}`, mac: R0, addresses: ['2001:db8:1::1/64'] },
-      { name: 'eth1', device: `net_pcap1,rx_pcap=${empty},tx_pcap=${out1}`, mac: R1, addresses: ['2001:db8:2::1/64'] },
+      { name: 'eth1', device: `net_pcap1,rx_pcap=${empty},tx_pcap=${out1}`, mac: R1, addresses: ['2001:db8:2::1/64'], mtu: opts.eth1Mtu ?? 1500 },
     ],
     routes: [{ prefix: '2001:db8:3::/64', via: 'fe80::2', dev: 'eth1' }],
     neighbours: [
@@ -278,6 +278,27 @@ describe('forwarding (net_pcap vdevs)', function () {
     expect(r.stats.drops.hop_limit).to.equal(2n);
     expect(r.stats.control.icmp6_time_exceeded).to.equal(1n);
     expect(r.stats.control.icmp6_error_not_allowed).to.equal(1n);
+    expectAccounted(r.stats);
+  });
+
+  it('answers no route with Destination Unreachable and an oversize packet with Packet Too Big', async () => {
+    const noRoute = udp({ dst: '2001:db8:99::1' });
+    const big = udp({ payload: Buffer.alloc(1300, 1) }); // 1348 bytes of IPv6 > eth1's 1280
+    const r = await runAndRead(dir, [noRoute, big, big], { eth1Mtu: 1280 });
+    expect(r.out1).to.have.length(0);
+    const du = r.out0.find((f) => f[54] === 1);
+    const ptb = r.out0.filter((f) => f[54] === 2);
+    expect(du, 'destination unreachable').to.not.equal(undefined);
+    expect(du![55]).to.equal(0); // no route to destination
+    expect(du!.subarray(54 + 8, 54 + 8 + 40).equals(noRoute.subarray(14, 54))).to.equal(true);
+    // Each oversize packet gets its own Packet Too Big carrying the egress MTU.
+    expect(ptb).to.have.length(2);
+    expect(ptb[0].readUInt32BE(54 + 4)).to.equal(1280);
+    for (const f of [du!, ...ptb]) expect(icmp6ChecksumValid(f)).to.equal(true);
+    expect(r.stats.drops.no_route).to.equal(1n);
+    expect(r.stats.drops.mtu_exceeded).to.equal(2n);
+    expect(r.stats.control.icmp6_unreachable).to.equal(1n);
+    expect(r.stats.control.icmp6_too_big).to.equal(2n);
     expectAccounted(r.stats);
   });
 

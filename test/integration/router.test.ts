@@ -201,3 +201,54 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     for (const n of names) expect(left).to.not.include(n);
   });
 });
+
+describe('integration: ICMPv6 errors seen by Linux hosts (egress MTU 1280 on eth1)', function () {
+  this.timeout(120000);
+  let demo: Demo;
+
+  before(async () => {
+    requireRoot('integration tests');
+    requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
+    demo = await startDemo(CONFIG, {
+      unique: true,
+      override: (cfg) => ({
+        ...cfg,
+        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+        ports: cfg.ports.map((p) => (p.name === 'eth1' ? { ...p, mtu: 1280 } : p)),
+      }),
+    });
+  });
+
+  after(async () => {
+    if (demo) await demo.close();
+  });
+
+  it('a 1400-byte ping gets Packet Too Big and Linux records the path MTU', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    await h1.exec(['ping', '-6', '-c', '2', '-i', '0.3', '-W', '1', '-s', '1352', '-M', 'do', h2.address]);
+    const route = await h1.exec(['ip', '-6', 'route', 'get', h2.address]);
+    expect(route.stdout, route.stdout).to.match(/mtu 1280/);
+    expect(demo.router.stats().control.icmp6_too_big > 0n).to.equal(true);
+    // Packets that fit still cross.
+    const ok = await h1.exec(['ping', '-6', '-c', '1', '-W', '2', '-s', '1200', h2.address]);
+    expect(ok.code, ok.stdout).to.equal(0);
+  });
+
+  it('a destination with no route yields Destination Unreachable at h1', async () => {
+    const ping = await demo.host('h1').exec(['ping', '-6', '-c', '1', '-W', '2', '2001:db8:99::1']);
+    expect(ping.code).to.not.equal(0);
+    expect(ping.stdout).to.match(/From 2001:db8:1::1.*Destination unreachable: No route/);
+  });
+
+  it('a neighbour that never answers: held packets dropped, counted, and h1 gets Address unreachable', async () => {
+    const before = demo.router.stats().control;
+    const ping = await demo.host('h1').exec(['ping', '-6', '-c', '1', '-W', '6', '2001:db8:2::77'], { timeoutMs: 20000 });
+    expect(ping.code).to.not.equal(0);
+    expect(ping.stdout).to.match(/From 2001:db8:1::1.*Destination unreachable: Address unreachable/);
+    const after = demo.router.stats().control;
+    expect(after.nd_resolve_failed - before.nd_resolve_failed).to.equal(1n);
+    expect(after.nd_held_dropped - before.nd_held_dropped >= 1n).to.equal(true);
+    expect(after.nd_ns_out - before.nd_ns_out).to.equal(3n);
+  });
+});
