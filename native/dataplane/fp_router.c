@@ -186,6 +186,36 @@ device_name(const char *device, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* Give a port its link-local address fe80::<EUI-64 of its MAC>/64 (RFC 4291
+ * 2.5.1, RFC 4862 5.3) unless the config gave one. Appended after the
+ * configured addresses, so those stay the first (the source of the router's
+ * own solicitations and errors). */
+static void
+add_link_local(struct fp_port *port)
+{
+	struct fp_addr *ll;
+	uint32_t a;
+
+	for (a = 0; a < port->naddrs; a++)
+		if (port->addrs[a].addr[0] == 0xfe && (port->addrs[a].addr[1] & 0xc0) == 0x80)
+			return;
+	if (port->naddrs == FP_MAX_ADDRS)
+		return;
+	ll = &port->addrs[port->naddrs++];
+	memset(ll, 0, sizeof(*ll));
+	ll->addr[0] = 0xfe;
+	ll->addr[1] = 0x80;
+	ll->addr[8] = port->mac.addr_bytes[0] ^ 0x02; /* universal/local bit */
+	ll->addr[9] = port->mac.addr_bytes[1];
+	ll->addr[10] = port->mac.addr_bytes[2];
+	ll->addr[11] = 0xff;
+	ll->addr[12] = 0xfe;
+	ll->addr[13] = port->mac.addr_bytes[3];
+	ll->addr[14] = port->mac.addr_bytes[4];
+	ll->addr[15] = port->mac.addr_bytes[5];
+	ll->plen = 64;
+}
+
 /* Attach (vdev hot-plug) and configure one port; does not start it. */
 static int
 port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
@@ -319,6 +349,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	port->promiscuous = pc->promiscuous;
 	port->naddrs = pc->naddrs;
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));
+	add_link_local(port);
 	return 0;
 }
 
@@ -492,7 +523,10 @@ add_address_routes(uint16_t idx, struct fp_err *err)
 		if (rc < 0 && rc != -EEXIST)
 			return fp_err_set(err, -rc, "ports[%u].addresses[%u]: cannot add "
 					  "local route: %s", idx, a, strerror(-rc));
-		if (port->addrs[a].plen == 128)
+		/* Link-local prefixes are per link: no connected route (the
+		 * router never forwards link-local), only the local /128. */
+		if (port->addrs[a].plen == 128 ||
+		    (port->addrs[a].addr[0] == 0xfe && (port->addrs[a].addr[1] & 0xc0) == 0x80))
 			continue;
 		r.plen = port->addrs[a].plen;
 		r.kind = FP_ROUTE_CONNECTED;

@@ -80,6 +80,20 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     expect(demo.router.stats().control.icmp6_echo_replies - before).to.equal(6n);
   });
 
+  it('each interface has an EUI-64 link-local address that answers on its link', async () => {
+    const h1 = demo.host('h1');
+    const eth0 = demo.router.interfaces.get('eth0');
+    const ll = eth0.addresses.find((a) => a.startsWith('fe80:'));
+    expect(ll, JSON.stringify(eth0.addresses)).to.not.equal(undefined);
+    // EUI-64: the MAC with the universal/local bit flipped and ff:fe in the middle.
+    const m = eth0.mac.split(':').map((x) => parseInt(x, 16));
+    const iid = [m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
+    const groups = [0, 2, 4, 6].map((i) => ((iid[i] << 8) | iid[i + 1]).toString(16));
+    expect(ll).to.equal(`fe80::${groups.join(':')}/64`);
+    const ping = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', `${ll!.split('/')[0]}%eth0`]);
+    expect(ping.code, ping.stdout + ping.stderr).to.equal(0);
+  });
+
   it('Linux hosts resolve the router by Neighbor Discovery (no static entry on the hosts)', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
