@@ -111,6 +111,7 @@ export interface NativeAddon {
   neighbourAdd(address: Uint8Array, portIndex: number, mac: Uint8Array): void;
   neighbourDelete(address: Uint8Array, portIndex: number): void;
   neighbourList(): NativeNeighbour[];
+  neighbourFlush(portIndex: number | null): number;
   counterNames(): CounterNames;
   statsSize(): number;
   statsSnapshot(into: BigUint64Array): number;

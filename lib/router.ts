@@ -190,6 +190,12 @@ export class Neighbours {
     call(`neighbours.delete ${entry.address}`, () => this.addon.neighbourDelete(address, port));
   }
 
+  /** Remove every learned (non-static) entry, on one interface or all; returns how many. */
+  flush(options: { dev?: string } = {}): number {
+    const port = options.dev === undefined ? null : this.ports.index(options.dev, 'neighbours.flush: dev');
+    return call('neighbours.flush', () => this.addon.neighbourFlush(port));
+  }
+
   list(): NeighbourInfo[] {
     return call('neighbours.list', () => this.addon.neighbourList()).map((n) => ({
       address: formatIPv6(n.address),

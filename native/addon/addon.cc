@@ -342,6 +342,14 @@ Napi::Value NeighbourDelete(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+Napi::Value NeighbourFlush(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  bool all = info[0].IsUndefined() || info[0].IsNull();
+  uint32_t port = all ? 0 : U32(info[0], "port index", 0, FP_MAX_PORTS - 1);
+  return Napi::Number::New(env, fp_neighbour_flush(static_cast<uint16_t>(port), all));
+}
+
 Napi::Value NeighbourList(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
@@ -525,6 +533,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("neighbourAdd", Napi::Function::New(env, NeighbourAdd));
   exports.Set("neighbourDelete", Napi::Function::New(env, NeighbourDelete));
   exports.Set("neighbourList", Napi::Function::New(env, NeighbourList));
+  exports.Set("neighbourFlush", Napi::Function::New(env, NeighbourFlush));
   exports.Set("counterNames", Napi::Function::New(env, CounterNames));
   exports.Set("statsSize", Napi::Function::New(env, StatsSize));
   exports.Set("statsSnapshot", Napi::Function::New(env, StatsSnapshot));

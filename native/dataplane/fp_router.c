@@ -1054,6 +1054,29 @@ out:
 	return rc;
 }
 
+int
+fp_neighbour_flush(uint16_t port_idx, bool all_ports)
+{
+	uint32_t i;
+	int removed = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	for (i = 0; fp_router.running && i < fp_router.neigh.max; i++) {
+		const struct fp_neigh *n = &fp_router.neigh.entries[i];
+		if (!n->in_use || n->state == FP_NEIGH_PERMANENT || n->state == FP_NEIGH_NONE ||
+		    (!all_ports && n->port_idx != port_idx))
+			continue;
+		if (fp_neigh_delete(&fp_router.neigh, n->addr, n->port_idx) == 0)
+			removed++;
+	}
+	if (removed > 0) {
+		fp_router.ctl_ctr[FP_CCTR_neighbour_changes] += (uint64_t)removed;
+		fp_generation_bump();
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return removed;
+}
+
 uint32_t
 fp_neighbour_list(struct fp_neigh_info *out, uint32_t max)
 {

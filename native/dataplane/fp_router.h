@@ -260,6 +260,9 @@ int fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx,
 int fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx,
 		       const uint8_t mac[6], uint8_t state);
 uint32_t fp_neighbour_list(struct fp_neigh_info *out, uint32_t max);
+/* Remove every learned (non-static) entry, on one port or all; returns how
+ * many. Static entries and route placeholders stay. */
+int fp_neighbour_flush(uint16_t port_idx, bool all_ports);
 
 /* Admin state of an interface (IFF_UP). */
 int fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err);

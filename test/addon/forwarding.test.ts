@@ -92,6 +92,21 @@ function setIcmp6Checksum(frame: Buffer): void {
 
 const icmp6ChecksumValid = (frame: Buffer): boolean => icmp6Sum(frame) === 0xffff;
 
+/** An NS for `target` from `src`, with a source link-layer option unless from ::. */
+function ns(src: string, dst: string, dstMac: string, target: string, hopLimit = 255): Buffer {
+  const body = Buffer.alloc(src === '::' ? 24 : 32);
+  body[0] = 135;
+  Buffer.from(parseIPv6(target)).copy(body, 8);
+  if (src !== '::') {
+    body[24] = 1;
+    body[25] = 1;
+    Buffer.from(parseMac(H1)).copy(body, 26);
+  }
+  const f = ip6Frame({ dstMac, srcMac: H1, src, dst, nextHeader: 58, payload: body, hopLimit });
+  setIcmp6Checksum(f);
+  return f;
+}
+
 const udp = (over: Partial<Parameters<typeof ip6Frame>[0]> = {}): Buffer =>
   ip6Frame({ dstMac: R0, srcMac: H1, src: '2001:db8:1::2', dst: '2001:db8:2::2', payload: Buffer.from('fastpath payload'), ...over });
 
@@ -211,20 +226,6 @@ describe('forwarding (net_pcap vdevs)', function () {
   });
 
   it('answers Neighbor Solicitations for its addresses and learns the solicitor', async () => {
-    /** An NS for `target` from `src`, with a source link-layer option unless from ::. */
-    const ns = (src: string, dst: string, dstMac: string, target: string, hopLimit = 255): Buffer => {
-      const body = Buffer.alloc(src === '::' ? 24 : 32);
-      body[0] = 135;
-      Buffer.from(parseIPv6(target)).copy(body, 8);
-      if (src !== '::') {
-        body[24] = 1;
-        body[25] = 1;
-        Buffer.from(parseMac(H1)).copy(body, 26);
-      }
-      const f = ip6Frame({ dstMac, srcMac: H1, src, dst, nextHeader: 58, payload: body, hopLimit });
-      setIcmp6Checksum(f);
-      return f;
-    };
     const frames = [
       ns('2001:db8:1::5', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'), // resolve us
       ns('::', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'), // DAD probe for our address
@@ -299,6 +300,33 @@ describe('forwarding (net_pcap vdevs)', function () {
     expect(r.stats.drops.mtu_exceeded).to.equal(2n);
     expect(r.stats.control.icmp6_unreachable).to.equal(1n);
     expect(r.stats.control.icmp6_too_big).to.equal(2n);
+    expectAccounted(r.stats);
+  });
+
+  it('an NS flood for random targets grows no table and forwarding continues; flush removes learned entries', async () => {
+    const hex = (n: number): string => (n & 0xffff).toString(16);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 5; i++) frames.push(ns(`2001:db8:1::${hex(0x100 + i)}`, 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'));
+    for (let i = 0; i < 2000; i++) {
+      const target = `2001:db8:1::${hex(0x1000 + i)}:${hex(i * 7919)}`;
+      frames.push(ns(`2001:db8:1::${hex(0x5000 + i)}`, 'ff02::1:ff00:1', '33:33:ff:00:00:01', target));
+    }
+    for (let i = 0; i < 10; i++) frames.push(udp({ srcPort: 2000 + i }));
+    const r = await runAndRead(dir, frames, {
+      during: async (router) => {
+        const learned = router.neighbours.list().filter((n) => n.state !== 'permanent');
+        expect(learned.map((n) => n.address).sort()).to.deep.equal(['100', '101', '102', '103', '104'].map((x) => `2001:db8:1::${x}`));
+        expect(router.neighbours.flush({ dev: 'eth0' })).to.equal(5);
+        expect(router.neighbours.list().every((n) => n.state === 'permanent')).to.equal(true);
+        expect(() => router.neighbours.flush({ dev: 'eth9' })).to.throw(FastpathError, /eth9/);
+      },
+    });
+    expect(r.out1).to.have.length(10);
+    // At line rate the bounded punt ring overflows: what did not fit is
+    // counted (punt_ring_full), never waited for; the rest was examined.
+    expect(r.stats.totals.punted + r.stats.drops.punt_ring_full).to.equal(2005n);
+    expect(r.stats.control.nd_ns_in).to.equal(r.stats.totals.punted);
+    expect(r.stats.control.nd_na_out).to.equal(5n);
     expectAccounted(r.stats);
   });
 
