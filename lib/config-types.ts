@@ -61,6 +61,13 @@ export interface PortConfig {
   rxDescriptors?: number;
   /** Tx descriptors per queue (power of two, 64..16384). Default 1024. */
   txDescriptors?: number;
+  /**
+   * Send Router Advertisements on this link and answer Router Solicitations
+   * (RFC 4861 6.2), so hosts autoconfigure: every /64 global address's prefix
+   * with on-link and autonomous flags, the MTU, router lifetime 1800 s,
+   * unsolicited every 200-600 s (the first three within 16 s). Default false.
+   */
+  routerAdvertisements?: boolean;
 }
 
 /** A static route. */

@@ -159,6 +159,7 @@ const PORT_FIELDS = [
   'addresses',
   'rxDescriptors',
   'txDescriptors',
+  'routerAdvertisements',
 ] as const;
 const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
 const NEIGHBOUR_FIELDS = ['address', 'mac', 'dev'] as const;
@@ -565,6 +566,7 @@ function normalizePort(value: unknown, path: string): CheckedPort {
     addresses: prefixes.map(formatPrefix),
     rxDescriptors: optPowerOfTwo(o, 'rxDescriptors', path, 64, 16384, 1024),
     txDescriptors: optPowerOfTwo(o, 'txDescriptors', path, 64, 16384, 1024),
+    routerAdvertisements: optBool(o, 'routerAdvertisements', path, false),
   };
   if (o.mac !== undefined) port.mac = unicastMac(o.mac, field(path, 'mac'));
   return { port, info, prefixes, written: list };

@@ -21,6 +21,7 @@ export interface NativePortConfig {
   promiscuous: boolean;
   rxDescriptors: number;
   txDescriptors: number;
+  routerAdvertisements: boolean;
   addresses: NativeAddress[];
 }
 

@@ -306,6 +306,7 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
         promiscuous: p.promiscuous,
         rxDescriptors: p.rxDescriptors,
         txDescriptors: p.txDescriptors,
+        routerAdvertisements: p.routerAdvertisements,
         addresses: p.addresses.map((a) => parsePrefix(a)),
       };
     }),

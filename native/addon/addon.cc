@@ -164,6 +164,7 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
     }
     pc.mtu = static_cast<uint16_t>(U32(p.Get("mtu"), "ports[].mtu", 1280, 9600));
     pc.promiscuous = p.Get("promiscuous").ToBoolean();
+    pc.router_adverts = p.Get("routerAdvertisements").ToBoolean();
     pc.rx_desc = static_cast<uint16_t>(U32(p.Get("rxDescriptors"), "ports[].rxDescriptors", 64, 16384));
     pc.tx_desc = static_cast<uint16_t>(U32(p.Get("txDescriptors"), "ports[].txDescriptors", 64, 16384));
     auto addrs = p.Get("addresses");

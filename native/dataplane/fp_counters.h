@@ -94,6 +94,8 @@
 	X(nd_held_sent, "held packets sent once their next hop answered")      \
 	X(nd_held_dropped, "held packets dropped (queue full, failure, MTU)")  \
 	X(nd_incomplete_full, "packets dropped: too many unresolved next hops") \
+	X(nd_rs_in, "valid Router Solicitations received")                     \
+	X(nd_ra_out, "Router Advertisements sent (periodic and solicited)")    \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

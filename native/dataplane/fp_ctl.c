@@ -38,7 +38,7 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 		fp_nd_resolve(lc, m);
 		return;
 	}
-	if (fp_nd_advertisement(m))
+	if (fp_nd_advertisement(m) || fp_nd_router_solicitation(lc, m))
 		return;
 	if (fp_icmp6_echo_reply(m) || fp_nd_solicitation(m)) {
 		if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
@@ -72,6 +72,7 @@ ctl_main(void *arg)
 			total += n;
 		}
 		fp_nd_timers();
+		fp_nd_ra_timers();
 		if (total == 0)
 			nanosleep(&ts, NULL);
 	}
@@ -99,4 +100,5 @@ fp_ctl_stop(void)
 	__atomic_store_n(&fp_router.ctl_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(fp_router.ctl_thread, NULL);
 	fp_nd_reset();
+	fp_nd_ra_reset();
 }

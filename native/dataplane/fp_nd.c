@@ -6,6 +6,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -399,4 +400,212 @@ fp_nd_advertisement(struct rte_mbuf *m)
 invalid:
 	fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
 	return false;
+}
+
+/* ---- Router Advertisements (RFC 4861 6.2) -------------------------------- */
+
+#define ND_ROUTER_SOLICIT 133
+#define ND_ROUTER_ADVERT 134
+#define ND_OPT_PREFIX_INFORMATION 3
+#define ND_OPT_MTU 5
+#define ND_ROUTER_LIFETIME 1800       /* 3 x MaxRtrAdvInterval */
+#define ND_MAX_RTR_ADV_MS 600000      /* MaxRtrAdvInterval */
+#define ND_MIN_RTR_ADV_MS 200000      /* MinRtrAdvInterval = 0.33 x Max */
+#define ND_MAX_INITIAL_ADV_MS 16000   /* MAX_INITIAL_RTR_ADVERT_INTERVAL */
+#define ND_MAX_INITIAL_ADVERTS 3      /* MAX_INITIAL_RTR_ADVERTISEMENTS */
+#define ND_MIN_DELAY_BETWEEN_RAS_MS 3000
+#define ND_PREFIX_VALID 2592000       /* AdvValidLifetime, 30 days */
+#define ND_PREFIX_PREFERRED 604800    /* AdvPreferredLifetime, 7 days */
+
+static uint64_t ra_next[FP_MAX_PORTS];  /* TSC of the next unsolicited RA */
+static uint64_t ra_last[FP_MAX_PORTS];  /* TSC of the last RA sent */
+static uint8_t ra_initial[FP_MAX_PORTS]; /* initial RAs sent */
+
+static uint64_t
+ms_to_tsc(uint64_t ms)
+{
+	return rte_get_tsc_hz() / 1000 * ms;
+}
+
+/* The port's link-local address (RAs must come from one), or NULL. */
+static const uint8_t *
+port_link_local(const struct fp_port *port)
+{
+	uint32_t a;
+
+	for (a = 0; a < port->naddrs; a++)
+		if (fp_ip6_is_linklocal(port->addrs[a].addr))
+			return port->addrs[a].addr;
+	return NULL;
+}
+
+/* Build and send an RA out of port p to a multicast group (ff02::1 when dst
+ * is NULL). */
+static void
+send_advertisement(struct fp_lcore *lc, uint16_t p, const uint8_t *dst)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	const struct fp_port *port = &fp_router.ports[p];
+	const uint8_t *src = port_link_local(port);
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp, *opt;
+	uint16_t len = 16 + 8 + 8; /* header, SLLA, MTU */
+	uint32_t a, v;
+
+	if (src == NULL)
+		return;
+	for (a = 0; a < port->naddrs; a++)
+		if (port->addrs[a].plen == 64 && !fp_ip6_is_linklocal(port->addrs[a].addr))
+			len += 32;
+	m = rte_pktmbuf_alloc(fp_router.pool);
+	if (m == NULL)
+		return;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + len);
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	icmp = (uint8_t *)(ip6 + 1);
+	memcpy(ip6->dst_addr, dst != NULL ? dst : all_nodes, 16);
+	memset(eth->dst_addr.addr_bytes, 0, 6);
+	eth->dst_addr.addr_bytes[0] = 0x33;
+	eth->dst_addr.addr_bytes[1] = 0x33;
+	memcpy(eth->dst_addr.addr_bytes + 2, ip6->dst_addr + 12, 4);
+	rte_ether_addr_copy(&port->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(len);
+	ip6->proto = FP_IPPROTO_ICMPV6;
+	ip6->hop_limits = ND_HOP_LIMIT;
+	memcpy(ip6->src_addr, src, 16);
+	memset(icmp, 0, len);
+	icmp[0] = ND_ROUTER_ADVERT;
+	icmp[4] = 64; /* Cur Hop Limit */
+	icmp[6] = ND_ROUTER_LIFETIME >> 8;
+	icmp[7] = ND_ROUTER_LIFETIME & 0xff;
+	/* Reachable Time and Retrans Timer: 0, unspecified by this router. */
+	opt = icmp + 16;
+	opt[0] = ND_OPT_SOURCE_LINKADDR;
+	opt[1] = 1;
+	memcpy(opt + 2, port->mac.addr_bytes, 6);
+	opt += 8;
+	opt[0] = ND_OPT_MTU;
+	opt[1] = 1;
+	v = rte_cpu_to_be_32(port->mtu);
+	memcpy(opt + 4, &v, 4);
+	opt += 8;
+	for (a = 0; a < port->naddrs; a++) {
+		if (port->addrs[a].plen != 64 || fp_ip6_is_linklocal(port->addrs[a].addr))
+			continue;
+		opt[0] = ND_OPT_PREFIX_INFORMATION;
+		opt[1] = 4;
+		opt[2] = 64;
+		opt[3] = 0xc0; /* on-link, autonomous */
+		v = rte_cpu_to_be_32(ND_PREFIX_VALID);
+		memcpy(opt + 4, &v, 4);
+		v = rte_cpu_to_be_32(ND_PREFIX_PREFERRED);
+		memcpy(opt + 8, &v, 4);
+		memcpy(opt + 16, port->addrs[a].addr, 8); /* the /64, host bits zero */
+		opt += 32;
+	}
+	{
+		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
+		memcpy(icmp + 2, &ck, 2);
+	}
+	ra_last[p] = rte_rdtsc();
+	fp_router.ctl_ctr[FP_CCTR_nd_ra_out]++;
+	ctl_send(lc, m, p);
+}
+
+/* Next unsolicited RA: uniformly in [Min, Max], or at most 16 s for the
+ * first three (6.2.4). */
+static void
+ra_schedule(uint16_t p, uint64_t now)
+{
+	uint64_t min = ND_MIN_RTR_ADV_MS, max = ND_MAX_RTR_ADV_MS, ms;
+
+	if (ra_initial[p] < ND_MAX_INITIAL_ADVERTS) {
+		ra_initial[p]++;
+		min = 1000;
+		max = ND_MAX_INITIAL_ADV_MS;
+	}
+	ms = min + (uint64_t)rte_rand() % (max - min + 1);
+	ra_next[p] = now + ms_to_tsc(ms);
+}
+
+void
+fp_nd_ra_timers(void)
+{
+	uint64_t now = rte_rdtsc();
+	uint16_t p;
+
+	if (fp_router.nworkers == 0)
+		return;
+	for (p = 0; p < fp_router.nports; p++) {
+		if (!fp_router.ports[p].router_adverts || !fp_router.ports[p].up)
+			continue;
+		if (ra_next[p] == 0) {
+			/* First one soon after start. */
+			ra_initial[p] = 0;
+			ra_next[p] = now + ms_to_tsc(100);
+			continue;
+		}
+		if (now >= ra_next[p]) {
+			send_advertisement(fp_router.lcores[0], p, NULL);
+			ra_schedule(p, now);
+		}
+	}
+}
+
+bool
+fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp;
+	uint16_t len, off = 8, in_idx = m->port;
+	uint64_t now;
+
+	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 4 || in_idx >= fp_router.nports)
+		return false;
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	icmp = (uint8_t *)(ip6 + 1);
+	len = rte_be_to_cpu_16(ip6->payload_len);
+	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != ND_ROUTER_SOLICIT)
+		return false;
+	/* 6.1.1: hop limit 255, checksum, code 0, length >= 8, options sane. */
+	if ((uint32_t)len + FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN > m->data_len ||
+	    ip6->hop_limits != ND_HOP_LIMIT || icmp[1] != 0 || len < 8 ||
+	    rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0)
+		goto invalid;
+	while (off + 2 <= len) {
+		uint16_t olen = (uint16_t)(icmp[off + 1] * 8);
+		if (olen == 0 || off + olen > len)
+			goto invalid;
+		off = (uint16_t)(off + olen);
+	}
+	fp_router.ctl_ctr[FP_CCTR_nd_rs_in]++;
+	rte_pktmbuf_free(m);
+	if (!fp_router.ports[in_idx].router_adverts)
+		return true;
+	/* Answer to all nodes, at most every MIN_DELAY_BETWEEN_RAS (6.2.6). */
+	now = rte_rdtsc();
+	if (now - ra_last[in_idx] >= ms_to_tsc(ND_MIN_DELAY_BETWEEN_RAS_MS))
+		send_advertisement(lc, in_idx, NULL);
+	return true;
+invalid:
+	fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
+	return false;
+}
+
+void
+fp_nd_ra_reset(void)
+{
+	memset(ra_next, 0, sizeof(ra_next));
+	memset(ra_last, 0, sizeof(ra_last));
+	memset(ra_initial, 0, sizeof(ra_initial));
 }

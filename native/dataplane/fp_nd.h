@@ -39,5 +39,15 @@ void fp_nd_timers(void);
 /* Free everything held (router stop). */
 void fp_nd_reset(void);
 
+/* Send periodic Router Advertisements on ports that have them enabled. */
+void fp_nd_ra_timers(void);
+
+/* If m is a Router Solicitation, answer it (when this port advertises),
+ * free m and return true. */
+bool fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m);
+
+/* Forget RA schedules (router stop). */
+void fp_nd_ra_reset(void);
+
 #define FP_ND_HOLD 3            /* packets held per unresolved next hop */
 #define FP_ND_MAX_INCOMPLETE 256 /* bound on next hops being resolved */

@@ -347,6 +347,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	port->mac64 = 0;
 	memcpy(&port->mac64, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	port->promiscuous = pc->promiscuous;
+	port->router_adverts = pc->router_adverts;
 	port->naddrs = pc->naddrs;
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));
 	add_link_local(port);

@@ -66,6 +66,7 @@ struct fp_port_config {
 	uint16_t mtu;
 	bool promiscuous;
 	uint16_t rx_desc, tx_desc;
+	bool router_adverts;
 	uint32_t naddrs;
 	struct fp_addr addrs[FP_MAX_ADDRS];
 };
@@ -97,6 +98,7 @@ struct fp_port {
 	bool is_vdev;
 	uint16_t nb_rxq, nb_txq;
 	int ctl_txq; /* tx queue reserved for the control thread, -1 if none */
+	bool router_adverts; /* send RAs, answer RSs (fp_nd.c) */
 	char name[FP_NAME_MAX];
 	char devname[FP_NAME_MAX * 2]; /* ethdev name, for hot-unplug */
 	char device[FP_DEVARGS_MAX];

@@ -266,3 +266,51 @@ describe('integration: ICMPv6 errors seen by Linux hosts (egress MTU 1280 on eth
     expect(after.nd_ns_out - before.nd_ns_out).to.equal(3n);
   });
 });
+
+describe('integration: Router Advertisements (eth0 advertises)', function () {
+  this.timeout(120000);
+  let demo: Demo;
+
+  before(async () => {
+    requireRoot('integration tests');
+    requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
+    demo = await startDemo(CONFIG, {
+      unique: true,
+      override: (cfg) => ({
+        ...cfg,
+        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+        ports: cfg.ports.map((p) => (p.name === 'eth0' ? { ...p, routerAdvertisements: true } : p)),
+      }),
+    });
+  });
+
+  after(async () => {
+    if (demo) await demo.close();
+  });
+
+  it('a host with accept_ra=2 autoconfigures an address in the prefix and a default route via the router', async () => {
+    const h1 = demo.host('h1');
+    for (const s of ['accept_ra=2', 'autoconf=1']) await h1.exec(['sysctl', '-q', '-w', `net.ipv6.conf.eth0.${s}`], { check: true });
+    await h1.exec(['ip', '-6', 'route', 'del', 'default'], { check: true });
+    // Link down/up: the kernel sends Router Solicitations; fastpath answers.
+    await h1.exec(['ip', 'link', 'set', 'dev', 'eth0', 'down'], { check: true });
+    await h1.exec(['ip', 'link', 'set', 'dev', 'eth0', 'up'], { check: true });
+    const routerLl = demo.router.interfaces.get('eth0').addresses.find((a) => a.startsWith('fe80:'))!.split('/')[0];
+    let addrs = '';
+    let routes = '';
+    for (let i = 0; i < 100; i++) {
+      addrs = (await h1.exec(['ip', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global', 'dynamic'])).stdout;
+      routes = (await h1.exec(['ip', '-6', 'route', 'show', 'default'])).stdout;
+      if (/inet6 2001:db8:1:0:/.test(addrs) && routes.includes(routerLl)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(addrs, addrs).to.match(/inet6 2001:db8:1:0:[0-9a-f:]+\/64 scope global dynamic/);
+    expect(routes, routes).to.match(new RegExp(`default via ${routerLl} dev eth0 proto ra`));
+    const s = demo.router.stats().control;
+    expect(s.nd_rs_in > 0n).to.equal(true);
+    expect(s.nd_ra_out > 0n).to.equal(true);
+    // The autoconfigured default route works: h1 reaches h2 through it.
+    const ping = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', demo.host('h2').address]);
+    expect(ping.code, ping.stdout).to.equal(0);
+  });
+});

@@ -89,6 +89,7 @@ describe('config: normalizeConfig defaults', () => {
           addresses: [],
           rxDescriptors: 1024,
           txDescriptors: 1024,
+          routerAdvertisements: false,
         },
       ],
       routes: [],
