@@ -40,55 +40,74 @@ is_port_address(uint16_t p, const uint8_t addr[16])
 	return false;
 }
 
-/* Validate an NS (7.1.1) and find its source link-layer option.
- * Returns false when the message must be dropped. */
-static bool
-ns_valid(const struct rte_ipv6_hdr *ip6, const uint8_t *icmp, uint16_t len,
-	 const uint8_t **slla)
-{
-	uint16_t off = ND_NS_LEN;
-	bool src_unspec = fp_ip6_is_unspecified(ip6->src_addr);
+/* What every ND message must be (RFC 4861 6.1.1, 6.1.2, 7.1.1, 7.1.2): a
+ * result of nd_message(). */
+enum nd_check { ND_NOT_THIS, ND_INVALID, ND_VALID };
 
-	*slla = NULL;
-	if (ip6->hop_limits != ND_HOP_LIMIT || icmp[1] != 0 || len < ND_NS_LEN ||
-	    rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0 ||
-	    fp_ip6_is_multicast(icmp + 8))
-		return false;
+/*
+ * Find the ND message of `type` in a punted packet and apply the checks all
+ * ND messages share: hop limit 255, code 0, at least `fixed` bytes,
+ * checksum, option lengths non-zero and inside the message. On ND_VALID,
+ * *ip6_out and *icmp_out point into m, and *lla (when not NULL) is the
+ * value of the first link-layer option of type `lla_type`, or NULL.
+ * ND_INVALID is counted (nd_invalid).
+ */
+static enum nd_check
+nd_message(struct rte_mbuf *m, uint8_t type, uint16_t fixed, uint8_t lla_type,
+	   struct rte_ipv6_hdr **ip6_out, uint8_t **icmp_out, const uint8_t **lla)
+{
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp;
+	uint16_t len, off = fixed;
+
+	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 4 || m->port >= fp_router.nports)
+		return ND_NOT_THIS;
+	ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, FP_ETHER_HDR_LEN);
+	icmp = (uint8_t *)(ip6 + 1);
+	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != type)
+		return ND_NOT_THIS;
+	len = rte_be_to_cpu_16(ip6->payload_len);
+	if (lla != NULL)
+		*lla = NULL;
+	if ((uint32_t)len + FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN > m->data_len ||
+	    ip6->hop_limits != ND_HOP_LIMIT || icmp[1] != 0 || len < fixed ||
+	    rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0)
+		goto invalid;
 	while (off + 2 <= len) {
 		uint16_t olen = (uint16_t)(icmp[off + 1] * 8);
 		if (olen == 0 || off + olen > len)
-			return false; /* zero-length or overrunning option */
-		if (icmp[off] == ND_OPT_SOURCE_LINKADDR && olen >= 8)
-			*slla = icmp + off + 2;
+			goto invalid; /* zero-length or overrunning option */
+		if (lla != NULL && *lla == NULL && icmp[off] == lla_type && olen >= 8)
+			*lla = icmp + off + 2;
 		off = (uint16_t)(off + olen);
 	}
-	/* DAD probes (from ::) go to a solicited-node group, without SLLAO. */
-	if (src_unspec && (!fp_ip6_is_router_group(ip6->dst_addr) || *slla != NULL))
-		return false;
-	return true;
+	*ip6_out = ip6;
+	*icmp_out = icmp;
+	return ND_VALID;
+invalid:
+	fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
+	return ND_INVALID;
 }
 
 bool
 fp_nd_solicitation(struct rte_mbuf *m)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
-	struct rte_ether_hdr *eth;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv6_hdr *ip6;
 	uint8_t *icmp, target[16], dst_mac[6];
 	const uint8_t *slla;
-	uint16_t len, in_idx = m->port;
+	uint16_t in_idx = m->port;
 	bool dad;
 
-	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 4 || in_idx >= fp_router.nports)
+	if (nd_message(m, ND_NEIGHBOR_SOLICIT, ND_NS_LEN, ND_OPT_SOURCE_LINKADDR,
+		       &ip6, &icmp, &slla) != ND_VALID)
 		return false;
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	icmp = (uint8_t *)(ip6 + 1);
-	len = rte_be_to_cpu_16(ip6->payload_len);
-	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != ND_NEIGHBOR_SOLICIT)
-		return false;
-	if ((uint32_t)len + FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN > m->data_len ||
-	    !ns_valid(ip6, icmp, len, &slla)) {
+	dad = fp_ip6_is_unspecified(ip6->src_addr);
+	/* The target is unicast; DAD probes (from ::) go to a solicited-node
+	 * group, without a source link-layer option. */
+	if (fp_ip6_is_multicast(icmp + 8) ||
+	    (dad && (!fp_ip6_is_router_group(ip6->dst_addr) || slla != NULL))) {
 		fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
 		return false;
 	}
@@ -97,7 +116,6 @@ fp_nd_solicitation(struct rte_mbuf *m)
 	if (!is_port_address(in_idx, target))
 		return false; /* not ours: nothing to say (we do not proxy) */
 
-	dad = fp_ip6_is_unspecified(ip6->src_addr);
 	if (!dad && slla != NULL && fp_neighbour_learn(ip6->src_addr, in_idx, slla, FP_NEIGH_STALE) > 0)
 		fp_router.ctl_ctr[FP_CCTR_nd_learned]++;
 
@@ -353,35 +371,21 @@ fp_nd_reset(void)
 bool
 fp_nd_advertisement(struct rte_mbuf *m)
 {
-	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
 	uint8_t *icmp;
-	const uint8_t *tlla = NULL;
-	uint16_t len, off = 24, in_idx = m->port;
+	const uint8_t *tlla;
+	uint16_t in_idx = m->port;
 	struct nd_pending *p;
 	unsigned h;
 
-	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 4 || in_idx >= fp_router.nports)
+	if (nd_message(m, ND_NEIGHBOR_ADVERT, 24, ND_OPT_TARGET_LINKADDR, &ip6, &icmp,
+		       &tlla) != ND_VALID)
 		return false;
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	icmp = (uint8_t *)(ip6 + 1);
-	len = rte_be_to_cpu_16(ip6->payload_len);
-	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != ND_NEIGHBOR_ADVERT)
+	/* 7.1.2: the target is unicast; a multicast NA is never solicited. */
+	if (fp_ip6_is_multicast(icmp + 8) ||
+	    (fp_ip6_is_multicast(ip6->dst_addr) && (icmp[4] & ND_NA_FLAG_SOLICITED))) {
+		fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
 		return false;
-	/* RFC 4861 7.1.2 */
-	if ((uint32_t)len + FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN > m->data_len ||
-	    ip6->hop_limits != ND_HOP_LIMIT || icmp[1] != 0 || len < 24 ||
-	    rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0 || fp_ip6_is_multicast(icmp + 8) ||
-	    (fp_ip6_is_multicast(ip6->dst_addr) && (icmp[4] & ND_NA_FLAG_SOLICITED)))
-		goto invalid;
-	while (off + 2 <= len) {
-		uint16_t olen = (uint16_t)(icmp[off + 1] * 8);
-		if (olen == 0 || off + olen > len)
-			goto invalid;
-		if (icmp[off] == ND_OPT_TARGET_LINKADDR && olen >= 8)
-			tlla = icmp + off + 2;
-		off = (uint16_t)(off + olen);
 	}
 	fp_router.ctl_ctr[FP_CCTR_nd_na_in]++;
 	p = pending_find(icmp + 8, in_idx);
@@ -397,9 +401,6 @@ fp_nd_advertisement(struct rte_mbuf *m)
 	}
 	rte_pktmbuf_free(m);
 	return true;
-invalid:
-	fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
-	return false;
 }
 
 /* ---- Router Advertisements (RFC 4861 6.2) -------------------------------- */
@@ -439,10 +440,10 @@ port_link_local(const struct fp_port *port)
 	return NULL;
 }
 
-/* Build and send an RA out of port p to a multicast group (ff02::1 when dst
- * is NULL). */
+/* Build and send an RA out of port p to all nodes (ff02::1); solicited ones
+ * too, as most routers do (6.2.6 allows either). */
 static void
-send_advertisement(struct fp_lcore *lc, uint16_t p, const uint8_t *dst)
+send_advertisement(struct fp_lcore *lc, uint16_t p)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 	const struct fp_port *port = &fp_router.ports[p];
@@ -469,7 +470,7 @@ send_advertisement(struct fp_lcore *lc, uint16_t p, const uint8_t *dst)
 	}
 	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
 	icmp = (uint8_t *)(ip6 + 1);
-	memcpy(ip6->dst_addr, dst != NULL ? dst : all_nodes, 16);
+	memcpy(ip6->dst_addr, all_nodes, 16);
 	memset(eth->dst_addr.addr_bytes, 0, 6);
 	eth->dst_addr.addr_bytes[0] = 0x33;
 	eth->dst_addr.addr_bytes[1] = 0x33;
@@ -554,7 +555,7 @@ fp_nd_ra_timers(void)
 			continue;
 		}
 		if (now >= ra_next[p]) {
-			send_advertisement(fp_router.lcores[0], p, NULL);
+			send_advertisement(fp_router.lcores[0], p);
 			ra_schedule(p, now);
 		}
 	}
@@ -563,31 +564,13 @@ fp_nd_ra_timers(void)
 bool
 fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m)
 {
-	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
 	uint8_t *icmp;
-	uint16_t len, off = 8, in_idx = m->port;
+	uint16_t in_idx = m->port;
 	uint64_t now;
 
-	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 4 || in_idx >= fp_router.nports)
+	if (nd_message(m, ND_ROUTER_SOLICIT, 8, 0, &ip6, &icmp, NULL) != ND_VALID)
 		return false;
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	icmp = (uint8_t *)(ip6 + 1);
-	len = rte_be_to_cpu_16(ip6->payload_len);
-	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != ND_ROUTER_SOLICIT)
-		return false;
-	/* 6.1.1: hop limit 255, checksum, code 0, length >= 8, options sane. */
-	if ((uint32_t)len + FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN > m->data_len ||
-	    ip6->hop_limits != ND_HOP_LIMIT || icmp[1] != 0 || len < 8 ||
-	    rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0)
-		goto invalid;
-	while (off + 2 <= len) {
-		uint16_t olen = (uint16_t)(icmp[off + 1] * 8);
-		if (olen == 0 || off + olen > len)
-			goto invalid;
-		off = (uint16_t)(off + olen);
-	}
 	fp_router.ctl_ctr[FP_CCTR_nd_rs_in]++;
 	rte_pktmbuf_free(m);
 	if (!fp_router.ports[in_idx].router_adverts)
@@ -595,11 +578,8 @@ fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m)
 	/* Answer to all nodes, at most every MIN_DELAY_BETWEEN_RAS (6.2.6). */
 	now = rte_rdtsc();
 	if (now - ra_last[in_idx] >= ms_to_tsc(ND_MIN_DELAY_BETWEEN_RAS_MS))
-		send_advertisement(lc, in_idx, NULL);
+		send_advertisement(lc, in_idx);
 	return true;
-invalid:
-	fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
-	return false;
 }
 
 void
