@@ -19,6 +19,57 @@
 #define ICMP6_ECHO_REPLY 129
 #define ICMP6_HOP_LIMIT 64 /* the default hop limit a host would use */
 
+struct rte_mbuf *
+fp_icmp6_alloc(uint16_t p, const uint8_t src[16], const uint8_t dst[16],
+	       const uint8_t *dst_mac, uint8_t hop_limit, uint16_t len, uint8_t **icmp)
+{
+	const struct fp_port *port = &fp_router.ports[p];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fp_router.pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + len));
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	if (fp_ip6_is_multicast(dst)) {
+		/* RFC 2464 7: 33:33 and the group's last four bytes. */
+		eth->dst_addr.addr_bytes[0] = 0x33;
+		eth->dst_addr.addr_bytes[1] = 0x33;
+		memcpy(eth->dst_addr.addr_bytes + 2, dst + 12, 4);
+	} else {
+		memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
+	}
+	rte_ether_addr_copy(&port->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(len);
+	ip6->proto = FP_IPPROTO_ICMPV6;
+	ip6->hop_limits = hop_limit;
+	memcpy(ip6->src_addr, src, 16);
+	memcpy(ip6->dst_addr, dst, 16);
+	*icmp = (uint8_t *)(ip6 + 1);
+	memset(*icmp, 0, len);
+	m->port = p;
+	return m;
+}
+
+void
+fp_icmp6_checksum(struct rte_mbuf *m)
+{
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, FP_ETHER_HDR_LEN);
+	uint8_t *icmp = (uint8_t *)(ip6 + 1);
+	uint16_t ck;
+
+	icmp[2] = icmp[3] = 0;
+	ck = rte_ipv6_udptcp_cksum(ip6, icmp);
+	memcpy(icmp + 2, &ck, 2);
+}
+
 /* Is addr one of the router's unicast addresses (any interface)? */
 static bool
 is_local_address(const uint8_t addr[16])
@@ -118,8 +169,6 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	uint16_t in_idx = m->port;
 	const struct fp_port *port;
 	struct rte_mbuf *e;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv6_hdr *ip6;
 	uint8_t *icmp;
 	uint32_t quote;
 
@@ -141,29 +190,13 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	quote = m->data_len - FP_ETHER_HDR_LEN;
 	if (quote > ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8)
 		quote = ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8;
-	e = rte_pktmbuf_alloc(fp_router.pool);
+	/* From the ingress interface's address, back to the previous hop's
+	 * MAC out of the ingress port (the error follows the packet's way back;
+	 * a FIB lookup comes with routing of locally generated packets). */
+	e = fp_icmp6_alloc(in_idx, port->addrs[0].addr, bad->src_addr, frame + 6,
+			   ICMP6_HOP_LIMIT, (uint16_t)(8 + quote), &icmp);
 	if (e == NULL)
 		goto drop;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(e, (uint16_t)(FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 8 + quote));
-	if (eth == NULL) {
-		rte_pktmbuf_free(e);
-		goto drop;
-	}
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	icmp = (uint8_t *)(ip6 + 1);
-	/* Back to the previous hop's MAC out of the ingress port (the error
-	 * follows the packet's way back; a FIB lookup comes with routing of
-	 * locally generated packets). */
-	memcpy(eth->dst_addr.addr_bytes, frame + 6, 6);
-	rte_ether_addr_copy(&port->mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16((uint16_t)(8 + quote));
-	ip6->proto = FP_IPPROTO_ICMPV6;
-	ip6->hop_limits = ICMP6_HOP_LIMIT;
-	memcpy(ip6->src_addr, port->addrs[0].addr, 16); /* the ingress interface's */
-	memcpy(ip6->dst_addr, bad->src_addr, 16);
-	memset(icmp, 0, 8);
 	icmp[0] = type;
 	icmp[1] = code;
 	if (type == ICMP6_PACKET_TOO_BIG) {
@@ -171,12 +204,8 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		memcpy(icmp + 4, &mtu, 4);
 	}
 	memcpy(icmp + 8, bad, quote);
-	{
-		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
-		memcpy(icmp + 2, &ck, 2);
-	}
+	fp_icmp6_checksum(e);
 	rte_pktmbuf_free(m);
-	e->port = in_idx;
 	if (type == ICMP6_TIME_EXCEEDED)
 		fp_router.ctl_ctr[FP_CCTR_icmp6_time_exceeded]++;
 	else if (type == ICMP6_PACKET_TOO_BIG)

@@ -22,6 +22,17 @@ bool fp_icmp6_echo_reply(struct rte_mbuf *m);
 
 struct fp_lcore;
 
+/* A new frame from port index p carrying an ICMPv6 message of len bytes
+ * (zeroed; *icmp points at it): Ethernet from the port's MAC to dst_mac (or,
+ * for a multicast dst, its 33:33:xx MAC), IPv6 src -> dst with the given
+ * hop limit. Finish with fp_icmp6_checksum(). NULL when out of mbufs. */
+struct rte_mbuf *fp_icmp6_alloc(uint16_t p, const uint8_t src[16],
+				const uint8_t dst[16], const uint8_t *dst_mac,
+				uint8_t hop_limit, uint16_t len, uint8_t **icmp);
+
+/* Fill in the ICMPv6 checksum of a frame built by fp_icmp6_alloc(). */
+void fp_icmp6_checksum(struct rte_mbuf *m);
+
 /* Answer the dropped packet m (as received: m->port its ingress port index)
  * with an ICMPv6 error: Destination Unreachable (1), Packet Too Big (2,
  * param = MTU), Time Exceeded (3). The error quotes as much of m as fits in

@@ -199,51 +199,23 @@ static void
 send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
 {
 	const struct fp_port *port = &fp_router.ports[p];
+	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
 	struct rte_mbuf *m;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv6_hdr *ip6;
 	uint8_t *icmp;
-	const uint16_t len = 32;
 
 	if (port->naddrs == 0)
-		return; /* no address to solicit from (link-local comes with DAD) */
-	m = rte_pktmbuf_alloc(fp_router.pool);
+		return; /* no address to solicit from */
+	/* To the target's solicited-node group ff02::1:ffXX:XXXX. */
+	memcpy(group + 13, target + 13, 3);
+	m = fp_icmp6_alloc(p, port->addrs[0].addr, group, NULL, ND_HOP_LIMIT, 32, &icmp);
 	if (m == NULL)
 		return;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + len);
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	icmp = (uint8_t *)(ip6 + 1);
-	/* Solicited-node group ff02::1:ffXX:XXXX and its MAC 33:33:ff:XX:XX:XX. */
-	memset(ip6->dst_addr, 0, 16);
-	ip6->dst_addr[0] = 0xff;
-	ip6->dst_addr[1] = 0x02;
-	ip6->dst_addr[11] = 0x01;
-	ip6->dst_addr[12] = 0xff;
-	memcpy(ip6->dst_addr + 13, target + 13, 3);
-	eth->dst_addr.addr_bytes[0] = 0x33;
-	eth->dst_addr.addr_bytes[1] = 0x33;
-	memcpy(eth->dst_addr.addr_bytes + 2, ip6->dst_addr + 12, 4);
-	rte_ether_addr_copy(&port->mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16(len);
-	ip6->proto = FP_IPPROTO_ICMPV6;
-	ip6->hop_limits = ND_HOP_LIMIT;
-	memcpy(ip6->src_addr, port->addrs[0].addr, 16);
-	memset(icmp, 0, len);
 	icmp[0] = ND_NEIGHBOR_SOLICIT;
 	memcpy(icmp + 8, target, 16);
 	icmp[24] = ND_OPT_SOURCE_LINKADDR;
 	icmp[25] = 1;
 	memcpy(icmp + 26, port->mac.addr_bytes, 6);
-	{
-		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
-		memcpy(icmp + 2, &ck, 2);
-	}
+	fp_icmp6_checksum(m);
 	fp_router.ctl_ctr[FP_CCTR_nd_ns_out]++;
 	ctl_send(lc, m, p);
 }
@@ -449,8 +421,6 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 	const struct fp_port *port = &fp_router.ports[p];
 	const uint8_t *src = port_link_local(port);
 	struct rte_mbuf *m;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv6_hdr *ip6;
 	uint8_t *icmp, *opt;
 	uint16_t len = 16 + 8 + 8; /* header, SLLA, MTU */
 	uint32_t a, v;
@@ -460,29 +430,9 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 	for (a = 0; a < port->naddrs; a++)
 		if (port->addrs[a].plen == 64 && !fp_ip6_is_linklocal(port->addrs[a].addr))
 			len += 32;
-	m = rte_pktmbuf_alloc(fp_router.pool);
+	m = fp_icmp6_alloc(p, src, all_nodes, NULL, ND_HOP_LIMIT, len, &icmp);
 	if (m == NULL)
 		return;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + len);
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	icmp = (uint8_t *)(ip6 + 1);
-	memcpy(ip6->dst_addr, all_nodes, 16);
-	memset(eth->dst_addr.addr_bytes, 0, 6);
-	eth->dst_addr.addr_bytes[0] = 0x33;
-	eth->dst_addr.addr_bytes[1] = 0x33;
-	memcpy(eth->dst_addr.addr_bytes + 2, ip6->dst_addr + 12, 4);
-	rte_ether_addr_copy(&port->mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(FP_ETHERTYPE_IPV6);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16(len);
-	ip6->proto = FP_IPPROTO_ICMPV6;
-	ip6->hop_limits = ND_HOP_LIMIT;
-	memcpy(ip6->src_addr, src, 16);
-	memset(icmp, 0, len);
 	icmp[0] = ND_ROUTER_ADVERT;
 	icmp[4] = 64; /* Cur Hop Limit */
 	icmp[6] = ND_ROUTER_LIFETIME >> 8;
@@ -512,10 +462,7 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 		memcpy(opt + 16, port->addrs[a].addr, 8); /* the /64, host bits zero */
 		opt += 32;
 	}
-	{
-		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
-		memcpy(icmp + 2, &ck, 2);
-	}
+	fp_icmp6_checksum(m);
 	ra_last[p] = rte_rdtsc();
 	fp_router.ctl_ctr[FP_CCTR_nd_ra_out]++;
 	ctl_send(lc, m, p);
