@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import * as path from 'path';
 
+import { NormalizedPort } from '../../lib/config';
 import { Demo, startDemo } from '../../lib/demo';
 import { listNamespaces, requireRoot, requireTools } from '../../lib/topology';
 import { sleep, TEST_EAL, waitFor } from '../helpers/router-env';
@@ -23,6 +24,32 @@ function udpSenderScript(dst: string, port: number, count: number): string {
 function udpReceiverScript(port: number, ms: number): string {
   return `const s=require('dgram').createSocket('udp6');let n=0;s.on('message',()=>n++);` +
     `s.bind(${port},()=>setTimeout(()=>{console.log(n);s.close();},${ms}));`;
+}
+
+type PortEdit = (p: NormalizedPort) => NormalizedPort;
+
+/** The demo for one describe block (ports changed by `edit`), torn down after it. */
+function demoFor(edit: PortEdit = (p) => p): () => Demo {
+  let demo: Demo | undefined;
+  before(async () => {
+    requireRoot('integration tests');
+    requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
+    demo = await startDemo(CONFIG, {
+      unique: true,
+      override: (cfg) => ({
+        ...cfg,
+        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+        ports: cfg.ports.map(edit),
+      }),
+    });
+  });
+  after(async () => {
+    if (demo) await demo.close();
+  });
+  return () => {
+    if (!demo) throw new Error('the demo did not start');
+    return demo;
+  };
 }
 
 describe('integration: router between namespace hosts (af_packet over veth)', function () {
@@ -218,24 +245,9 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
 
 describe('integration: ICMPv6 errors seen by Linux hosts (egress MTU 1280 on eth1)', function () {
   this.timeout(120000);
+  const current = demoFor((p) => (p.name === 'eth1' ? { ...p, mtu: 1280 } : p));
   let demo: Demo;
-
-  before(async () => {
-    requireRoot('integration tests');
-    requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
-    demo = await startDemo(CONFIG, {
-      unique: true,
-      override: (cfg) => ({
-        ...cfg,
-        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
-        ports: cfg.ports.map((p) => (p.name === 'eth1' ? { ...p, mtu: 1280 } : p)),
-      }),
-    });
-  });
-
-  after(async () => {
-    if (demo) await demo.close();
-  });
+  beforeEach(() => (demo = current()));
 
   it('a 1400-byte ping gets Packet Too Big and Linux records the path MTU', async () => {
     const h1 = demo.host('h1');
@@ -269,24 +281,9 @@ describe('integration: ICMPv6 errors seen by Linux hosts (egress MTU 1280 on eth
 
 describe('integration: Router Advertisements (eth0 advertises)', function () {
   this.timeout(120000);
+  const current = demoFor((p) => (p.name === 'eth0' ? { ...p, routerAdvertisements: true } : p));
   let demo: Demo;
-
-  before(async () => {
-    requireRoot('integration tests');
-    requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
-    demo = await startDemo(CONFIG, {
-      unique: true,
-      override: (cfg) => ({
-        ...cfg,
-        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
-        ports: cfg.ports.map((p) => (p.name === 'eth0' ? { ...p, routerAdvertisements: true } : p)),
-      }),
-    });
-  });
-
-  after(async () => {
-    if (demo) await demo.close();
-  });
+  beforeEach(() => (demo = current()));
 
   it('a host with accept_ra=2 autoconfigures an address in the prefix and a default route via the router', async () => {
     const h1 = demo.host('h1');
