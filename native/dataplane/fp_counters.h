@@ -77,8 +77,9 @@
 	X(icmp6_echo_replies, "ICMPv6 Echo Replies sent")                     \
 	X(icmp6_invalid, "ICMPv6 to us dropped: bad checksum, code or length") \
 	X(icmp6_time_exceeded, "ICMPv6 Time Exceeded sent (hop limit ran out)") \
-	X(icmp6_unreachable, "ICMPv6 Destination Unreachable sent (no route, address unreachable)") \
+	X(icmp6_unreachable, "ICMPv6 Destination Unreachable sent (no route, address or port unreachable)") \
 	X(icmp6_too_big, "ICMPv6 Packet Too Big sent (egress MTU)")             \
+	X(icmp6_param_problem, "ICMPv6 Parameter Problem sent (unrecognized next header to us)") \
 	X(icmp6_error_suppressed, "ICMPv6 errors not sent: rate limit")       \
 	X(icmp6_error_not_allowed, "ICMPv6 errors not sent: about an error, or to multicast/unspecified") \
 	X(ctl_tx_ring_full, "replies dropped: a worker's control tx ring was full") \

@@ -47,6 +47,8 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 		}
 		return;
 	}
+	if (fp_icmp6_local_unreachable(lc, m))
+		return;
 	fp_router.ctl_ctr[FP_CCTR_punt_dropped]++;
 	rte_pktmbuf_free(m);
 }

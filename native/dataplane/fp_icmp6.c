@@ -199,9 +199,9 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		goto drop;
 	icmp[0] = type;
 	icmp[1] = code;
-	if (type == ICMP6_PACKET_TOO_BIG) {
-		uint32_t mtu = rte_cpu_to_be_32(param);
-		memcpy(icmp + 4, &mtu, 4);
+	if (type == ICMP6_PACKET_TOO_BIG || type == 4 /* parameter problem */) {
+		uint32_t v = rte_cpu_to_be_32(param); /* MTU, or pointer */
+		memcpy(icmp + 4, &v, 4);
 	}
 	memcpy(icmp + 8, bad, quote);
 	fp_icmp6_checksum(e);
@@ -210,6 +210,8 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		fp_router.ctl_ctr[FP_CCTR_icmp6_time_exceeded]++;
 	else if (type == ICMP6_PACKET_TOO_BIG)
 		fp_router.ctl_ctr[FP_CCTR_icmp6_too_big]++;
+	else if (type == 4)
+		fp_router.ctl_ctr[FP_CCTR_icmp6_param_problem]++;
 	else
 		fp_router.ctl_ctr[FP_CCTR_icmp6_unreachable]++;
 	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, e) != 0) {
@@ -219,4 +221,58 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	return;
 drop:
 	rte_pktmbuf_free(m);
+}
+
+/* ---- packets to us that no local protocol takes ---------------------------- */
+
+#define ICMP6_DST_UNREACH 1
+#define ICMP6_PORT_UNREACH 4
+#define ICMP6_PARAM_PROB 4
+#define ICMP6_PARAM_NEXT_HEADER 1
+#define IPPROTO_UDP_ 17
+
+/* Protocols this router does not answer with Parameter Problem: transports
+ * it may serve later, and headers handled elsewhere or meaningless here. */
+static bool
+next_header_known(uint8_t nh)
+{
+	switch (nh) {
+	case 0:  /* hop-by-hop */
+	case 6:  /* TCP */
+	case 17: /* UDP */
+	case 43: /* routing */
+	case 44: /* fragment */
+	case 50: /* ESP */
+	case 51: /* AH */
+	case 58: /* ICMPv6 */
+	case 59: /* no next header */
+	case 60: /* destination options */
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
+fp_icmp6_local_unreachable(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	const struct rte_ipv6_hdr *ip6;
+
+	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN || m->port >= fp_router.nports)
+		return false;
+	ip6 = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, FP_ETHER_HDR_LEN);
+	if (fp_ip6_is_multicast(ip6->dst_addr) || !is_local_address(ip6->dst_addr))
+		return false;
+	if (ip6->proto == IPPROTO_UDP_) {
+		/* No UDP service listens here yet: port unreachable (RFC 4443 3.1),
+		 * which is also how traceroute learns it reached the router. */
+		fp_icmp6_error(lc, m, ICMP6_DST_UNREACH, ICMP6_PORT_UNREACH, 0);
+		return true;
+	}
+	if (!next_header_known(ip6->proto)) {
+		/* Unrecognized Next Header, pointing at the field (4.2). */
+		fp_icmp6_error(lc, m, ICMP6_PARAM_PROB, ICMP6_PARAM_NEXT_HEADER, 6);
+		return true;
+	}
+	return false;
 }

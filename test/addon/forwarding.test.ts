@@ -186,7 +186,7 @@ describe('forwarding (net_pcap vdevs)', function () {
     expectAccounted(r.stats);
   });
 
-  it('punts packets for the router itself and its groups to the control thread', async () => {
+  it('punts packets for the router itself and its groups; answers what no local protocol takes', async () => {
     const frames = [
       udp({ dst: '2001:db8:1::1' }), // our address
       udp({ dst: '2001:db8:2::1' }), // our address on the other port
@@ -194,10 +194,18 @@ describe('forwarding (net_pcap vdevs)', function () {
       udp({ dst: 'ff02::1:ff00:1', dstMac: '33:33:ff:00:00:01' }), // solicited-node
       udp({ dst: '2001:db8:1::1', hopLimit: 1 }), // for us: hop limit 1 is fine
     ];
+    frames.push(udp({ dst: '2001:db8:1::1', nextHeader: 253, payload: Buffer.from('experimental') }));
     const r = await runAndRead(dir, frames);
-    expect(r.stats.totals.punted).to.equal(5n);
-    expect(r.out0.length + r.out1.length).to.equal(0);
-    expect(await waitFor(() => true)).to.equal(true);
+    expect(r.stats.totals.punted).to.equal(6n);
+    // No UDP service here: the three unicast datagrams get port unreachable
+    // (traceroute's "reached"); the multicast ones get nothing; an
+    // unrecognized next header gets Parameter Problem pointing at it.
+    const errors = r.out0.map((f) => [f[54], f[55], f.readUInt32BE(58)]);
+    expect(errors.filter(([t, c]) => t === 1 && c === 4)).to.have.length(3);
+    expect(errors.filter(([t, c]) => t === 4 && c === 1)).to.deep.equal([[4, 1, 6]]);
+    expect(r.out1).to.have.length(0);
+    for (const f of r.out0) expect(icmp6ChecksumValid(f)).to.equal(true);
+    expect(r.stats.control.icmp6_param_problem).to.equal(1n);
     expectAccounted(r.stats);
   });
 

@@ -166,6 +166,9 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     expect(trace.stdout, trace.stdout + trace.stderr).to.match(/1:\s+2001:db8:1::1\s/);
     expect(trace.stdout).to.include(h2.address);
     expect(demo.router.stats().control.icmp6_time_exceeded > 0n).to.equal(true);
+    // To the router's own (far-side) address: port unreachable says "reached".
+    const toRouter = await h1.exec(['tracepath', '-6', '-n', '-m', '3', '2001:db8:2::1'], { timeoutMs: 30000 });
+    expect(toRouter.stdout, toRouter.stdout + toRouter.stderr).to.match(/reached/);
   });
 
   it('UDP from h1 to h2 is forwarded and cached as one flow with its counters', async () => {
