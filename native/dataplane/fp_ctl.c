@@ -89,6 +89,7 @@ fp_ctl_start(struct fp_err *err)
 	fp_router.ctl_stop = 0;
 	rc = rte_ctrl_thread_create(&fp_router.ctl_thread, "fp-ctl", NULL,
 				    ctl_main, NULL);
+	fp_router.ctl_running = rc == 0;
 	if (rc != 0)
 		return fp_err_set(err, rc > 0 ? rc : -rc,
 				  "cannot create the control thread: %s",
@@ -99,8 +100,11 @@ fp_ctl_start(struct fp_err *err)
 void
 fp_ctl_stop(void)
 {
+	if (!fp_router.ctl_running)
+		return;
 	__atomic_store_n(&fp_router.ctl_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(fp_router.ctl_thread, NULL);
+	fp_router.ctl_running = false;
 	fp_nd_reset();
 	fp_nd_ra_reset();
 }

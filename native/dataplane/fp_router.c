@@ -480,14 +480,25 @@ lcore_destroy(unsigned w)
 
 /* ---- start / stop ------------------------------------------------------- */
 
-/* Free everything start created; safe on a half-started router. */
+/* Stop the control thread. Called with ctl_lock held: the lock is released
+ * around the join, because the control thread itself takes ctl_lock (it
+ * learns neighbours) and would otherwise never finish. Workers must be
+ * stopped already; the tables stay until router_teardown(). */
 static void
-router_teardown(bool ctl_started)
+ctl_stop_locked(void)
+{
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	fp_ctl_stop();
+	pthread_mutex_lock(&fp_router.ctl_lock);
+}
+
+/* Free everything start created; safe on a half-started router. The
+ * control thread must not be running (ctl_stop_locked()). */
+static void
+router_teardown(void)
 {
 	uint32_t i;
 
-	if (ctl_started)
-		fp_ctl_stop();
 	for (i = 0; i < fp_router.nports; i++)
 		port_release((uint16_t)i);
 	for (i = 0; i < FP_MAX_WORKERS; i++)
@@ -641,7 +652,7 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 	rc = 0;
 	goto out;
 fail:
-	router_teardown(false);
+	router_teardown();
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
@@ -677,7 +688,8 @@ fp_router_launch(struct fp_err *err)
 				rte_eal_wait_lcore(fp_router.lcores[j]->lcore_id);
 			rc = fp_err_set(err, EBUSY, "cannot launch worker on lcore %u",
 					fp_router.lcores[i]->lcore_id);
-			router_teardown(true);
+			ctl_stop_locked();
+			router_teardown();
 			goto out;
 		}
 	}
@@ -685,7 +697,7 @@ fp_router_launch(struct fp_err *err)
 	rc = 0;
 	goto out;
 fail:
-	router_teardown(false);
+	router_teardown();
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
@@ -705,8 +717,12 @@ fp_router_stop(struct fp_err *err)
 		__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < fp_router.nworkers; i++)
 			rte_eal_wait_lcore(fp_router.lcores[i]->lcore_id);
+		/* From here worker commands are refused, also while the lock
+		 * is released to join the control thread. */
+		fp_router.launched = false;
+		ctl_stop_locked();
 	}
-	router_teardown(fp_router.launched);
+	router_teardown();
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return 0;
 }

@@ -181,6 +181,7 @@ struct fp_router {
 	uint32_t flow_maxflows, flow_hashsize, flow_idle_ms;
 	/* control thread */
 	pthread_t ctl_thread;
+	bool ctl_running;
 	volatile int ctl_stop;
 	uint64_t ctl_ctr[FP_CTL_CTR_MAX];
 };

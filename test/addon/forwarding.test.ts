@@ -478,6 +478,35 @@ describe('Router.start failures', function () {
   });
 });
 
+describe('stop() while the control thread learns neighbours', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(() => (dir = scratchDir('stop')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('returns (the control thread takes the table lock, stop must not hold it while joining)', async () => {
+    // Solicitations whose source link-layer address alternates: every one
+    // changes the learned entry, so the control thread takes the lock non-stop.
+    const frames = [0, 1].map((k) => {
+      const f = ns('2001:db8:1::5', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1');
+      f[54 + 26 + 5] = 0xa0 + k; // last byte of the source link-layer option
+      setIcmp6Checksum(f);
+      return f;
+    });
+    const inFile = path.join(dir, 'ns.pcap');
+    writePcap(inFile, frames);
+    for (let round = 0; round < 20; round++) {
+      const router = await Router.start({
+        eal: TEST_EAL,
+        ports: [{ name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=/dev/null,infinite_rx=1`, mac: R0, addresses: ['2001:db8:1::1/64'] }],
+      });
+      expect(await waitFor(() => router.stats().control.nd_learned > 100n), 'learning').to.equal(true);
+      const stopped = await Promise.race([router.stop().then(() => true), sleep(10000).then(() => false)]);
+      expect(stopped, 'stop() returned').to.equal(true);
+    }
+  });
+});
+
 describe('route changes under traffic (net_pcap infinite_rx → net_null)', function () {
   this.timeout(60000);
   let dir: string;
