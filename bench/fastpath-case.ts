@@ -56,8 +56,8 @@ async function main(): Promise<void> {
   const config: RouterConfig = {
     eal: { workers: 1, workerCpus: [fwdCpu], memoryMb, hugepages, filePrefix: prefix },
     ports: [
-      { name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'] },
-      { name: 'eth1', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:ff::1/64'] },
+      { name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
+      { name: 'eth1', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:ff::1/64'], dadTransmits: 0 },
     ],
     routes: [{ prefix: DST_ROUTE, via: 'fe80::2', dev: 'eth1' }],
     neighbours: [{ address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' }],

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   writePcap(pcap, Array.from({ length: 64 }, (_, n) => solicitation(n)));
   const router = await Router.start({
     eal: { workers: 1, filePrefix: `fp-bench-punt-${process.pid}`, logLevel: 'error' },
-    ports: [{ name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},tx_pcap=/dev/null,infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'] }],
+    ports: [{ name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},tx_pcap=/dev/null,infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 }],
   });
   try {
     await new Promise((r) => setTimeout(r, 1000));

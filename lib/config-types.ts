@@ -68,6 +68,14 @@ export interface PortConfig {
    * unsolicited every 200-600 s (the first three within 16 s). Default false.
    */
   routerAdvertisements?: boolean;
+  /**
+   * Duplicate Address Detection probes per address (RFC 4862
+   * DupAddrDetectTransmits, like Linux's dad_transmits): each address is
+   * tentative until this many Neighbor Solicitations, 1 s apart after a random
+   * 0-1 s delay, went unanswered. 0 disables DAD (addresses are preferred at
+   * once). 0..10, default 1.
+   */
+  dadTransmits?: number;
 }
 
 /** A static route. */

@@ -160,6 +160,7 @@ const PORT_FIELDS = [
   'rxDescriptors',
   'txDescriptors',
   'routerAdvertisements',
+  'dadTransmits',
 ] as const;
 const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
 const NEIGHBOUR_FIELDS = ['address', 'mac', 'dev'] as const;
@@ -567,6 +568,7 @@ function normalizePort(value: unknown, path: string): CheckedPort {
     rxDescriptors: optPowerOfTwo(o, 'rxDescriptors', path, 64, 16384, 1024),
     txDescriptors: optPowerOfTwo(o, 'txDescriptors', path, 64, 16384, 1024),
     routerAdvertisements: optBool(o, 'routerAdvertisements', path, false),
+    dadTransmits: optInt(o, 'dadTransmits', path, 0, 10, 1),
   };
   if (o.mac !== undefined) port.mac = unicastMac(o.mac, field(path, 'mac'));
   return { port, info, prefixes, written: list };

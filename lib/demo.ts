@@ -46,6 +46,9 @@ export async function startDemo(source: string, opts: DemoOptions = {}): Promise
     });
     cfg = { ...cfg, ports };
     router = await Router.start(cfg, opts);
+    // Duplicate address detection: the router answers on its addresses
+    // once they are preferred (about 1-2 s).
+    await router.addressesSettled();
     // Static neighbours: the router learns each host's MAC (ND arrives with
     // the control-plane work); hosts already know the router's (routerMacs).
     for (const host of topology.hosts) {

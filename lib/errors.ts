@@ -9,7 +9,8 @@ export type FastpathErrorCode =
   | 'ENODEV'
   | 'ENOTSUP'
   | 'EIO'
-  | 'ENOMEM';
+  | 'ENOMEM'
+  | 'ETIMEDOUT';
 
 /**
  * The one error class fastpath throws. `code` is stable; `message` names the

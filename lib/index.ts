@@ -3,6 +3,8 @@ export { Router, Routes, Neighbours, FlowCache, Interfaces } from './router';
 export type { InterfaceInfo, RouteInfo, NeighbourInfo, FlowInfo, StartOptions, InterfaceFlag } from './router';
 export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
 export { FastpathError } from './errors';
+export { EventStream } from './events';
+export type { RouterEvent, AddressEvent, NeighbourEvent, AddressState } from './events';
 export type { FastpathErrorCode } from './errors';
 export { loadConfig, normalizeConfig, ealArgs } from './config';
 export type * from './config-types';

@@ -10,6 +10,21 @@ import { FastpathError, FastpathErrorCode } from './errors';
 export interface NativeAddress {
   address: Uint8Array;
   length: number;
+  /** Ports only: DAD state. */
+  state?: 'none' | 'tentative' | 'preferred' | 'duplicated';
+}
+
+/** An event drained from the native queue (native/dataplane/fp_event.h). */
+export interface NativeEvent {
+  type: 'address' | 'neighbour' | 'none';
+  portIndex: number;
+  /** enum fp_addr_state / fp_neigh_state */
+  state: number;
+  previous: number;
+  address: Uint8Array;
+  length: number;
+  /** Wall clock, ms since the epoch. */
+  at: number;
 }
 
 export interface NativePortConfig {
@@ -22,6 +37,7 @@ export interface NativePortConfig {
   rxDescriptors: number;
   txDescriptors: number;
   routerAdvertisements: boolean;
+  dadTransmits: number;
   addresses: NativeAddress[];
 }
 
@@ -119,6 +135,9 @@ export interface NativeAddon {
   flowCacheList(): Promise<NativeFlow[]>;
   flowCacheConfigure(maxflows: number, hashsize: number): Promise<void>;
   flowCacheFlush(): Promise<void>;
+  /** Call `wake` (on the JS thread) whenever native events are waiting. Once per process. */
+  eventsSubscribe(wake: () => void): void;
+  eventsDrain(): NativeEvent[];
 }
 
 let addon: NativeAddon | undefined;

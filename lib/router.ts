@@ -24,6 +24,7 @@ import { RouterConfig } from './config-types';
 import { FastpathError } from './errors';
 import { call, callAsync, CounterNames, native, NativeAddon, NativeStartConfig } from './native';
 import { decodeStats, RouterStats } from './stats';
+import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 
 /** Route and neighbour table sizes (per router). */
 const MAX_ROUTES = 16384;
@@ -42,7 +43,10 @@ export interface InterfaceInfo {
   readonly mtu: number;
   readonly flags: readonly InterfaceFlag[];
   readonly linkState: 'up' | 'down' | 'unknown';
+  /** 'address/length', configured ones first, then the EUI-64 link-local one. */
   readonly addresses: readonly string[];
+  /** Duplicate address detection state of each address (keys as in `addresses`). */
+  readonly addressStates: Readonly<Record<string, AddressState>>;
   readonly rxQueues: number;
   readonly txQueues: number;
   readonly counters: import('./stats').InterfaceCounters;
@@ -84,6 +88,14 @@ export interface FlowInfo {
 
 let activeRouter: Router | undefined;
 let starting = false;
+let eventsSubscribed = false;
+
+/** Drain native events and hand them to the running router (JS thread). */
+function dispatchNativeEvents(addon: NativeAddon): void {
+  const events = addon.eventsDrain();
+  const router = activeRouter;
+  if (router !== undefined) for (const e of events) router.deliverEvent(e);
+}
 
 /** Ports: name → index map, shared by the table views. */
 class PortMap {
@@ -307,6 +319,7 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
         rxDescriptors: p.rxDescriptors,
         txDescriptors: p.txDescriptors,
         routerAdvertisements: p.routerAdvertisements,
+        dadTransmits: p.dadTransmits,
         addresses: p.addresses.map((a) => parsePrefix(a)),
       };
     }),
@@ -328,6 +341,7 @@ export class Router extends EventEmitter {
   private readonly counterNames: CounterNames;
   private statsBuf: BigUint64Array = new BigUint64Array(0);
   private stopped = false;
+  private readonly streams = new Set<EventStream>();
 
   private constructor(addon: NativeAddon, config: NormalizedRouterConfig) {
     super();
@@ -360,6 +374,11 @@ export class Router extends EventEmitter {
     try {
       const cfg = loadConfig(source, options);
       const addon = native();
+      if (!eventsSubscribed) {
+        addon.eventsSubscribe(() => dispatchNativeEvents(addon));
+        eventsSubscribed = true;
+      }
+      addon.eventsDrain(); // a previous router's leftovers
       if (!addon.ealReady()) {
         const args = ealArgs(cfg, options);
         call('EAL initialisation', () => addon.ealInit(args));
@@ -376,6 +395,8 @@ export class Router extends EventEmitter {
         throw e;
       }
       activeRouter = router;
+      // Events posted between launch and now (first DAD states) are waiting.
+      setImmediate(() => dispatchNativeEvents(addon));
       return router;
     } finally {
       starting = false;
@@ -389,8 +410,57 @@ export class Router extends EventEmitter {
     try {
       call('Router.stop', () => this.addon.stop());
     } finally {
+      // What the native threads said before they stopped still counts.
+      if (activeRouter === this) dispatchNativeEvents(this.addon);
       if (activeRouter === this) activeRouter = undefined;
+      for (const s of this.streams) s.end();
+      this.streams.clear();
       this.emit('stop');
+    }
+  }
+
+  /**
+   * Every event from now on, in order, until the router stops or the loop
+   * breaks: `for await (const ev of router.events()) …`. At most `maxQueue`
+   * unread events are kept (the oldest go first, counted in the stream's
+   * `lost`). The same events are emitted as `router.on(ev.type, …)`.
+   */
+  events(options: { maxQueue?: number } = {}): EventStream {
+    const maxQueue = options.maxQueue ?? 4096;
+    if (!Number.isInteger(maxQueue) || maxQueue < 1) {
+      throw new FastpathError('EINVAL', `events: maxQueue: expected a positive integer, got ${JSON.stringify(options.maxQueue)}`);
+    }
+    const s = new EventStream(maxQueue, (x) => this.streams.delete(x));
+    if (this.stopped) s.end();
+    else this.streams.add(s);
+    return s;
+  }
+
+  /** @internal from the native event queue */
+  deliverEvent(e: import('./native').NativeEvent): void {
+    const ev: RouterEvent | undefined = decodeEvent(e, (i) => this.portNames[i] ?? `#${i}`);
+    if (ev === undefined) return;
+    for (const s of this.streams) s.push(ev);
+    this.emit(ev.type, ev);
+  }
+
+  /**
+   * Resolve once no interface address is tentative any more (duplicate
+   * address detection finished everywhere: about 1-2 s after start with the
+   * default dadTransmits 1); reject with ETIMEDOUT after timeoutMs.
+   */
+  async addressesSettled(timeoutMs = 10000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.stopped) throw new FastpathError('EINVAL', 'addressesSettled: the router is stopped');
+      const pending = this.addon.ports().flatMap((p) =>
+        p.addresses.filter((a) => a.state === 'tentative' || a.state === 'none').map((a) => `${p.name} ${formatPrefix(a)}`),
+      );
+      if (pending.length === 0) return;
+      if (Date.now() >= deadline) {
+        throw new FastpathError('ETIMEDOUT', `addressesSettled: still tentative after ${timeoutMs} ms: ${pending.join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -435,6 +505,9 @@ export class Router extends EventEmitter {
         flags,
         linkState: p.linkUp ? ('up' as const) : ('down' as const),
         addresses: p.addresses.map((a) => formatPrefix({ address: a.address, length: a.length })),
+        addressStates: Object.fromEntries(
+          p.addresses.map((a) => [formatPrefix({ address: a.address, length: a.length }), (a.state === 'none' ? 'tentative' : a.state) as AddressState]),
+        ),
         rxQueues: p.rxQueues,
         txQueues: p.txQueues,
         counters: stats.ports[p.name],

@@ -9,6 +9,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -19,6 +20,7 @@ extern "C" {
 #include <rte_ethdev.h>
 
 #include "../dataplane/fp_counters.h"
+#include "../dataplane/fp_event.h"
 #include "../dataplane/fp_router.h"
 }
 
@@ -165,6 +167,7 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
     pc.mtu = static_cast<uint16_t>(U32(p.Get("mtu"), "ports[].mtu", 1280, 9600));
     pc.promiscuous = p.Get("promiscuous").ToBoolean();
     pc.router_adverts = p.Get("routerAdvertisements").ToBoolean();
+    pc.dad_transmits = static_cast<uint8_t>(U32(p.Get("dadTransmits"), "ports[].dadTransmits", 0, 10));
     pc.rx_desc = static_cast<uint16_t>(U32(p.Get("rxDescriptors"), "ports[].rxDescriptors", 64, 16384));
     pc.tx_desc = static_cast<uint16_t>(U32(p.Get("txDescriptors"), "ports[].txDescriptors", 64, 16384));
     auto addrs = p.Get("addresses");
@@ -221,6 +224,15 @@ std::string MacString(const uint8_t *m) {
   return buf;
 }
 
+const char *AddrStateName(uint8_t s) {
+  switch (s) {
+    case FP_ADDR_TENTATIVE: return "tentative";
+    case FP_ADDR_PREFERRED: return "preferred";
+    case FP_ADDR_DUPLICATED: return "duplicated";
+    default: return "none";
+  }
+}
+
 Napi::Value Ports(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
@@ -252,6 +264,7 @@ Napi::Value Ports(const Napi::CallbackInfo &info) {
       auto ao = Napi::Object::New(env);
       ao.Set("address", ToBytes(env, p.addrs[a].addr, 16));
       ao.Set("length", p.addrs[a].plen);
+      ao.Set("state", AddrStateName(p.addr_state[a]));
       addrs.Set(a, ao);
     }
     o.Set("addresses", addrs);
@@ -509,10 +522,67 @@ Napi::Value FlowCacheFlush(const Napi::CallbackInfo &info) {
   return d.Promise();
 }
 
+// ---- events (fp_event.h) --------------------------------------------------
+//
+// Native threads post events to a bounded C queue and call EventNotify(),
+// which wakes JS through one ThreadSafeFunction. The TSFN queue holds at
+// most one wake-up and a pending flag coalesces the rest, so a post never
+// blocks and never allocates; JS then drains the C queue in order
+// (eventsDrain). The TSFN is unref'ed: events never keep Node alive.
+
+Napi::ThreadSafeFunction g_event_tsfn;
+std::atomic<bool> g_event_wake_pending{false};
+
+void EventNotify(void *) {
+  if (g_event_wake_pending.exchange(true)) return;
+  if (g_event_tsfn.NonBlockingCall() != napi_ok) g_event_wake_pending = false;
+}
+
+Napi::Value EventsSubscribe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  if (!info[0].IsFunction()) Throw(env, EINVAL, "eventsSubscribe: expected a function");
+  if (g_event_tsfn) Throw(env, EBUSY, "eventsSubscribe: already subscribed");
+  g_event_tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(),
+                                               "fastpath-events", 1, 1);
+  g_event_tsfn.Unref(env);
+  fp_event_set_notify(EventNotify, nullptr);
+  return env.Undefined();
+}
+
+Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  // Cleared before draining: a post after this point wakes JS again.
+  g_event_wake_pending = false;
+  static const char *types[] = {"none", "address", "neighbour"};
+  auto arr = Napi::Array::New(env);
+  fp_event buf[64];
+  unsigned n, total = 0;
+  while ((n = fp_event_drain(buf, 64)) > 0) {
+    for (unsigned i = 0; i < n; i++) {
+      const fp_event &e = buf[i];
+      auto o = Napi::Object::New(env);
+      o.Set("type", types[e.type < 3 ? e.type : 0]);
+      o.Set("portIndex", e.port_idx);
+      o.Set("state", e.state);
+      o.Set("previous", e.previous);
+      o.Set("address", ToBytes(env, e.addr, 16));
+      o.Set("length", e.plen);
+      o.Set("at", static_cast<double>(e.at_ms));
+      arr.Set(total++, o);
+    }
+  }
+  return arr;
+}
+
 void Cleanup(void *) {
   // Process exit: stop lcores if a router still runs, release EAL and its
-  // runtime directory (DPDK leaves /var/run/dpdk/<prefix> otherwise).
+  // runtime directory (DPDK leaves /var/run/dpdk/<prefix> otherwise). The
+  // event hook goes after every native thread is joined.
   fp_eal_cleanup();
+  fp_event_set_notify(nullptr, nullptr);
+  if (g_event_tsfn) g_event_tsfn.Abort();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -541,6 +611,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flowCacheList", Napi::Function::New(env, FlowCacheList));
   exports.Set("flowCacheConfigure", Napi::Function::New(env, FlowCacheConfigure));
   exports.Set("flowCacheFlush", Napi::Function::New(env, FlowCacheFlush));
+  exports.Set("eventsSubscribe", Napi::Function::New(env, EventsSubscribe));
+  exports.Set("eventsDrain", Napi::Function::New(env, EventsDrain));
   return exports;
 }
 

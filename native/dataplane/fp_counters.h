@@ -97,6 +97,12 @@
 	X(nd_incomplete_full, "packets dropped: too many unresolved next hops") \
 	X(nd_rs_in, "valid Router Solicitations received")                     \
 	X(nd_ra_out, "Router Advertisements sent (periodic and solicited)")    \
+	X(dad_probes_out, "duplicate address detection probes sent (NS from ::)") \
+	X(dad_succeeded, "addresses that passed duplicate address detection")  \
+	X(dad_duplicates, "addresses found duplicated (NA, or another node's probe)") \
+	X(dad_looped, "our own DAD probes received back (nonce matched)")     \
+	X(dad_conflicts, "NAs from another node for one of our preferred addresses") \
+	X(events_dropped, "events for JS lost: the event queue was full")      \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

@@ -23,6 +23,16 @@
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
 
+void
+fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
+{
+	m->port = out_idx;
+	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
+		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
 /* One punted packet: answer what the control plane handles, send the answer
  * back through the worker that punted it (its tx queues), drop the rest. */
 static void
@@ -73,6 +83,7 @@ ctl_main(void *arg)
 				ctl_handle(lc, pkts[i]);
 			total += n;
 		}
+		fp_dad_timers();
 		fp_nd_timers();
 		fp_nd_ra_timers();
 		if (total == 0)
@@ -87,6 +98,10 @@ fp_ctl_start(struct fp_err *err)
 	int rc;
 
 	fp_router.ctl_stop = 0;
+	/* Addresses become tentative and DAD is scheduled before any worker
+	 * receives: an answer to a probe can never find an address that has
+	 * not started. (No route changes here: the caller holds ctl_lock.) */
+	fp_dad_timers();
 	rc = rte_ctrl_thread_create(&fp_router.ctl_thread, "fp-ctl", NULL,
 				    ctl_main, NULL);
 	fp_router.ctl_running = rc == 0;
@@ -107,4 +122,5 @@ fp_ctl_stop(void)
 	fp_router.ctl_running = false;
 	fp_nd_reset();
 	fp_nd_ra_reset();
+	fp_dad_reset();
 }

@@ -70,19 +70,6 @@ fp_icmp6_checksum(struct rte_mbuf *m)
 	memcpy(icmp + 2, &ck, 2);
 }
 
-/* Is addr one of the router's unicast addresses (any interface)? */
-static bool
-is_local_address(const uint8_t addr[16])
-{
-	uint32_t p, a;
-
-	for (p = 0; p < fp_router.nports; p++)
-		for (a = 0; a < fp_router.ports[p].naddrs; a++)
-			if (memcmp(fp_router.ports[p].addrs[a].addr, addr, 16) == 0)
-				return true;
-	return false;
-}
-
 bool
 fp_icmp6_echo_reply(struct rte_mbuf *m)
 {
@@ -100,7 +87,7 @@ fp_icmp6_echo_reply(struct rte_mbuf *m)
 	plen = rte_be_to_cpu_16(ip6->payload_len);
 	if (ip6->proto != FP_IPPROTO_ICMPV6 || icmp[0] != ICMP6_ECHO_REQUEST)
 		return false;
-	if (fp_ip6_is_multicast(ip6->dst_addr) || !is_local_address(ip6->dst_addr))
+	if (fp_ip6_is_multicast(ip6->dst_addr) || !fp_addr_is_local_usable(ip6->dst_addr))
 		return false;
 	/* A reply never goes to an unspecified or multicast source. */
 	if (fp_ip6_is_unspecified(ip6->src_addr) || fp_ip6_is_multicast(ip6->src_addr))
@@ -167,14 +154,13 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv6_hdr *bad = (const struct rte_ipv6_hdr *)(frame + FP_ETHER_HDR_LEN);
 	uint16_t in_idx = m->port;
-	const struct fp_port *port;
+	const uint8_t *src;
 	struct rte_mbuf *e;
 	uint8_t *icmp;
 	uint32_t quote;
 
-	if (in_idx >= fp_router.nports || fp_router.ports[in_idx].naddrs == 0)
+	if (in_idx >= fp_router.nports)
 		goto drop;
-	port = &fp_router.ports[in_idx];
 	/* Never about an ICMPv6 error (type < 128), never to multicast or ::. */
 	if (fp_ip6_is_multicast(bad->src_addr) || fp_ip6_is_unspecified(bad->src_addr) ||
 	    (fp_ip6_is_multicast(bad->dst_addr) && type != ICMP6_PACKET_TOO_BIG) ||
@@ -193,7 +179,10 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	/* From the ingress interface's address, back to the previous hop's
 	 * MAC out of the ingress port (the error follows the packet's way back;
 	 * a FIB lookup comes with routing of locally generated packets). */
-	e = fp_icmp6_alloc(in_idx, port->addrs[0].addr, bad->src_addr, frame + 6,
+	src = fp_port_source(in_idx, bad->src_addr);
+	if (src == NULL)
+		goto drop; /* no preferred address on the interface (yet) */
+	e = fp_icmp6_alloc(in_idx, src, bad->src_addr, frame + 6,
 			   ICMP6_HOP_LIMIT, (uint16_t)(8 + quote), &icmp);
 	if (e == NULL)
 		goto drop;
@@ -261,7 +250,7 @@ fp_icmp6_local_unreachable(struct fp_lcore *lc, struct rte_mbuf *m)
 	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN || m->port >= fp_router.nports)
 		return false;
 	ip6 = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, FP_ETHER_HDR_LEN);
-	if (fp_ip6_is_multicast(ip6->dst_addr) || !is_local_address(ip6->dst_addr))
+	if (fp_ip6_is_multicast(ip6->dst_addr) || !fp_addr_is_local_usable(ip6->dst_addr))
 		return false;
 	if (ip6->proto == IPPROTO_UDP_) {
 		/* No UDP service listens here yet: port unreachable (RFC 4443 3.1),

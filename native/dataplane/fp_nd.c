@@ -28,18 +28,6 @@
 #define ND_NS_LEN 24 /* type, code, checksum, reserved, target */
 #define ND_NA_LEN 32 /* the same plus one target link-layer option */
 
-/* Is addr one of the addresses of port index p? */
-static bool
-is_port_address(uint16_t p, const uint8_t addr[16])
-{
-	uint32_t a;
-
-	for (a = 0; a < fp_router.ports[p].naddrs; a++)
-		if (memcmp(fp_router.ports[p].addrs[a].addr, addr, 16) == 0)
-			return true;
-	return false;
-}
-
 /* What every ND message must be (RFC 4861 6.1.1, 6.1.2, 7.1.1, 7.1.2): a
  * result of nd_message(). */
 enum nd_check { ND_NOT_THIS, ND_INVALID, ND_VALID };
@@ -89,6 +77,25 @@ invalid:
 	return ND_INVALID;
 }
 
+/* The value of the first option of `type` in a message nd_message() found
+ * valid (options from `fixed` on), or NULL. */
+static const uint8_t *
+nd_option(const struct rte_ipv6_hdr *ip6, const uint8_t *icmp, uint16_t fixed,
+	  uint8_t type, uint16_t min_len)
+{
+	uint16_t len = rte_be_to_cpu_16(ip6->payload_len), off = fixed;
+
+	while (off + 2 <= len) {
+		uint16_t olen = (uint16_t)(icmp[off + 1] * 8);
+		if (icmp[off] == type && olen >= min_len)
+			return icmp + off + 2;
+		off = (uint16_t)(off + olen);
+	}
+	return NULL;
+}
+
+#define ND_OPT_NONCE 14
+
 bool
 fp_nd_solicitation(struct rte_mbuf *m)
 {
@@ -113,7 +120,12 @@ fp_nd_solicitation(struct rte_mbuf *m)
 	}
 	fp_router.ctl_ctr[FP_CCTR_nd_ns_in]++;
 	memcpy(target, icmp + 8, 16);
-	if (!is_port_address(in_idx, target))
+	/* A tentative or duplicated address of ours is never answered for; a
+	 * probe for a tentative one means a duplicate (fp_dad.c). */
+	if (fp_dad_solicitation(in_idx, target, dad,
+				dad ? nd_option(ip6, icmp, ND_NS_LEN, ND_OPT_NONCE, 8) : NULL))
+		return false;
+	if (!fp_port_addr_usable(in_idx, target))
 		return false; /* not ours: nothing to say (we do not proxy) */
 
 	if (!dad && slla != NULL && fp_neighbour_learn(ip6->src_addr, in_idx, slla, FP_NEIGH_STALE) > 0)
@@ -183,17 +195,6 @@ pending_find(const uint8_t addr[16], uint16_t port_idx)
 	return NULL;
 }
 
-/* Queue a packet on a worker's control tx ring; m->port names the port. */
-static void
-ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
-{
-	m->port = out_idx;
-	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
-		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
-		rte_pktmbuf_free(m);
-	}
-}
-
 /* Send a multicast Neighbor Solicitation for target out of port p. */
 static void
 send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
@@ -203,11 +204,13 @@ send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
 	struct rte_mbuf *m;
 	uint8_t *icmp;
 
-	if (port->naddrs == 0)
-		return; /* no address to solicit from */
+	const uint8_t *src = fp_port_source(p, target);
+
+	if (src == NULL)
+		return; /* no preferred address to solicit from (yet) */
 	/* To the target's solicited-node group ff02::1:ffXX:XXXX. */
 	memcpy(group + 13, target + 13, 3);
-	m = fp_icmp6_alloc(p, port->addrs[0].addr, group, NULL, ND_HOP_LIMIT, 32, &icmp);
+	m = fp_icmp6_alloc(p, src, group, NULL, ND_HOP_LIMIT, 32, &icmp);
 	if (m == NULL)
 		return;
 	icmp[0] = ND_NEIGHBOR_SOLICIT;
@@ -217,7 +220,7 @@ send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
 	memcpy(icmp + 26, port->mac.addr_bytes, 6);
 	fp_icmp6_checksum(m);
 	fp_router.ctl_ctr[FP_CCTR_nd_ns_out]++;
-	ctl_send(lc, m, p);
+	fp_ctl_send(lc, m, p);
 }
 
 /* Drop a held packet, counted. */
@@ -243,7 +246,7 @@ held_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx, const uint8
 	memcpy(eth, mac, 6);
 	memcpy(eth + 6, fp_router.ports[out_idx].mac.addr_bytes, 6);
 	fp_router.ctl_ctr[FP_CCTR_nd_held_sent]++;
-	ctl_send(lc, m, out_idx);
+	fp_ctl_send(lc, m, out_idx);
 }
 
 void
@@ -360,6 +363,10 @@ fp_nd_advertisement(struct rte_mbuf *m)
 		return false;
 	}
 	fp_router.ctl_ctr[FP_CCTR_nd_na_in]++;
+	if (fp_dad_advertisement(in_idx, icmp + 8)) {
+		rte_pktmbuf_free(m); /* about our own address: not a neighbour */
+		return true;
+	}
 	p = pending_find(icmp + 8, in_idx);
 	if (tlla != NULL && (p != NULL || fp_neigh_lookup(&fp_router.neigh, icmp + 8, in_idx) >= 0)) {
 		uint8_t state = (icmp[4] & ND_NA_FLAG_SOLICITED) ? FP_NEIGH_REACHABLE : FP_NEIGH_STALE;
@@ -407,7 +414,8 @@ port_link_local(const struct fp_port *port)
 	uint32_t a;
 
 	for (a = 0; a < port->naddrs; a++)
-		if (fp_ip6_is_linklocal(port->addrs[a].addr))
+		if (fp_ip6_is_linklocal(port->addrs[a].addr) &&
+		    port->addr_state[a] == FP_ADDR_PREFERRED)
 			return port->addrs[a].addr;
 	return NULL;
 }
@@ -465,7 +473,7 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 	fp_icmp6_checksum(m);
 	ra_last[p] = rte_rdtsc();
 	fp_router.ctl_ctr[FP_CCTR_nd_ra_out]++;
-	ctl_send(lc, m, p);
+	fp_ctl_send(lc, m, p);
 }
 
 /* Next unsolicited RA: uniformly in [Min, Max], or at most 16 s for the

@@ -11,6 +11,7 @@
 #define FP_ND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct rte_mbuf;
 
@@ -48,6 +49,19 @@ bool fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m);
 
 /* Forget RA schedules (router stop). */
 void fp_nd_ra_reset(void);
+
+/* Duplicate Address Detection (fp_dad.c). Timers: (re)start when a port
+ * comes up, send probes, conclude. */
+void fp_dad_timers(void);
+void fp_dad_reset(void);
+/* A valid NS for target arrived on port p (probe: from ::, with the nonce
+ * option's 6 bytes or NULL). True when target is an address of p that is
+ * not preferred: such an NS is never answered. */
+bool fp_dad_solicitation(uint16_t p, const uint8_t target[16], bool probe,
+			 const uint8_t *nonce);
+/* A valid NA for target arrived on port p; true when target is one of our
+ * addresses (tentative: now duplicated). */
+bool fp_dad_advertisement(uint16_t p, const uint8_t target[16]);
 
 #define FP_ND_HOLD 3            /* packets held per unresolved next hop */
 #define FP_ND_MAX_INCOMPLETE 256 /* bound on next hops being resolved */

@@ -26,6 +26,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "fp_event.h"
 #include "fp_router.h"
 
 struct fp_router fp_router = { .ctl_lock = PTHREAD_MUTEX_INITIALIZER };
@@ -163,6 +164,92 @@ fp_eal_cleanup(void)
 }
 
 /* ---- ports -------------------------------------------------------------- */
+
+int
+fp_port_addr_index(uint16_t p, const uint8_t addr[16])
+{
+	uint32_t a;
+
+	if (p >= fp_router.nports)
+		return -1;
+	for (a = 0; a < fp_router.ports[p].naddrs; a++)
+		if (memcmp(fp_router.ports[p].addrs[a].addr, addr, 16) == 0)
+			return (int)a;
+	return -1;
+}
+
+bool
+fp_port_addr_usable(uint16_t p, const uint8_t addr[16])
+{
+	int a = fp_port_addr_index(p, addr);
+
+	return a >= 0 && fp_router.ports[p].addr_state[a] == FP_ADDR_PREFERRED;
+}
+
+bool
+fp_addr_is_local_usable(const uint8_t addr[16])
+{
+	uint16_t p;
+
+	for (p = 0; p < fp_router.nports; p++)
+		if (fp_port_addr_usable(p, addr))
+			return true;
+	return false;
+}
+
+const uint8_t *
+fp_port_source(uint16_t p, const uint8_t dst[16])
+{
+	const struct fp_port *port;
+	const uint8_t *any = NULL;
+	bool want_ll = dst != NULL && dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
+	uint32_t a;
+
+	if (p >= fp_router.nports)
+		return NULL;
+	port = &fp_router.ports[p];
+	for (a = 0; a < port->naddrs; a++) {
+		const uint8_t *x = port->addrs[a].addr;
+		bool ll = x[0] == 0xfe && (x[1] & 0xc0) == 0x80;
+		if (port->addr_state[a] != FP_ADDR_PREFERRED)
+			continue;
+		if (ll == want_ll)
+			return x;
+		if (any == NULL)
+			any = x;
+	}
+	return any;
+}
+
+void
+fp_port_addr_route(uint16_t p, uint32_t a, bool present)
+{
+	struct fp_route r, old;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (fp_router.running && p < fp_router.nports && a < fp_router.ports[p].naddrs) {
+		const uint8_t *addr = fp_router.ports[p].addrs[a].addr;
+		struct fp_route *cur = fp_fib_find(&fp_router.fib, addr, 128);
+		if (present && cur == NULL) {
+			memset(&r, 0, sizeof(r));
+			memcpy(r.prefix, addr, 16);
+			r.plen = 128;
+			r.kind = FP_ROUTE_LOCAL;
+			r.port_idx = p;
+			r.nexthop = FP_NH_LOCAL | p;
+			if (fp_fib_add(&fp_router.fib, &r) == 0) {
+				fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+				fp_generation_bump();
+			}
+		} else if (!present && cur != NULL && cur->kind == FP_ROUTE_LOCAL) {
+			if (fp_fib_delete(&fp_router.fib, addr, 128, &old) == 0) {
+				fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+				fp_generation_bump();
+			}
+		}
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+}
 
 int
 fp_port_index(const char *name)
@@ -348,9 +435,15 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	memcpy(&port->mac64, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	port->promiscuous = pc->promiscuous;
 	port->router_adverts = pc->router_adverts;
+	port->dad_transmits = pc->dad_transmits;
 	port->naddrs = pc->naddrs;
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));
 	add_link_local(port);
+	/* Every address starts tentative; the control thread runs duplicate
+	 * address detection once the port is up (fp_dad.c). */
+	for (q = 0; q < port->naddrs; q++)
+		port->addr_state[q] = pc->dad_transmits > 0 ? FP_ADDR_TENTATIVE
+							    : FP_ADDR_PREFERRED;
 	return 0;
 }
 
@@ -613,6 +706,11 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 		}
 	}
 
+	if (fp_event_init() < 0) {
+		rc = fp_err_set(err, ENOMEM, "cannot create the event queue: %s",
+				rte_strerror(rte_errno));
+		goto fail;
+	}
 	qsz = rte_rcu_qsbr_get_memsize(cfg->nworkers);
 	fp_router.qsbr = rte_zmalloc("fp_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (fp_router.qsbr == NULL ||
@@ -1172,6 +1270,7 @@ fp_stats_snapshot(uint64_t *out, size_t max)
 	out[n++] = fp_generation_load();
 	out[n++] = fp_router.nworkers;
 	out[n++] = fp_router.nports;
+	fp_router.ctl_ctr[FP_CCTR_events_dropped] = fp_event_dropped();
 	memcpy(out + n, fp_router.ctl_ctr, sizeof(fp_router.ctl_ctr));
 	n += FP_CTL_CTR_MAX;
 	for (w = 0; w < fp_router.nworkers; w++) {

@@ -56,6 +56,17 @@ struct fp_addr {
 	uint8_t plen;
 };
 
+/* An interface address's state (RFC 4862 5.4). A tentative address answers
+ * nothing but duplicate address detection and is never a source; a
+ * duplicated one loses its local route and stays so until the interface
+ * comes up again. */
+enum fp_addr_state {
+	FP_ADDR_NONE = 0, /* not (yet) configured: the "previous" of a new one */
+	FP_ADDR_TENTATIVE,
+	FP_ADDR_PREFERRED,
+	FP_ADDR_DUPLICATED,
+};
+
 /* Port configuration handed to fp_router_start(). */
 struct fp_port_config {
 	char name[FP_NAME_MAX];
@@ -67,6 +78,7 @@ struct fp_port_config {
 	bool promiscuous;
 	uint16_t rx_desc, tx_desc;
 	bool router_adverts;
+	uint8_t dad_transmits; /* DupAddrDetectTransmits; 0: no DAD */
 	uint32_t naddrs;
 	struct fp_addr addrs[FP_MAX_ADDRS];
 };
@@ -99,11 +111,15 @@ struct fp_port {
 	uint16_t nb_rxq, nb_txq;
 	int ctl_txq; /* tx queue reserved for the control thread, -1 if none */
 	bool router_adverts; /* send RAs, answer RSs (fp_nd.c) */
+	uint8_t dad_transmits;
 	char name[FP_NAME_MAX];
 	char devname[FP_NAME_MAX * 2]; /* ethdev name, for hot-unplug */
 	char device[FP_DEVARGS_MAX];
 	uint32_t naddrs;
 	struct fp_addr addrs[FP_MAX_ADDRS];
+	/* enum fp_addr_state per address; written by the control thread (DAD),
+	 * read by anyone (single bytes). */
+	volatile uint8_t addr_state[FP_MAX_ADDRS];
 } __rte_cache_aligned;
 
 /* m->hash.usr of a punted packet: 0 = for the router itself; a FIB next hop
@@ -236,7 +252,22 @@ void fp_ctl_stop(void);
 /* Find a port by name; -1 if none. */
 int fp_port_index(const char *name);
 
-#endif
+/* Queue a control-plane frame on a worker's control tx ring, to go out of
+ * port index out_idx; counted and freed when the ring is full. */
+void fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx);
+
+/* Index of addr among port p's addresses, or -1. */
+int fp_port_addr_index(uint16_t p, const uint8_t addr[16]);
+/* Is addr a preferred (usable) address of port p / of any port? */
+bool fp_port_addr_usable(uint16_t p, const uint8_t addr[16]);
+bool fp_addr_is_local_usable(const uint8_t addr[16]);
+/* The source for a packet from port p to dst: a preferred address of p of
+ * the same scope (link-local for a link-local dst), else any preferred one;
+ * NULL when p has none. */
+const uint8_t *fp_port_source(uint16_t p, const uint8_t dst[16]);
+/* Install or remove the local /128 route of port p's address a (DAD).
+ * Takes ctl_lock. */
+void fp_port_addr_route(uint16_t p, uint32_t a, bool present);
 
 /* Routes and neighbours (fp_router.c); each takes ctl_lock and bumps the
  * generation after the change is visible to lcores. */
@@ -269,3 +300,5 @@ int fp_neighbour_flush(uint16_t port_idx, bool all_ports);
 
 /* Admin state of an interface (IFF_UP). */
 int fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err);
+
+#endif

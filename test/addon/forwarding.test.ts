@@ -7,6 +7,7 @@ import * as path from 'path';
 import { FastpathError, Router, RouterStats } from '../../lib';
 import { parseIPv6, parseMac } from '../../lib/addr';
 import { ip6Frame, readPcap, writePcap } from '../../lib/pcap';
+import { icmp6ChecksumValid, ns as ndNs, setIcmp6Checksum } from '../helpers/frames';
 import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
 const R0 = '02:00:00:00:00:01'; // router eth0
@@ -36,8 +37,8 @@ async function run(
   const router = await Router.start({
     eal: TEST_EAL,
     ports: [
-      { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=${out0}`, mac: R0, addresses: ['2001:db8:1::1/64'] },
-      { name: 'eth1', device: `net_pcap1,rx_pcap=${empty},tx_pcap=${out1}`, mac: R1, addresses: ['2001:db8:2::1/64'], mtu: opts.eth1Mtu ?? 1500 },
+      { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=${out0}`, mac: R0, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
+      { name: 'eth1', device: `net_pcap1,rx_pcap=${empty},tx_pcap=${out1}`, mac: R1, addresses: ['2001:db8:2::1/64'], mtu: opts.eth1Mtu ?? 1500, dadTransmits: 0 },
     ],
     routes: [{ prefix: '2001:db8:3::/64', via: 'fe80::2', dev: 'eth1' }],
     neighbours: [
@@ -75,37 +76,9 @@ function expectAccounted(s: RouterStats): void {
   expect(dropSum).to.equal(t.dropped);
 }
 
-/** One's-complement sum of an IPv6 pseudo-header and ICMPv6 message (frame offsets). */
-function icmp6Sum(frame: Buffer): number {
-  const plen = frame.readUInt16BE(14 + 4);
-  const parts = [frame.subarray(14 + 8, 14 + 40), Buffer.from([0, 0, plen >> 8, plen & 0xff, 0, 0, 0, 58]), frame.subarray(54, 54 + plen)];
-  let sum = 0;
-  for (const b of parts) for (let i = 0; i < b.length; i += 2) sum += (b[i] << 8) | (b[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
-}
-
-function setIcmp6Checksum(frame: Buffer): void {
-  frame.writeUInt16BE(0, 54 + 2);
-  frame.writeUInt16BE(~icmp6Sum(frame) & 0xffff, 54 + 2);
-}
-
-const icmp6ChecksumValid = (frame: Buffer): boolean => icmp6Sum(frame) === 0xffff;
-
-/** An NS for `target` from `src`, with a source link-layer option unless from ::. */
-function ns(src: string, dst: string, dstMac: string, target: string, hopLimit = 255): Buffer {
-  const body = Buffer.alloc(src === '::' ? 24 : 32);
-  body[0] = 135;
-  Buffer.from(parseIPv6(target)).copy(body, 8);
-  if (src !== '::') {
-    body[24] = 1;
-    body[25] = 1;
-    Buffer.from(parseMac(H1)).copy(body, 26);
-  }
-  const f = ip6Frame({ dstMac, srcMac: H1, src, dst, nextHeader: 58, payload: body, hopLimit });
-  setIcmp6Checksum(f);
-  return f;
-}
+/** An NS from h1 (see frames.ns). */
+const ns = (src: string, dst: string, dstMac: string, target: string, hopLimit = 255): Buffer =>
+  ndNs(H1, src, dst, dstMac, target, { hopLimit });
 
 const udp = (over: Partial<Parameters<typeof ip6Frame>[0]> = {}): Buffer =>
   ip6Frame({ dstMac: R0, srcMac: H1, src: '2001:db8:1::2', dst: '2001:db8:2::2', payload: Buffer.from('fastpath payload'), ...over });
@@ -498,7 +471,7 @@ describe('stop() while the control thread learns neighbours', function () {
     for (let round = 0; round < 20; round++) {
       const router = await Router.start({
         eal: TEST_EAL,
-        ports: [{ name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=/dev/null,infinite_rx=1`, mac: R0, addresses: ['2001:db8:1::1/64'] }],
+        ports: [{ name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},tx_pcap=/dev/null,infinite_rx=1`, mac: R0, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 }],
       });
       expect(await waitFor(() => router.stats().control.nd_learned > 100n), 'learning').to.equal(true);
       const stopped = await Promise.race([router.stop().then(() => true), sleep(10000).then(() => false)]);
@@ -521,8 +494,8 @@ describe('route changes under traffic (net_pcap infinite_rx → net_null)', func
     const router = await Router.start({
       eal: TEST_EAL,
       ports: [
-        { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},infinite_rx=1`, mac: R0, addresses: ['2001:db8:1::1/64'] },
-        { name: 'eth1', device: 'net_null0,no-rx=1', mac: R1, addresses: ['2001:db8:2::1/64'] },
+        { name: 'eth0', device: `net_pcap0,rx_pcap=${inFile},infinite_rx=1`, mac: R0, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
+        { name: 'eth1', device: 'net_null0,no-rx=1', mac: R1, addresses: ['2001:db8:2::1/64'], dadTransmits: 0 },
       ],
       neighbours: [{ address: 'fe80::2', mac: H2, dev: 'eth1' }],
     });

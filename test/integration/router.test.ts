@@ -314,3 +314,25 @@ describe('integration: Router Advertisements (eth0 advertises)', function () {
     expect(ping.code, ping.stdout).to.equal(0);
   });
 });
+
+describe('integration: duplicate address detection against a Linux host (eth0 also claims h1\'s address)', function () {
+  this.timeout(120000);
+  // 2001:db8:1::2 is h1's; as a /128 it adds only a local route on eth0.
+  const current = demoFor((p) => (p.name === 'eth0' ? { ...p, addresses: [...p.addresses, '2001:db8:1::2/128'] } : p));
+  let demo: Demo;
+  beforeEach(() => (demo = current()));
+
+  it("h1's kernel defends its address: it is duplicated on the router, which forwards to h1 instead of taking it", async () => {
+    const eth0 = demo.router.interfaces.get('eth0');
+    expect(eth0.addressStates['2001:db8:1::2/128']).to.equal('duplicated');
+    expect(eth0.addressStates['2001:db8:1::1/64']).to.equal('preferred');
+    const c = demo.router.stats().control;
+    expect(c.dad_duplicates).to.equal(1n);
+    expect(demo.router.routes.list().map((r) => `${r.kind} ${r.prefix}`)).to.not.include('local 2001:db8:1::2/128');
+    // h2 → 2001:db8:1::2 reaches h1 (its Echo Reply comes from h1, through the router).
+    const before = demo.router.stats().totals.forwarded;
+    const ping = await demo.host('h2').exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', '2001:db8:1::2']);
+    expect(ping.stdout).to.match(/3 packets transmitted, 3 received/);
+    expect(demo.router.stats().totals.forwarded - before).to.equal(6n);
+  });
+});

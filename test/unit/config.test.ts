@@ -90,6 +90,7 @@ describe('config: normalizeConfig defaults', () => {
           rxDescriptors: 1024,
           txDescriptors: 1024,
           routerAdvertisements: false,
+          dadTransmits: 1,
         },
       ],
       routes: [],

@@ -1,0 +1,214 @@
+/*
+ * fp_dad.c — Duplicate Address Detection (RFC 4862 5.4), on the control
+ * thread.
+ *
+ * Every address of an interface starts tentative when the interface comes
+ * up (at start, and again after an admin down/up). After a random delay of
+ * up to MAX_RTR_SOLICITATION_DELAY (1 s, 5.4.2) the router sends
+ * DupAddrDetectTransmits Neighbor Solicitations from :: to the address's
+ * solicited-node group, RetransTimer (1 s) apart; one RetransTimer after
+ * the last, an address nobody objected to becomes preferred. A Neighbor
+ * Advertisement for a tentative address, or another node's DAD probe for
+ * it, makes it duplicated (5.4.3, 5.4.4): it loses its local route and is
+ * never used as a source. Our own probes can come back to us (a hub, a
+ * looping switch, af_packet peers): they carry a nonce (RFC 7527 / RFC 3971
+ * option 14) and a probe with our nonce is not taken as a duplicate.
+ *
+ * A tentative address answers nothing but DAD: its Echo Requests and other
+ * packets are dropped, solicitations for it from unicast sources are not
+ * answered (5.4). Each state change is an event for JS (fp_event.h).
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_random.h>
+
+#include "fp_event.h"
+#include "fp_icmp6.h"
+#include "fp_ip6.h"
+#include "fp_nd.h"
+#include "fp_router.h"
+
+#define DAD_RETRANS_MS 1000       /* RetransTimer */
+#define DAD_MAX_DELAY_MS 1000     /* MAX_RTR_SOLICITATION_DELAY */
+#define ND_NEIGHBOR_SOLICIT 135
+#define ND_OPT_NONCE 14
+
+struct dad_state {
+	bool started;   /* an event was sent for this address already */
+	uint8_t sent;   /* probes sent in this round */
+	uint64_t next;  /* TSC of the next probe or of the verdict */
+	uint8_t nonce[6];
+};
+
+static struct dad_state dad[FP_MAX_PORTS][FP_MAX_ADDRS];
+static bool dad_port_up[FP_MAX_PORTS]; /* admin state seen at the last tick */
+
+static uint64_t
+ms_tsc(uint64_t ms)
+{
+	return rte_get_tsc_hz() / 1000 * ms;
+}
+
+static void
+set_state(uint16_t p, uint32_t a, uint8_t state)
+{
+	struct fp_port *port = &fp_router.ports[p];
+	uint8_t prev = dad[p][a].started ? port->addr_state[a] : FP_ADDR_NONE;
+	struct fp_event ev;
+
+	if (dad[p][a].started && prev == state)
+		return;
+	dad[p][a].started = true;
+	port->addr_state[a] = state;
+	if (state == FP_ADDR_DUPLICATED)
+		fp_port_addr_route(p, a, false);
+	else if (prev == FP_ADDR_DUPLICATED)
+		fp_port_addr_route(p, a, true);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = FP_EVENT_ADDRESS;
+	ev.port_idx = p;
+	ev.state = state;
+	ev.previous = prev;
+	ev.plen = port->addrs[a].plen;
+	memcpy(ev.addr, port->addrs[a].addr, 16);
+	fp_event_post(&ev);
+}
+
+/* One probe: NS from ::, to the solicited-node group, target the address,
+ * no source link-layer option (7.2.2 forbids it from ::), our nonce. */
+static void
+send_probe(uint16_t p, uint32_t a)
+{
+	static const uint8_t unspecified[16];
+	const uint8_t *target = fp_router.ports[p].addrs[a].addr;
+	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	struct rte_mbuf *m;
+	uint8_t *icmp;
+
+	memcpy(group + 13, target + 13, 3);
+	m = fp_icmp6_alloc(p, unspecified, group, NULL, 255, 32, &icmp);
+	if (m == NULL)
+		return;
+	icmp[0] = ND_NEIGHBOR_SOLICIT;
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = ND_OPT_NONCE;
+	icmp[25] = 1;
+	memcpy(icmp + 26, dad[p][a].nonce, 6);
+	fp_icmp6_checksum(m);
+	fp_router.ctl_ctr[FP_CCTR_dad_probes_out]++;
+	fp_ctl_send(fp_router.lcores[0], m, p);
+}
+
+/* The interface came up: every address starts over (5.4: "whenever an
+ * interface is initialized"). */
+static void
+port_begin(uint16_t p, uint64_t now)
+{
+	struct fp_port *port = &fp_router.ports[p];
+	uint32_t a;
+
+	for (a = 0; a < port->naddrs; a++) {
+		struct dad_state *d = &dad[p][a];
+		uint64_t r = rte_rand();
+
+		if (port->dad_transmits == 0) {
+			set_state(p, (uint16_t)a, FP_ADDR_PREFERRED);
+			continue;
+		}
+		set_state(p, a, FP_ADDR_TENTATIVE);
+		d->sent = 0;
+		d->next = now + ms_tsc(r % (DAD_MAX_DELAY_MS + 1));
+		memcpy(d->nonce, &r, 6);
+		d->nonce[0] ^= (uint8_t)(now >> 8); /* differs per round */
+	}
+}
+
+void
+fp_dad_timers(void)
+{
+	uint64_t now = rte_rdtsc();
+	uint16_t p;
+	uint32_t a;
+
+	if (fp_router.nworkers == 0)
+		return;
+	for (p = 0; p < fp_router.nports; p++) {
+		struct fp_port *port = &fp_router.ports[p];
+
+		if (!port->up) {
+			dad_port_up[p] = false; /* probes wait; up again restarts */
+			continue;
+		}
+		if (!dad_port_up[p]) {
+			dad_port_up[p] = true;
+			port_begin(p, now);
+		}
+		for (a = 0; a < port->naddrs; a++) {
+			struct dad_state *d = &dad[p][a];
+
+			if (port->addr_state[a] != FP_ADDR_TENTATIVE || now < d->next)
+				continue;
+			if (d->sent < port->dad_transmits) {
+				send_probe(p, a);
+				d->sent++;
+				d->next = now + ms_tsc(DAD_RETRANS_MS);
+				continue;
+			}
+			fp_router.ctl_ctr[FP_CCTR_dad_succeeded]++;
+			set_state(p, a, FP_ADDR_PREFERRED);
+		}
+	}
+}
+
+bool
+fp_dad_solicitation(uint16_t p, const uint8_t target[16], bool probe,
+		    const uint8_t *nonce)
+{
+	int a = fp_port_addr_index(p, target);
+
+	if (a < 0 || fp_router.ports[p].addr_state[a] == FP_ADDR_PREFERRED)
+		return false;
+	if (fp_router.ports[p].addr_state[a] == FP_ADDR_TENTATIVE && probe) {
+		if (nonce != NULL && memcmp(nonce, dad[p][a].nonce, 6) == 0) {
+			fp_router.ctl_ctr[FP_CCTR_dad_looped]++;
+			return true; /* our own probe, come back */
+		}
+		/* Another node is about to use the same address (5.4.3). */
+		fp_router.ctl_ctr[FP_CCTR_dad_duplicates]++;
+		set_state(p, (uint32_t)a, FP_ADDR_DUPLICATED);
+	}
+	return true;
+}
+
+bool
+fp_dad_advertisement(uint16_t p, const uint8_t target[16])
+{
+	int a = fp_port_addr_index(p, target);
+
+	if (a < 0)
+		return false;
+	switch (fp_router.ports[p].addr_state[a]) {
+	case FP_ADDR_TENTATIVE:
+		/* Someone has it already (5.4.4). */
+		fp_router.ctl_ctr[FP_CCTR_dad_duplicates]++;
+		set_state(p, (uint32_t)a, FP_ADDR_DUPLICATED);
+		break;
+	case FP_ADDR_PREFERRED:
+		/* Someone claims an address we hold: DAD missed it (a partitioned
+		 * link?). RFC 4862 5.4.4 only asks to log it: counted. */
+		fp_router.ctl_ctr[FP_CCTR_dad_conflicts]++;
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+void
+fp_dad_reset(void)
+{
+	memset(dad, 0, sizeof(dad));
+	memset(dad_port_up, 0, sizeof(dad_port_up));
+}

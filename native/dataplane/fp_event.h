@@ -1,0 +1,47 @@
+/*
+ * fp_event.h — events from native threads to the control API (JS).
+ *
+ * One bounded multi-producer queue (an rte_ring of fixed-size elements):
+ * posting never blocks and never allocates; an event that does not fit is
+ * counted (events_dropped) and lost. After each post a notify hook (set by
+ * the bindings: a ThreadSafeFunction call) says "there is something to
+ * drain"; the consumer drains in order.
+ *
+ * Producers: the control thread (address states from duplicate address
+ * detection, neighbour reachability) and control operations.
+ */
+#ifndef FP_EVENT_H
+#define FP_EVENT_H
+
+#include <stdint.h>
+
+enum fp_event_type {
+	FP_EVENT_ADDRESS = 1, /* an interface address changed state (DAD) */
+	FP_EVENT_NEIGHBOUR,   /* a learned neighbour failed NUD and was removed */
+};
+
+struct fp_event {
+	uint16_t type;
+	uint16_t port_idx;
+	uint8_t state;    /* enum fp_addr_state / fp_neigh_state */
+	uint8_t previous; /* the state before */
+	uint8_t plen;     /* address prefix length, when an address */
+	uint8_t pad;
+	uint8_t addr[16];
+	uint64_t at_ms; /* wall clock (CLOCK_REALTIME), milliseconds */
+};
+
+#define FP_EVENT_QUEUE 4096 /* events waiting for the consumer, at most */
+
+/* Create the queue (once, after EAL init). 0 or -errno. */
+int fp_event_init(void);
+/* Queue an event (any thread); at_ms is filled in. Never blocks. */
+void fp_event_post(struct fp_event *ev);
+/* Take up to max events, oldest first. */
+unsigned fp_event_drain(struct fp_event *out, unsigned max);
+/* Called after each post, from the posting thread; NULL to stop. */
+void fp_event_set_notify(void (*fn)(void *arg), void *arg);
+/* Events lost because the queue was full (also a control counter). */
+uint64_t fp_event_dropped(void);
+
+#endif
