@@ -105,6 +105,25 @@ export interface FlowCacheConfig {
   idleTimeoutMs?: number;
 }
 
+/** Neighbor Discovery (RFC 4861). */
+export interface NeighbourDiscoveryConfig {
+  /**
+   * BaseReachableTime, ms (1000..3600000): a neighbour confirmed reachable
+   * stays REACHABLE for a random 0.5-1.5 times this, then STALE. Default 30000.
+   */
+  baseReachableTimeMs?: number;
+  /** Neighbour table entries, static and learned (16..1048576). Default 16384. */
+  maxNeighbours?: number;
+}
+
+/** ICMPv6 error rate limit (RFC 4443 2.4 f): a token bucket per worker lcore. */
+export interface IcmpErrorsConfig {
+  /** Tokens per second (0 sends no errors at all; 0..1000000). Default 100. */
+  perSecond?: number;
+  /** Bucket depth (1..1000000). Default 10. */
+  burst?: number;
+}
+
 /** Packet buffer pool. */
 export interface MempoolConfig {
   /** mbufs in the pool. Default 16383. */
@@ -138,6 +157,8 @@ export interface RouterConfig {
   neighbours?: NeighbourConfig[];
   flowCache?: FlowCacheConfig;
   mempool?: MempoolConfig;
+  neighbourDiscovery?: NeighbourDiscoveryConfig;
+  icmpErrors?: IcmpErrorsConfig;
   /** Only for the demo: namespace hosts to build before the router starts. */
   topology?: TopologyConfig;
 }
@@ -150,5 +171,7 @@ export interface NormalizedConfig {
   neighbours: NeighbourConfig[];
   flowCache: Required<FlowCacheConfig>;
   mempool: Required<MempoolConfig>;
+  neighbourDiscovery: Required<NeighbourDiscoveryConfig>;
+  icmpErrors: Required<IcmpErrorsConfig>;
   topology?: TopologyConfig;
 }

@@ -32,7 +32,9 @@ import {
 } from './addr';
 import type {
   FlowCacheConfig,
+  IcmpErrorsConfig,
   MempoolConfig,
+  NeighbourDiscoveryConfig,
   NeighbourConfig,
   NormalizedConfig,
   PortConfig,
@@ -138,7 +140,7 @@ const PCI_FULL = /^([0-9A-Fa-f]{4,8}):([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7
 const PCI_SHORT = /^([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7])$/;
 const VDEV_NAME = /^[a-z][A-Za-z0-9_]*$/;
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'flowCache', 'mempool', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'topology'] as const;
 const EAL_FIELDS = [
   'workers',
   'workerCpus',
@@ -166,6 +168,8 @@ const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
 const NEIGHBOUR_FIELDS = ['address', 'mac', 'dev'] as const;
 const FLOWCACHE_FIELDS = ['maxflows', 'hashsize', 'idleTimeoutMs'] as const;
 const MEMPOOL_FIELDS = ['mbufs', 'cacheSize'] as const;
+const ND_FIELDS = ['baseReachableTimeMs', 'maxNeighbours'] as const;
+const ICMP_ERROR_FIELDS = ['perSecond', 'burst'] as const;
 const TOPOLOGY_FIELDS = ['prefix', 'hosts'] as const;
 const HOST_FIELDS = ['name', 'port', 'address', 'gateway'] as const;
 
@@ -663,6 +667,22 @@ function normalizeFlowCache(value: unknown): Required<FlowCacheConfig> {
   };
 }
 
+function normalizeNeighbourDiscovery(value: unknown): Required<NeighbourDiscoveryConfig> {
+  const o = expectObject(value === undefined ? {} : value, 'neighbourDiscovery', 'an object', ND_FIELDS);
+  return {
+    baseReachableTimeMs: optInt(o, 'baseReachableTimeMs', 'neighbourDiscovery', 1000, 3600000, 30000),
+    maxNeighbours: optInt(o, 'maxNeighbours', 'neighbourDiscovery', 16, 1048576, 16384),
+  };
+}
+
+function normalizeIcmpErrors(value: unknown): Required<IcmpErrorsConfig> {
+  const o = expectObject(value === undefined ? {} : value, 'icmpErrors', 'an object', ICMP_ERROR_FIELDS);
+  return {
+    perSecond: optInt(o, 'perSecond', 'icmpErrors', 0, 1000000, 100),
+    burst: optInt(o, 'burst', 'icmpErrors', 1, 1000000, 10),
+  };
+}
+
 function normalizeMempool(value: unknown): Required<MempoolConfig> {
   const o = expectObject(value === undefined ? {} : value, 'mempool', 'an object', MEMPOOL_FIELDS);
   const mbufs = optInt(o, 'mbufs', 'mempool', 255, 16777215, 16383);
@@ -742,6 +762,8 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
     neighbours: normalizeNeighbours(root, ports),
     flowCache: normalizeFlowCache(root.flowCache),
     mempool: normalizeMempool(root.mempool),
+    neighbourDiscovery: normalizeNeighbourDiscovery(root.neighbourDiscovery),
+    icmpErrors: normalizeIcmpErrors(root.icmpErrors),
   };
   if (root.topology !== undefined) config.topology = normalizeTopology(root.topology, ports);
   return config;

@@ -48,6 +48,8 @@ export interface NativeStartConfig {
   mempool: { mbufs: number; cacheSize: number };
   maxRoutes: number;
   maxNeighbours: number;
+  baseReachableTimeMs: number;
+  icmpErrors: { perSecond: number; burst: number };
 }
 
 export interface NativePort {
@@ -129,6 +131,8 @@ export interface NativeAddon {
   neighbourDelete(address: Uint8Array, portIndex: number): void;
   neighbourList(): NativeNeighbour[];
   neighbourFlush(portIndex: number | null): number;
+  /** The current randomised ReachableTime. */
+  ndReachableMs(): number;
   counterNames(): CounterNames;
   statsSize(): number;
   statsSnapshot(into: BigUint64Array): number;

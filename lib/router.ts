@@ -26,9 +26,8 @@ import { call, callAsync, CounterNames, native, NativeAddon, NativeStartConfig }
 import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 
-/** Route and neighbour table sizes (per router). */
+/** Route table size (per router). */
 const MAX_ROUTES = 16384;
-const MAX_NEIGHBOURS = 16384;
 
 export type InterfaceFlag = 'UP' | 'RUNNING' | 'PROMISC' | 'MULTICAST';
 
@@ -208,6 +207,16 @@ export class Neighbours {
     return call('neighbours.flush', () => this.addon.neighbourFlush(port));
   }
 
+  /** ReachableTime now: BaseReachableTime 30 s × a random 0.5-1.5, drawn again every 2 h (RFC 4861 6.3.2). */
+  get reachableTimeMs(): number {
+    return this.addon.ndReachableMs();
+  }
+
+  /**
+   * Static, learned (REACHABLE, STALE, DELAY, PROBE) and being-resolved
+   * (INCOMPLETE, mac null) entries. ageMs: since the last change, or for
+   * INCOMPLETE since the first solicitation.
+   */
   list(): NeighbourInfo[] {
     return call('neighbours.list', () => this.addon.neighbourList()).map((n) => ({
       address: formatIPv6(n.address),
@@ -326,7 +335,9 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
     flowCache: { ...cfg.flowCache },
     mempool: { ...cfg.mempool },
     maxRoutes: MAX_ROUTES,
-    maxNeighbours: MAX_NEIGHBOURS,
+    maxNeighbours: cfg.neighbourDiscovery.maxNeighbours,
+    baseReachableTimeMs: cfg.neighbourDiscovery.baseReachableTimeMs,
+    icmpErrors: { ...cfg.icmpErrors },
   };
 }
 

@@ -21,6 +21,7 @@ extern "C" {
 
 #include "../dataplane/fp_counters.h"
 #include "../dataplane/fp_event.h"
+#include "../dataplane/fp_nd.h"
 #include "../dataplane/fp_router.h"
 }
 
@@ -191,6 +192,10 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
   c->mbuf_cache = U32(mp.Get("cacheSize"), "mempool.cacheSize", 0, 512);
   c->max_routes = U32(cfg.Get("maxRoutes"), "maxRoutes", 16, 1 << 22);
   c->max_neighbours = U32(cfg.Get("maxNeighbours"), "maxNeighbours", 16, 1 << 20);
+  c->nd_base_reachable_ms = U32(cfg.Get("baseReachableTimeMs"), "baseReachableTimeMs", 1000, 3600000);
+  auto ie = cfg.Get("icmpErrors").As<Napi::Object>();
+  c->icmp_error_rate = U32(ie.Get("perSecond"), "icmpErrors.perSecond", 0, 1000000);
+  c->icmp_error_burst = U32(ie.Get("burst"), "icmpErrors.burst", 1, 1000000);
 
   fp_err err{};
   if (fp_router_start(c.get(), &err) < 0) ThrowErr(env, err);
@@ -367,7 +372,7 @@ Napi::Value NeighbourFlush(const Napi::CallbackInfo &info) {
 Napi::Value NeighbourList(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  uint32_t max = fp_router.running ? fp_router.neigh.max : 0;
+  uint32_t max = fp_router.running ? fp_router.neigh.max + FP_ND_MAX_INCOMPLETE : 0;
   std::vector<fp_neigh_info> v(max ? max : 1);
   uint32_t n = fp_neighbour_list(v.data(), max);
   static const char *states[] = {"none", "incomplete", "reachable", "stale",
@@ -376,7 +381,8 @@ Napi::Value NeighbourList(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < n; i++) {
     auto o = Napi::Object::New(env);
     o.Set("address", ToBytes(env, v[i].addr, 16));
-    o.Set("mac", v[i].state == FP_NEIGH_NONE ? env.Null()
+    o.Set("mac", v[i].state == FP_NEIGH_NONE || v[i].state == FP_NEIGH_INCOMPLETE
+                     ? env.Null()
                                              : Napi::String::New(env, MacString(v[i].mac)));
     o.Set("state", states[v[i].state <= 6 ? v[i].state : 0]);
     o.Set("portIndex", v[i].port_idx);
@@ -385,6 +391,10 @@ Napi::Value NeighbourList(const Napi::CallbackInfo &info) {
     arr.Set(i, o);
   }
   return arr;
+}
+
+Napi::Value NdReachableMs(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), fp_nd_reachable_ms());
 }
 
 // ---- stats ---------------------------------------------------------------------
@@ -605,6 +615,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("neighbourDelete", Napi::Function::New(env, NeighbourDelete));
   exports.Set("neighbourList", Napi::Function::New(env, NeighbourList));
   exports.Set("neighbourFlush", Napi::Function::New(env, NeighbourFlush));
+  exports.Set("ndReachableMs", Napi::Function::New(env, NdReachableMs));
   exports.Set("counterNames", Napi::Function::New(env, CounterNames));
   exports.Set("statsSize", Napi::Function::New(env, StatsSize));
   exports.Set("statsSnapshot", Napi::Function::New(env, StatsSnapshot));

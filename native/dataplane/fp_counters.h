@@ -37,6 +37,7 @@
 	X(resolve_punted, "packets punted because their next hop is unresolved") \
 	X(ctl_tx, "packets sent for the control thread (echo replies...)")     \
 	X(ctl_tx_full, "control-thread packets the tx queue refused (freed)")  \
+	X(icmp6_error_ratelimited, "ICMPv6 errors not asked for: this lcore's token bucket was empty") \
 	X(loops, "poll loop iterations")                                        \
 	X(busy_loops, "poll loop iterations that received packets")            \
 	X(busy_cycles, "TSC cycles spent in iterations that received packets")
@@ -80,12 +81,12 @@
 	X(icmp6_unreachable, "ICMPv6 Destination Unreachable sent (no route, address or port unreachable)") \
 	X(icmp6_too_big, "ICMPv6 Packet Too Big sent (egress MTU)")             \
 	X(icmp6_param_problem, "ICMPv6 Parameter Problem sent (unrecognized next header to us)") \
-	X(icmp6_error_suppressed, "ICMPv6 errors not sent: rate limit")       \
+	X(icmp6_error_suppressed, "ICMPv6 errors the control thread did not send: the punting lcore's bucket was empty")       \
 	X(icmp6_error_not_allowed, "ICMPv6 errors not sent: about an error, or to multicast/unspecified") \
 	X(ctl_tx_ring_full, "replies dropped: a worker's control tx ring was full") \
 	X(nd_ns_in, "valid Neighbor Solicitations received")                  \
 	X(nd_na_out, "Neighbor Advertisements sent (answers for our addresses)") \
-	X(nd_learned, "neighbours learned or updated from NS source options")  \
+	X(nd_learned, "neighbours learned or updated from ND options (NS, NA, RS)")  \
 	X(nd_invalid, "ND messages dropped: hop limit, checksum, code, options") \
 	X(nd_na_in, "valid Neighbor Advertisements received")                  \
 	X(nd_ns_out, "Neighbor Solicitations sent to resolve next hops")       \
@@ -97,6 +98,12 @@
 	X(nd_incomplete_full, "packets dropped: too many unresolved next hops") \
 	X(nd_rs_in, "valid Router Solicitations received")                     \
 	X(nd_ra_out, "Router Advertisements sent (periodic and solicited)")    \
+	X(nd_nud_stale, "NUD: REACHABLE entries that aged to STALE (ReachableTime)") \
+	X(nd_nud_probes, "NUD: unicast probes sent to DELAY/PROBE neighbours")  \
+	X(nd_nud_confirmed, "NUD: reachability confirmed by a solicited NA")     \
+	X(nd_nud_failed, "NUD: neighbours removed after 3 unanswered probes")   \
+	X(nd_table_full, "neighbours not learned: the table was full")         \
+	X(nd_gc_evicted, "unused STALE entries collected to make room")         \
 	X(dad_probes_out, "duplicate address detection probes sent (NS from ::)") \
 	X(dad_succeeded, "addresses that passed duplicate address detection")  \
 	X(dad_duplicates, "addresses found duplicated (NA, or another node's probe)") \

@@ -40,7 +40,7 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 {
 	if (FP_PUNT_IS_ICMP6_ERROR(m->hash.usr)) {
 		uint32_t usr = m->hash.usr;
-		fp_icmp6_error(lc, m, (usr >> 24) & 0x7f, (usr >> 16) & 0xff, usr & 0xffff);
+		fp_icmp6_error(lc, m, (usr >> 24) & 0x7f, (usr >> 16) & 0xff, usr & 0xffff, true);
 		return;
 	}
 	if (m->hash.usr != 0) {
@@ -85,6 +85,7 @@ ctl_main(void *arg)
 		}
 		fp_dad_timers();
 		fp_nd_timers();
+		fp_nd_nud_timers();
 		fp_nd_ra_timers();
 		if (total == 0)
 			nanosleep(&ts, NULL);
@@ -123,4 +124,6 @@ fp_ctl_stop(void)
 	fp_nd_reset();
 	fp_nd_ra_reset();
 	fp_dad_reset();
+	fp_nd_nud_reset();
+	fp_icmp6_reset();
 }

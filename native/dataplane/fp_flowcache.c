@@ -156,6 +156,7 @@ fp_flowcache_insert(struct fp_flowcache *fc, const struct fp_flow_key *key,
 	e->out_port = action->out_port;
 	e->out_mtu = action->out_mtu;
 	e->nexthop = action->nexthop;
+	e->neigh = action->neigh;
 	e->generation = generation;
 	e->created = now;
 	e->last_used = now;
@@ -168,7 +169,8 @@ fp_flowcache_insert(struct fp_flowcache *fc, const struct fp_flow_key *key,
 
 uint32_t
 fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now, uint64_t idle_cycles,
-		    uint32_t current_gen, uint32_t max_visit)
+		    uint32_t current_gen, uint32_t max_visit, uint8_t *touched,
+		    uint32_t ntouched)
 {
 	uint32_t removed = 0;
 	uint32_t n;
@@ -191,6 +193,8 @@ fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now, uint64_t idle_cycles,
 		} else if (e->uses != e->scan_uses) {
 			e->scan_uses = e->uses; /* used since the last visit */
 			e->last_used = now;
+			if (e->neigh < ntouched)
+				touched[e->neigh] = 1;
 		} else if (now - e->last_used > idle_cycles) {
 			fp_flowcache_remove(fc, e);
 			(*fc->ctr.expire)++;

@@ -49,6 +49,7 @@ struct fp_flow_action {
 	uint16_t out_port;
 	uint16_t out_mtu; /* for listing; the fast path reads the port's MTU */
 	uint32_t nexthop; /* FIB next-hop value, for listing */
+	uint32_t neigh;   /* neighbour-table index of the next hop */
 };
 
 /*
@@ -77,6 +78,7 @@ struct fp_flow_entry {
 	uint32_t nexthop;
 	uint16_t out_mtu;
 	uint16_t in_use;
+	uint32_t neigh; /* the next hop's neighbour index (reachability hints) */
 } __attribute__((aligned(64)));
 
 /* Counters the cache updates: indexes into the owner's counter array. */
@@ -225,10 +227,14 @@ void fp_flowcache_remove(struct fp_flowcache *fc, struct fp_flow_entry *e);
  * generation than current_gen; visits at most max_visit slots from a cursor
  * so the cost per call is bounded. Idleness is seen by the scan (uses did
  * not change since its previous visit), so a hit writes no timestamp.
+ * An entry used since the previous visit also sets touched[its neigh] = 1
+ * (when neigh < ntouched): the owner's hint to Neighbor Unreachability
+ * Detection that the next hop carries traffic, which hits alone never say.
  * Returns how many were removed. */
 uint32_t fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now,
 			     uint64_t idle_cycles, uint32_t current_gen,
-			     uint32_t max_visit);
+			     uint32_t max_visit, uint8_t *touched,
+			     uint32_t ntouched);
 
 /* Remove every entry (ip6flow_invalidate_all), folding counters. */
 void fp_flowcache_flush(struct fp_flowcache *fc);

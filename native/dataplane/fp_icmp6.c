@@ -128,28 +128,27 @@ fp_icmp6_echo_reply(struct rte_mbuf *m)
 #define ICMP6_TIME_EXCEEDED 3
 #define ICMP6_ERROR_MAX_PACKET 1280 /* IPv6 minimum MTU: errors fit in it */
 
-/* Token bucket for errors (2.4 f): refilled by elapsed time. Control thread. */
-static bool
-error_allowed(void)
-{
-	static uint64_t tokens_milli = FP_ICMP6_ERROR_BURST * 1000ull, last;
-	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+/* Buckets for the errors the control thread decides on (address and port
+ * unreachable, parameter problem), one per punting lcore; those the lcores
+ * decide on were limited by the lcore's own bucket already. */
+static struct fp_tokens ctl_tokens[FP_MAX_WORKERS];
 
-	if (last != 0) {
-		tokens_milli += (now - last) * FP_ICMP6_ERROR_RATE * 1000 / hz;
-		if (tokens_milli > FP_ICMP6_ERROR_BURST * 1000ull)
-			tokens_milli = FP_ICMP6_ERROR_BURST * 1000ull;
-	}
-	last = now;
-	if (tokens_milli < 1000)
-		return false;
-	tokens_milli -= 1000;
-	return true;
+static bool
+error_allowed(const struct fp_lcore *lc)
+{
+	return fp_tokens_take(&ctl_tokens[lc->worker], rte_rdtsc(), rte_get_tsc_hz(),
+			      fp_router.icmp_error_rate, fp_router.icmp_error_burst);
+}
+
+void
+fp_icmp6_reset(void)
+{
+	memset(ctl_tokens, 0, sizeof(ctl_tokens));
 }
 
 void
 fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t code,
-	       uint32_t param)
+	       uint32_t param, bool rate_checked)
 {
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv6_hdr *bad = (const struct rte_ipv6_hdr *)(frame + FP_ETHER_HDR_LEN);
@@ -169,7 +168,7 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		fp_router.ctl_ctr[FP_CCTR_icmp6_error_not_allowed]++;
 		goto drop;
 	}
-	if (!error_allowed()) {
+	if (!rate_checked && !error_allowed(lc)) {
 		fp_router.ctl_ctr[FP_CCTR_icmp6_error_suppressed]++;
 		goto drop;
 	}
@@ -255,12 +254,12 @@ fp_icmp6_local_unreachable(struct fp_lcore *lc, struct rte_mbuf *m)
 	if (ip6->proto == IPPROTO_UDP_) {
 		/* No UDP service listens here yet: port unreachable (RFC 4443 3.1),
 		 * which is also how traceroute learns it reached the router. */
-		fp_icmp6_error(lc, m, ICMP6_DST_UNREACH, ICMP6_PORT_UNREACH, 0);
+		fp_icmp6_error(lc, m, ICMP6_DST_UNREACH, ICMP6_PORT_UNREACH, 0, false);
 		return true;
 	}
 	if (!next_header_known(ip6->proto)) {
 		/* Unrecognized Next Header, pointing at the field (4.2). */
-		fp_icmp6_error(lc, m, ICMP6_PARAM_PROB, ICMP6_PARAM_NEXT_HEADER, 6);
+		fp_icmp6_error(lc, m, ICMP6_PARAM_PROB, ICMP6_PARAM_NEXT_HEADER, 6, false);
 		return true;
 	}
 	return false;

@@ -35,21 +35,24 @@ void fp_icmp6_checksum(struct rte_mbuf *m);
 
 /* Answer the dropped packet m (as received: m->port its ingress port index)
  * with an ICMPv6 error: Destination Unreachable (1), Packet Too Big (2,
- * param = MTU), Time Exceeded (3), Parameter Problem (4, param = pointer). The error quotes as much of m as fits in
- * 1280 bytes, comes from the ingress interface's address, goes back to the
- * frame's sender, and is rate-limited by a token bucket
- * (FP_ICMP6_ERROR_RATE per second, burst FP_ICMP6_ERROR_BURST). Never about
- * an ICMPv6 error, nor to a multicast or unspecified source, nor (but for
- * Packet Too Big) about a multicast destination. Takes ownership of m. */
+ * param = MTU), Time Exceeded (3), Parameter Problem (4, param = pointer).
+ * The error quotes as much of m as fits in 1280 bytes, comes from the
+ * ingress interface's address, goes back to the frame's sender, and is
+ * rate-limited by a token bucket per lcore (icmpErrors.perSecond / burst):
+ * the lcore's own when it asked for the error (rate_checked), else the
+ * control thread's bucket for the punting lcore lc. Never about an ICMPv6
+ * error, nor to a multicast or unspecified source, nor (but for Packet Too
+ * Big) about a multicast destination. Takes ownership of m. */
 void fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type,
-		    uint8_t code, uint32_t param);
+		    uint8_t code, uint32_t param, bool rate_checked);
+
+/* Forget the control thread's buckets (router stop). */
+void fp_icmp6_reset(void);
 
 /* A packet for one of our unicast addresses that no local protocol takes:
  * UDP gets Destination Unreachable (port unreachable), an unrecognized next
  * header Parameter Problem (code 1). Returns true when m was taken. */
 bool fp_icmp6_local_unreachable(struct fp_lcore *lc, struct rte_mbuf *m);
 
-#define FP_ICMP6_ERROR_RATE 100
-#define FP_ICMP6_ERROR_BURST 10
 
 #endif

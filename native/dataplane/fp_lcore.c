@@ -75,6 +75,14 @@ lcore_drop_with_error(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
 	lc->drop[reason]++;
 	lc->ctr[FP_CTR_dropped]++;
 	lc->port_ctr[in_idx][FP_PCTR_idrops]++;
+	/* The rate limit is applied here, before the punt ring: a flood of
+	 * expiring packets costs the control thread nothing. */
+	if (!fp_tokens_take(&lc->icmp_tokens, rte_rdtsc(), lc->tsc_hz,
+			    fp_router.icmp_error_rate, fp_router.icmp_error_burst)) {
+		lc->ctr[FP_CTR_icmp6_error_ratelimited]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	m->port = in_idx;
 	m->hash.usr = FP_PUNT_ICMP6_ERROR(type, code, param);
 	if (unlikely(rte_ring_sp_enqueue(lc->punt_ring, m) != 0))
@@ -304,7 +312,8 @@ lcore_classify(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
 /* Resolve a FIB next hop to an action; returns -1 when ok, a drop reason, or
  * FP_RESOLVE_UNRESOLVED (the control thread will solicit). */
 static inline int
-lcore_resolve(uint32_t nh, const uint8_t *dst, struct fp_flow_action *act)
+lcore_resolve(struct fp_lcore *lc, uint32_t nh, const uint8_t *dst,
+	      struct fp_flow_action *act)
 {
 	const struct fp_neigh_table *nt = &fp_router.neigh;
 	const struct fp_port *out;
@@ -330,6 +339,8 @@ lcore_resolve(uint32_t nh, const uint8_t *dst, struct fp_flow_action *act)
 	act->out_port = n->port_idx;
 	act->out_mtu = out->mtu;
 	act->nexthop = nh;
+	act->neigh = (uint32_t)idx;
+	lc->neigh_used[idx] = 1; /* a reachability hint for NUD */
 	return -1;
 }
 
@@ -387,7 +398,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			lcore_drop_time_exceeded(lc, m, in_idx);
 			continue;
 		}
-		reason = lcore_resolve(nh, dsts[i], &act);
+		reason = lcore_resolve(lc, nh, dsts[i], &act);
 		if (reason == FP_RESOLVE_UNRESOLVED) {
 			/* Neighbor Discovery: the control thread holds it and
 			 * solicits the next hop (fp_nd.c). */
@@ -643,7 +654,8 @@ fp_lcore_main(void *arg)
 
 		if (unlikely(start >= next_expire)) {
 			fp_flowcache_expire(lc->flowcache, start, lc->idle_cycles,
-					    gen, FP_EXPIRE_VISIT);
+					    gen, FP_EXPIRE_VISIT, lc->neigh_used,
+					    lc->neigh_used_n);
 			next_expire = start + expire_period;
 		}
 		lc->ctr[FP_CTR_loops]++;

@@ -2,6 +2,7 @@
  * fp_nd.c — answer Neighbor Solicitations (RFC 4861 7.1.1, 7.2.3, 7.2.4),
  * on the control thread.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -12,6 +13,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "fp_event.h"
 #include "fp_icmp6.h"
 #include "fp_ip6.h"
 #include "fp_nd.h"
@@ -172,6 +174,7 @@ fp_nd_solicitation(struct rte_mbuf *m)
  * thread. Bounded: a scan of random destinations cannot grow it. */
 struct nd_pending {
 	bool used;
+	uint64_t since; /* TSC of the first solicitation */
 	uint8_t addr[16];
 	uint16_t port_idx;
 	uint8_t probes;
@@ -182,6 +185,40 @@ struct nd_pending {
 };
 
 static struct nd_pending nd_pending[FP_ND_MAX_INCOMPLETE];
+/* The control thread owns nd_pending; it takes this lock to change an
+ * entry's used/addr/port so that fp_nd_pending_list() (control API callers)
+ * reads whole entries. */
+static pthread_mutex_t nd_pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+pending_set_used(struct nd_pending *p, bool used)
+{
+	pthread_mutex_lock(&nd_pending_lock);
+	p->used = used;
+	pthread_mutex_unlock(&nd_pending_lock);
+}
+
+uint32_t
+fp_nd_pending_list(struct fp_neigh_info *out, uint32_t max)
+{
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	uint32_t i, n = 0;
+
+	pthread_mutex_lock(&nd_pending_lock);
+	for (i = 0; i < FP_ND_MAX_INCOMPLETE && n < max; i++) {
+		const struct nd_pending *p = &nd_pending[i];
+		if (!p->used)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(out[n].addr, p->addr, 16);
+		out[n].state = FP_NEIGH_INCOMPLETE;
+		out[n].port_idx = p->port_idx;
+		out[n].age_ms = (now - p->since) * 1000 / hz;
+		n++;
+	}
+	pthread_mutex_unlock(&nd_pending_lock);
+	return n;
+}
 
 static struct nd_pending *
 pending_find(const uint8_t addr[16], uint16_t port_idx)
@@ -195,22 +232,25 @@ pending_find(const uint8_t addr[16], uint16_t port_idx)
 	return NULL;
 }
 
-/* Send a multicast Neighbor Solicitation for target out of port p. */
+/* Send a Neighbor Solicitation for target out of port p: multicast to its
+ * solicited-node group (resolution), or, with a MAC, unicast to the
+ * target (NUD probe, 7.3.3). */
 static void
-send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
+send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p,
+		  const uint8_t *unicast_mac)
 {
 	const struct fp_port *port = &fp_router.ports[p];
 	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	const uint8_t *src = fp_port_source(p, target);
 	struct rte_mbuf *m;
 	uint8_t *icmp;
-
-	const uint8_t *src = fp_port_source(p, target);
 
 	if (src == NULL)
 		return; /* no preferred address to solicit from (yet) */
 	/* To the target's solicited-node group ff02::1:ffXX:XXXX. */
 	memcpy(group + 13, target + 13, 3);
-	m = fp_icmp6_alloc(p, src, group, NULL, ND_HOP_LIMIT, 32, &icmp);
+	m = fp_icmp6_alloc(p, src, unicast_mac != NULL ? target : group, unicast_mac,
+			   ND_HOP_LIMIT, 32, &icmp);
 	if (m == NULL)
 		return;
 	icmp[0] = ND_NEIGHBOR_SOLICIT;
@@ -219,7 +259,7 @@ send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p)
 	icmp[25] = 1;
 	memcpy(icmp + 26, port->mac.addr_bytes, 6);
 	fp_icmp6_checksum(m);
-	fp_router.ctl_ctr[FP_CCTR_nd_ns_out]++;
+	fp_router.ctl_ctr[unicast_mac != NULL ? FP_CCTR_nd_nud_probes : FP_CCTR_nd_ns_out]++;
 	fp_ctl_send(lc, m, p);
 }
 
@@ -284,14 +324,17 @@ fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m)
 			return;
 		}
 		p = &nd_pending[i];
+		pthread_mutex_lock(&nd_pending_lock);
 		memset(p, 0, sizeof(*p));
 		p->used = true;
 		memcpy(p->addr, target, 16);
 		p->port_idx = port_idx;
+		pthread_mutex_unlock(&nd_pending_lock);
 		p->lc = lc;
 		p->probes = 1;
+		p->since = rte_rdtsc();
 		p->next_probe = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ND_RETRANS_MS;
-		send_solicitation(lc, target, port_idx);
+		send_solicitation(lc, target, port_idx, NULL);
 	}
 	if (p->nheld == FP_ND_HOLD) {
 		/* Full: the oldest held packet makes room (RFC 4861 7.2.2). */
@@ -317,17 +360,17 @@ fp_nd_timers(void)
 		if (p->probes < ND_MAX_MULTICAST_SOLICIT) {
 			p->probes++;
 			p->next_probe = now + rte_get_tsc_hz() / 1000 * ND_RETRANS_MS;
-			send_solicitation(p->lc, p->addr, p->port_idx);
+			send_solicitation(p->lc, p->addr, p->port_idx, NULL);
 			continue;
 		}
 		/* No answer to 3 solicitations: what was held is dropped, each
 		 * answered with Destination Unreachable, address unreachable. */
 		for (h = 0; h < p->nheld; h++) {
 			fp_router.ctl_ctr[FP_CCTR_nd_held_dropped]++;
-			fp_icmp6_error(p->lc, p->held[h], 1, 3, 0);
+			fp_icmp6_error(p->lc, p->held[h], 1, 3, 0, false);
 		}
 		fp_router.ctl_ctr[FP_CCTR_nd_resolve_failed]++;
-		p->used = false;
+		pending_set_used(p, false);
 	}
 }
 
@@ -339,7 +382,7 @@ fp_nd_reset(void)
 	for (i = 0; i < FP_ND_MAX_INCOMPLETE; i++) {
 		for (h = 0; nd_pending[i].used && h < nd_pending[i].nheld; h++)
 			rte_pktmbuf_free(nd_pending[i].held[h]);
-		nd_pending[i].used = false;
+		pending_set_used(&nd_pending[i], false);
 	}
 }
 
@@ -368,15 +411,14 @@ fp_nd_advertisement(struct rte_mbuf *m)
 		return true;
 	}
 	p = pending_find(icmp + 8, in_idx);
-	if (tlla != NULL && (p != NULL || fp_neigh_lookup(&fp_router.neigh, icmp + 8, in_idx) >= 0)) {
-		uint8_t state = (icmp[4] & ND_NA_FLAG_SOLICITED) ? FP_NEIGH_REACHABLE : FP_NEIGH_STALE;
-		fp_neighbour_learn(icmp + 8, in_idx, tlla, state);
-	}
+	if (fp_neighbour_advert(icmp + 8, in_idx, tlla, (icmp[4] & ND_NA_FLAG_SOLICITED) != 0,
+				(icmp[4] & ND_NA_FLAG_OVERRIDE) != 0, p != NULL) > 0)
+		fp_router.ctl_ctr[FP_CCTR_nd_learned]++;
 	if (p != NULL && tlla != NULL) {
 		fp_router.ctl_ctr[FP_CCTR_nd_resolved]++;
 		for (h = 0; h < p->nheld; h++)
 			held_send(p->lc, p->held[h], in_idx, tlla);
-		p->used = false;
+		pending_set_used(p, false);
 	}
 	rte_pktmbuf_free(m);
 	return true;
@@ -524,9 +566,20 @@ fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m)
 	uint16_t in_idx = m->port;
 	uint64_t now;
 
-	if (nd_message(m, ND_ROUTER_SOLICIT, 8, 0, &ip6, &icmp, NULL) != ND_VALID)
+	const uint8_t *slla;
+
+	if (nd_message(m, ND_ROUTER_SOLICIT, 8, ND_OPT_SOURCE_LINKADDR, &ip6, &icmp,
+		       &slla) != ND_VALID)
 		return false;
+	/* 6.1.1: from ::, no source link-layer option. */
+	if (fp_ip6_is_unspecified(ip6->src_addr) && slla != NULL) {
+		fp_router.ctl_ctr[FP_CCTR_nd_invalid]++;
+		return false;
+	}
 	fp_router.ctl_ctr[FP_CCTR_nd_rs_in]++;
+	/* 6.2.6: the solicitor's address is learned (STALE) like from an NS. */
+	if (slla != NULL && fp_neighbour_learn(ip6->src_addr, in_idx, slla, FP_NEIGH_STALE) > 0)
+		fp_router.ctl_ctr[FP_CCTR_nd_learned]++;
 	rte_pktmbuf_free(m);
 	if (!fp_router.ports[in_idx].router_adverts)
 		return true;
@@ -543,4 +596,208 @@ fp_nd_ra_reset(void)
 	memset(ra_next, 0, sizeof(ra_next));
 	memset(ra_last, 0, sizeof(ra_last));
 	memset(ra_initial, 0, sizeof(ra_initial));
+}
+
+/* ---- Neighbor Unreachability Detection (RFC 4861 7.3) --------------------- */
+
+#define ND_REACHABLE_RERANDOM_MS (2ull * 3600 * 1000) /* "every few hours" */
+#define ND_DELAY_FIRST_PROBE_MS 5000 /* DELAY_FIRST_PROBE_TIME */
+#define ND_MAX_UNICAST_SOLICIT 3
+#define ND_NUD_TICK_MS 100
+#define ND_NUD_VISIT 65536           /* entries visited per tick, at most */
+#define ND_GC_STALE_MS 60000         /* unused STALE entries older: collectable */
+#define ND_GC_FORCED_MS 1000         /* ... when the table was found full */
+
+static uint64_t reachable_tsc;        /* ReachableTime, randomised */
+static uint64_t reachable_rerandom_at;
+static uint64_t nud_next_tick;
+static uint32_t nud_cursor;
+static bool gc_requested;
+
+/* ReachableTime: BaseReachableTime (neighbourDiscovery.baseReachableTimeMs,
+ * 30 s by default) x uniform [0.5, 1.5] (6.3.2), drawn again every two hours. */
+static void
+reachable_randomise(uint64_t now)
+{
+	uint64_t base = fp_router.nd_base_reachable_ms ? fp_router.nd_base_reachable_ms : 30000;
+	uint64_t ms = base / 2 + rte_rand() % (base + 1);
+
+	reachable_tsc = ms_to_tsc(ms);
+	reachable_rerandom_at = now + ms_to_tsc(ND_REACHABLE_RERANDOM_MS);
+}
+
+uint64_t
+fp_nd_reachable_tsc(void)
+{
+	if (reachable_tsc == 0)
+		reachable_randomise(rte_rdtsc());
+	return reachable_tsc;
+}
+
+uint32_t
+fp_nd_reachable_ms(void)
+{
+	return (uint32_t)(fp_nd_reachable_tsc() * 1000 / rte_get_tsc_hz());
+}
+
+void
+fp_nd_gc_request(void)
+{
+	gc_requested = true;
+}
+
+/* Did any worker send to neighbour i since the last look? Clears the hints. */
+static bool
+neigh_was_used(uint32_t i)
+{
+	bool used = false;
+	uint32_t w;
+
+	for (w = 0; w < fp_router.nworkers; w++) {
+		uint8_t *u = &fp_router.lcores[w]->neigh_used[i];
+		if (__atomic_load_n(u, __ATOMIC_RELAXED) != 0 &&
+		    __atomic_exchange_n(u, 0, __ATOMIC_RELAXED) != 0)
+			used = true;
+	}
+	return used;
+}
+
+/* PROBE ran out: the neighbour is gone. Remove what was learned (a gateway
+ * route keeps its placeholder) and tell JS. Caller holds ctl_lock. */
+static void
+nud_failed(struct fp_neigh *n)
+{
+	struct fp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = FP_EVENT_NEIGHBOUR;
+	ev.port_idx = n->port_idx;
+	ev.state = FP_NEIGH_NONE;
+	ev.previous = FP_NEIGH_PROBE;
+	memcpy(ev.addr, n->addr, 16);
+	fp_neigh_delete(&fp_router.neigh, n->addr, n->port_idx);
+	fp_router.ctl_ctr[FP_CCTR_nd_nud_failed]++;
+	fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
+	fp_generation_bump();
+	fp_event_post(&ev);
+}
+
+/* One entry's timers (the RFC's Appendix C, for learned entries). */
+static void
+nud_visit(uint32_t i, struct fp_neigh *n, uint64_t now)
+{
+	bool used = neigh_was_used(i);
+
+	if (used)
+		n->last_used = now;
+	switch (n->state) {
+	case FP_NEIGH_REACHABLE:
+		if (now >= n->nud_deadline) {
+			fp_neigh_set_state(&fp_router.neigh, i, FP_NEIGH_STALE);
+			fp_router.ctl_ctr[FP_CCTR_nd_nud_stale]++;
+		}
+		break;
+	case FP_NEIGH_STALE:
+		/* Traffic to a stale entry: give upper layers DELAY_FIRST_PROBE
+		 * to confirm, then probe. A router has no upper-layer hints, so
+		 * only a solicited NA confirms. */
+		if (used) {
+			fp_neigh_set_state(&fp_router.neigh, i, FP_NEIGH_DELAY);
+			n->nud_deadline = now + ms_to_tsc(ND_DELAY_FIRST_PROBE_MS);
+		}
+		break;
+	case FP_NEIGH_DELAY:
+		if (now >= n->nud_deadline) {
+			fp_neigh_set_state(&fp_router.neigh, i, FP_NEIGH_PROBE);
+			n->probes = 1;
+			n->nud_deadline = now + ms_to_tsc(ND_RETRANS_MS);
+			send_solicitation(fp_router.lcores[0], n->addr, n->port_idx, n->mac);
+		}
+		break;
+	case FP_NEIGH_PROBE:
+		if (now < n->nud_deadline)
+			break;
+		if (n->probes < ND_MAX_UNICAST_SOLICIT) {
+			n->probes++;
+			n->nud_deadline = now + ms_to_tsc(ND_RETRANS_MS);
+			send_solicitation(fp_router.lcores[0], n->addr, n->port_idx, n->mac);
+		} else {
+			nud_failed(n);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Garbage collection: unused STALE entries no route needs go, oldest
+ * threshold first: 60 s when the table is half full, 1 s when it was found
+ * full (a scan of random sources must not lock real neighbours out). At
+ * most an eighth of the table per tick. Caller holds ctl_lock. */
+static void
+nud_gc(uint64_t now)
+{
+	struct fp_neigh_table *t = &fp_router.neigh;
+	uint64_t idle;
+	uint32_t i, evicted = 0, budget = t->max / 8 + 1;
+
+	if (gc_requested)
+		idle = ms_to_tsc(ND_GC_FORCED_MS);
+	else if (t->count > t->max / 2)
+		idle = ms_to_tsc(ND_GC_STALE_MS);
+	else
+		return;
+	gc_requested = false;
+	for (i = 0; i < t->max && evicted < budget; i++) {
+		struct fp_neigh *n = &t->entries[i];
+		if (!n->in_use || n->state != FP_NEIGH_STALE || n->route_refs > 0 ||
+		    now - n->last_used < idle)
+			continue;
+		if (fp_neigh_delete(t, n->addr, n->port_idx) == 0)
+			evicted++;
+	}
+	if (evicted > 0) {
+		fp_router.ctl_ctr[FP_CCTR_nd_gc_evicted] += evicted;
+		fp_router.ctl_ctr[FP_CCTR_neighbour_changes] += evicted;
+		fp_generation_bump();
+	}
+}
+
+void
+fp_nd_nud_timers(void)
+{
+	uint64_t now = rte_rdtsc();
+	struct fp_neigh_table *t = &fp_router.neigh;
+	uint32_t k, visit;
+
+	if (now < nud_next_tick || fp_router.nworkers == 0)
+		return;
+	nud_next_tick = now + ms_to_tsc(ND_NUD_TICK_MS);
+	if (reachable_tsc == 0 || now >= reachable_rerandom_at)
+		reachable_randomise(now);
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (fp_router.running && t->max > 0) {
+		visit = t->max < ND_NUD_VISIT ? t->max : ND_NUD_VISIT;
+		for (k = 0; k < visit; k++) {
+			uint32_t i = nud_cursor;
+			struct fp_neigh *n = &t->entries[i];
+
+			if (++nud_cursor >= t->max)
+				nud_cursor = 0;
+			if (n->in_use && n->state >= FP_NEIGH_REACHABLE &&
+			    n->state != FP_NEIGH_PERMANENT)
+				nud_visit(i, n, now);
+		}
+		nud_gc(now);
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+}
+
+void
+fp_nd_nud_reset(void)
+{
+	nud_next_tick = 0;
+	nud_cursor = 0;
+	gc_requested = false;
+	reachable_tsc = 0;
 }

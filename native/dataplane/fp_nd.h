@@ -63,5 +63,20 @@ bool fp_dad_solicitation(uint16_t p, const uint8_t target[16], bool probe,
  * addresses (tentative: now duplicated). */
 bool fp_dad_advertisement(uint16_t p, const uint8_t target[16]);
 
+/* Neighbor Unreachability Detection timers (every 100 ms): REACHABLE →
+ * STALE after ReachableTime, STALE → DELAY on traffic, DELAY → PROBE after
+ * 5 s, 3 unicast probes 1 s apart, then the entry is removed; garbage
+ * collection of unused STALE entries. */
+void fp_nd_nud_timers(void);
+void fp_nd_nud_reset(void);
+/* ReachableTime now (randomised BaseReachableTime), in TSC cycles / ms. */
+uint64_t fp_nd_reachable_tsc(void);
+uint32_t fp_nd_reachable_ms(void);
+/* The neighbour table was full: collect unused STALE entries soon. */
+void fp_nd_gc_request(void);
+struct fp_neigh_info;
+/* The next hops being resolved (INCOMPLETE), for listing. */
+uint32_t fp_nd_pending_list(struct fp_neigh_info *out, uint32_t max);
+
 #define FP_ND_HOLD 3            /* packets held per unresolved next hop */
 #define FP_ND_MAX_INCOMPLETE 256 /* bound on next hops being resolved */

@@ -115,6 +115,9 @@ fp_neigh_get(struct fp_neigh_table *t, const uint8_t addr[16],
 	memcpy(n->addr, addr, 16);
 	n->port_idx = port_idx;
 	n->route_refs = 0;
+	n->probes = 0;
+	n->nud_deadline = 0;
+	n->last_used = rte_rdtsc();
 	n->in_use = true;
 	neigh_key(&k, addr, port_idx);
 	rc = rte_hash_add_key_data(t->index, &k, (void *)(uintptr_t)i);
@@ -136,6 +139,16 @@ fp_neigh_set(struct fp_neigh_table *t, const uint8_t addr[16],
 		return idx;
 	neigh_write(&t->entries[idx], mac, state);
 	return idx;
+}
+
+void
+fp_neigh_set_state(struct fp_neigh_table *t, uint32_t idx, uint8_t state)
+{
+	struct fp_neigh *n = &t->entries[idx];
+	uint8_t mac[6];
+
+	memcpy(mac, n->mac, 6);
+	neigh_write(n, mac, state);
 }
 
 /* Remove an entry from the index and free it after a grace period. */

@@ -8,9 +8,12 @@
  * reader/writer mode; a deleted key's slot is freed only after a QSBR grace
  * period, so a concurrent lookup never reads a reused slot.
  *
- * States are RFC 4861's; the static entries of this release are PERMANENT.
- * Entries referenced by gateway routes are kept (state NONE, unresolved) when
- * their MAC is deleted, so the route keeps its next-hop index.
+ * States are RFC 4861's: static entries are PERMANENT; learned ones move
+ * REACHABLE → STALE → DELAY → PROBE under Neighbor Unreachability Detection
+ * on the control thread (fp_nd.c). INCOMPLETE next hops live in the
+ * control thread's resolution table, not here. Entries referenced by
+ * gateway routes are kept (state NONE, unresolved) when their MAC is
+ * deleted, so the route keeps its next-hop index.
  */
 #ifndef FP_NEIGH_H
 #define FP_NEIGH_H
@@ -38,8 +41,12 @@ struct fp_neigh {
 	uint16_t port_idx;
 	uint8_t mac[6];
 	uint8_t addr[16];
+	uint8_t probes;      /* NUD: unicast probes sent in PROBE */
 	uint32_t route_refs; /* gateway routes using this entry */
 	uint64_t updated_tsc;
+	/* NUD timers, control side only (under ctl_lock; lcores never read) */
+	uint64_t nud_deadline; /* TSC: REACHABLE ends / DELAY ends / next probe */
+	uint64_t last_used;    /* TSC a worker last reported traffic to it */
 } __attribute__((aligned(64)));
 
 struct fp_neigh_key {
@@ -66,6 +73,8 @@ int fp_neigh_get(struct fp_neigh_table *t, const uint8_t addr[16],
 /* Set a static (PERMANENT) link-layer address. Returns the index or -errno. */
 int fp_neigh_set(struct fp_neigh_table *t, const uint8_t addr[16],
 		 uint16_t port_idx, const uint8_t mac[6], uint8_t state);
+/* Change an entry's state, keeping its MAC (NUD transitions). */
+void fp_neigh_set_state(struct fp_neigh_table *t, uint32_t idx, uint8_t state);
 /* Remove the link-layer address; frees the entry unless routes use it. */
 int fp_neigh_delete(struct fp_neigh_table *t, const uint8_t addr[16],
 		    uint16_t port_idx);

@@ -27,6 +27,7 @@
 #include <rte_mbuf.h>
 
 #include "fp_event.h"
+#include "fp_nd.h"
 #include "fp_router.h"
 
 struct fp_router fp_router = { .ctl_lock = PTHREAD_MUTEX_INITIALIZER };
@@ -515,6 +516,12 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	if (lc->cmd_ring == NULL || lc->punt_ring == NULL || lc->ctl_tx_ring == NULL)
 		return fp_err_set(err, ENOMEM, "cannot create rings for worker %u: %s",
 				  w, rte_strerror(rte_errno));
+	lc->tsc_hz = rte_get_tsc_hz();
+	lc->neigh_used_n = fp_router.neigh.max;
+	lc->neigh_used = rte_zmalloc_socket("fp_neigh_used", lc->neigh_used_n,
+					    RTE_CACHE_LINE_SIZE, socket);
+	if (lc->neigh_used == NULL)
+		return fp_err_set(err, ENOMEM, "no memory for worker %u", w);
 
 	fcc.insert = &lc->ctr[FP_CTR_flow_insert];
 	fcc.reap = &lc->ctr[FP_CTR_flow_reap];
@@ -567,6 +574,7 @@ lcore_destroy(unsigned w)
 	rte_ring_free(lc->ctl_tx_ring);
 	rte_ring_free(lc->cmd_ring);
 	rte_free(lc->flowcache_mem);
+	rte_free(lc->neigh_used);
 	rte_free(lc);
 	fp_router.lcores[w] = NULL;
 }
@@ -690,6 +698,9 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 	fp_router.flow_maxflows = cfg->flow_maxflows;
 	fp_router.flow_hashsize = cfg->flow_hashsize;
 	fp_router.flow_idle_ms = cfg->flow_idle_ms;
+	fp_router.nd_base_reachable_ms = cfg->nd_base_reachable_ms;
+	fp_router.icmp_error_rate = cfg->icmp_error_rate;
+	fp_router.icmp_error_burst = cfg->icmp_error_burst;
 	fp_router.stop_workers = 0;
 
 	if (fp_router.pool == NULL) {
@@ -1138,6 +1149,26 @@ fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx, struct fp_err *er
 	return rc;
 }
 
+/* A learned entry has just been written in state `state`: start its NUD
+ * clock. Callers hold ctl_lock. */
+static void
+nud_begin(uint32_t idx, uint8_t state)
+{
+	struct fp_neigh *n = &fp_router.neigh.entries[idx];
+
+	n->probes = 0;
+	if (state == FP_NEIGH_REACHABLE)
+		n->nud_deadline = rte_rdtsc() + fp_nd_reachable_tsc();
+}
+
+/* The table is full: ask the NUD tick to collect unused stale entries. */
+static void
+neigh_full(void)
+{
+	fp_router.ctl_ctr[FP_CCTR_nd_table_full]++;
+	fp_nd_gc_request();
+}
+
 int
 fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[6],
 		   uint8_t state)
@@ -1160,10 +1191,76 @@ fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx, const uint8_t mac[
 	}
 	rc = fp_neigh_set(&fp_router.neigh, addr, port_idx, mac, state);
 	if (rc >= 0) {
+		nud_begin((uint32_t)rc, state);
 		rc = 1;
 		fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
 		fp_generation_bump();
+	} else if (rc == -ENOSPC) {
+		neigh_full();
 	}
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_neighbour_advert(const uint8_t addr[16], uint16_t port_idx, const uint8_t *tlla,
+		    bool solicited, bool override, bool resolving)
+{
+	struct fp_neigh *n;
+	uint8_t state;
+	int idx, rc = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || port_idx >= fp_router.nports)
+		goto out;
+	idx = fp_neigh_lookup(&fp_router.neigh, addr, port_idx);
+	n = idx >= 0 ? &fp_router.neigh.entries[idx] : NULL;
+	if (n == NULL || n->state == FP_NEIGH_NONE) {
+		/* INCOMPLETE (or a route's placeholder): needs the address;
+		 * with no entry and nothing asked, the NA is ignored (7.2.5). */
+		if (tlla == NULL || (n == NULL && !resolving))
+			goto out;
+		rc = fp_neigh_set(&fp_router.neigh, addr, port_idx, tlla,
+				  solicited ? FP_NEIGH_REACHABLE : FP_NEIGH_STALE);
+		if (rc < 0) {
+			if (rc == -ENOSPC)
+				neigh_full();
+			goto out;
+		}
+		nud_begin((uint32_t)rc, solicited ? FP_NEIGH_REACHABLE : FP_NEIGH_STALE);
+		rc = 1;
+		goto changed;
+	}
+	if (n->state == FP_NEIGH_PERMANENT)
+		goto out;
+	if (!override && tlla != NULL && memcmp(tlla, n->mac, 6) != 0) {
+		/* Another address without Override: do not take it; a
+		 * REACHABLE entry becomes STALE, to be probed when used. */
+		if (n->state == FP_NEIGH_REACHABLE) {
+			fp_neigh_set_state(&fp_router.neigh, (uint32_t)idx, FP_NEIGH_STALE);
+		}
+		goto out;
+	}
+	if (tlla != NULL && memcmp(tlla, n->mac, 6) != 0) {
+		/* Override with a new address: take it. */
+		state = solicited ? FP_NEIGH_REACHABLE : FP_NEIGH_STALE;
+		fp_neigh_set(&fp_router.neigh, addr, port_idx, tlla, state);
+		nud_begin((uint32_t)idx, state);
+		rc = 1;
+		goto changed;
+	}
+	if (solicited) {
+		/* Confirmation (e.g. of a DELAY or PROBE entry). */
+		if (n->state != FP_NEIGH_REACHABLE)
+			fp_neigh_set_state(&fp_router.neigh, (uint32_t)idx, FP_NEIGH_REACHABLE);
+		nud_begin((uint32_t)idx, FP_NEIGH_REACHABLE);
+		fp_router.ctl_ctr[FP_CCTR_nd_nud_confirmed]++;
+	}
+	goto out;
+changed:
+	fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
+	fp_generation_bump();
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
@@ -1211,6 +1308,8 @@ fp_neighbour_list(struct fp_neigh_info *out, uint32_t max)
 		out[n].age_ms = (now - e->updated_tsc) * 1000 / hz;
 		n++;
 	}
+	if (fp_router.running && n < max)
+		n += fp_nd_pending_list(out + n, max - n);
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return n;
 }

@@ -31,6 +31,7 @@
 #include "fp_fib.h"
 #include "fp_flowcache.h"
 #include "fp_neigh.h"
+#include "fp_tokens.h"
 
 #define FP_MAX_PORTS 16
 #define FP_MAX_WORKERS 64
@@ -95,6 +96,9 @@ struct fp_router_config {
 	uint32_t mbuf_cache;
 	uint32_t max_routes;
 	uint32_t max_neighbours;
+	uint32_t nd_base_reachable_ms; /* BaseReachableTime */
+	uint32_t icmp_error_rate;      /* per second and worker lcore */
+	uint32_t icmp_error_burst;
 };
 
 /* A router port (interface). Written only while no lcore runs, except `up`.
@@ -173,6 +177,13 @@ struct fp_lcore {
 	struct rte_ring *cmd_ring;
 	struct rte_ring *punt_ring;
 	struct rte_ring *ctl_tx_ring; /* control thread -> this lcore's tx queues */
+	/* Reachability hints for NUD: 1 = traffic went to this neighbour index
+	 * since the control thread last looked (it clears them). */
+	uint8_t *neigh_used;
+	uint32_t neigh_used_n;
+	/* ICMPv6 errors this lcore asks for (hop limit, no route, too big) */
+	struct fp_tokens icmp_tokens;
+	uint64_t tsc_hz;
 	uint64_t ctr[FP_LCORE_CTR_MAX] __rte_cache_aligned;
 	uint64_t drop[FP_DROP_MAX] __rte_cache_aligned;
 	uint64_t port_ctr[FP_MAX_PORTS][FP_PORT_CTR_MAX] __rte_cache_aligned;
@@ -195,6 +206,8 @@ struct fp_router {
 	uint32_t generation; /* bumped on every route/neighbour/interface change */
 	volatile int stop_workers;
 	uint32_t flow_maxflows, flow_hashsize, flow_idle_ms;
+	uint32_t nd_base_reachable_ms;
+	uint32_t icmp_error_rate, icmp_error_burst;
 	/* control thread */
 	pthread_t ctl_thread;
 	bool ctl_running;
@@ -293,6 +306,16 @@ int fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx,
  * 0 when not, negative errno when full. Control thread. */
 int fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx,
 		       const uint8_t mac[6], uint8_t state);
+/* A valid Neighbor Advertisement for addr on port_idx (RFC 4861 7.2.5):
+ * takes the target link-layer address (tlla, may be NULL) per the Solicited
+ * and Override flags, confirms reachability when solicited. `resolving`:
+ * the control thread is resolving addr (an INCOMPLETE entry), so an entry
+ * may be created. Returns 1 when the MAC changed or an entry was made. */
+int fp_neighbour_advert(const uint8_t addr[16], uint16_t port_idx,
+			const uint8_t *tlla, bool solicited, bool override,
+			bool resolving);
+/* Learned entries and, after them, the next hops being resolved
+ * (INCOMPLETE, from the control thread's table). */
 uint32_t fp_neighbour_list(struct fp_neigh_info *out, uint32_t max);
 /* Remove every learned (non-static) entry, on one port or all; returns how
  * many. Static entries and route placeholders stay. */

@@ -141,7 +141,7 @@ test_disabled(void)
 	CHECK(fc != NULL);
 	CHECK(fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0) == NULL);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == NULL);
-	CHECK(fp_flowcache_expire(fc, 100, 1, 1, 10) == 0);
+	CHECK(fp_flowcache_expire(fc, 100, 1, 1, 10, NULL, 0) == 0);
 	printf("ok maxflows 0 disables the cache\n");
 }
 
@@ -159,20 +159,47 @@ test_expire(void)
 		e->uses = 1;
 	}
 	/* First visit (t=1000): every entry was used since insertion. */
-	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 16) == 0);
+	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 16, NULL, 0) == 0);
 	/* Flow 2 is used again; flows 1 and 3 are not. */
 	k = key(2);
 	e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
 	e->uses++;
 	/* Bounded visit: 4 slots per call still finds the three live entries. */
-	CHECK(fp_flowcache_expire(fc, 2000, 500, 1, 4) == 2);
+	CHECK(fp_flowcache_expire(fc, 2000, 500, 1, 4, NULL, 0) == 2);
 	CHECK(fc->inuse == 1 && ctr[EXPIRE] == 2 && ctr[F_USES] == 2);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
 	/* Not idle long enough yet: stays. */
-	CHECK(fp_flowcache_expire(fc, 2400, 500, 1, 16) == 0);
-	CHECK(fp_flowcache_expire(fc, 3000, 500, 1, 16) == 1);
+	CHECK(fp_flowcache_expire(fc, 2400, 500, 1, 16, NULL, 0) == 0);
+	CHECK(fp_flowcache_expire(fc, 3000, 500, 1, 16, NULL, 0) == 1);
 	CHECK(ctr[F_FWD] == 4 && ctr[F_DROP] == 0);
 	printf("ok idle expiry removes idle entries and folds their counters\n");
+}
+
+/* A flow used since the scan's last visit marks its next hop's neighbour
+ * (the hint NUD needs); an idle one does not. */
+static void
+test_touched(void)
+{
+	struct fp_flowcache *fc = make(16, 8);
+	struct fp_flow_action a = act;
+	struct fp_flow_key k;
+	struct fp_flow_entry *e;
+	uint8_t touched[8] = { 0 };
+
+	a.neigh = 5;
+	k = key(1);
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, 0);
+	CHECK(fp_flowcache_expire(fc, 10, 1000, 1, 16, touched, 8) == 0);
+	CHECK(touched[5] == 0); /* not used yet */
+	e->uses++;
+	CHECK(fp_flowcache_expire(fc, 20, 1000, 1, 16, touched, 8) == 0);
+	CHECK(touched[5] == 1 && touched[4] == 0);
+	a.neigh = 9; /* out of range: ignored */
+	k = key(2);
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, 30);
+	e->uses++;
+	CHECK(fp_flowcache_expire(fc, 40, 1000, 1, 16, touched, 8) == 0);
+	printf("ok a used flow marks its neighbour for reachability detection\n");
 }
 
 static void
@@ -182,7 +209,7 @@ test_generation(void)
 	struct fp_flow_key k = key(1);
 
 	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
-	CHECK(fp_flowcache_expire(fc, 1, 1000, 2, 16) == 1);
+	CHECK(fp_flowcache_expire(fc, 1, 1000, 2, 16, NULL, 0) == 1);
 	CHECK(ctr[INVALIDATE] == 1 && fc->inuse == 0);
 	printf("ok entries of an old generation are invalidated by the scan\n");
 }
@@ -248,6 +275,7 @@ main(void)
 	test_reap_oldest();
 	test_disabled();
 	test_expire();
+	test_touched();
 	test_generation();
 	test_flush_and_snapshot();
 	test_chains();

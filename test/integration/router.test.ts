@@ -8,8 +8,9 @@
 import { expect } from 'chai';
 import * as path from 'path';
 
-import { NormalizedPort } from '../../lib/config';
+import { NormalizedPort, NormalizedRouterConfig } from '../../lib/config';
 import { Demo, startDemo } from '../../lib/demo';
+import type { NeighbourEvent } from '../../lib/events';
 import { listNamespaces, requireRoot, requireTools } from '../../lib/topology';
 import { sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
@@ -28,8 +29,8 @@ function udpReceiverScript(port: number, ms: number): string {
 
 type PortEdit = (p: NormalizedPort) => NormalizedPort;
 
-/** The demo for one describe block (ports changed by `edit`), torn down after it. */
-function demoFor(edit: PortEdit = (p) => p): () => Demo {
+/** The demo for one describe block (ports changed by `edit`, other settings by `extra`), torn down after it. */
+function demoFor(edit: PortEdit = (p) => p, extra: Partial<Omit<NormalizedRouterConfig, 'topology'>> = {}): () => Demo {
   let demo: Demo | undefined;
   before(async () => {
     requireRoot('integration tests');
@@ -38,6 +39,7 @@ function demoFor(edit: PortEdit = (p) => p): () => Demo {
       unique: true,
       override: (cfg) => ({
         ...cfg,
+        ...extra,
         eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
         ports: cfg.ports.map(edit),
       }),
@@ -155,7 +157,8 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
       const n = table.find((e) => e.address === h.address && e.dev === h.port);
       expect(n, JSON.stringify(table)).to.not.equal(undefined);
       expect(n!.mac).to.equal(await h.mac());
-      expect(['reachable', 'stale']).to.include(n!.state);
+      // Learned from an NS (STALE) and then used: DELAY, later PROBE and REACHABLE (NUD).
+      expect(['reachable', 'stale', 'delay', 'probe']).to.include(n!.state);
     }
   });
 
@@ -270,9 +273,15 @@ describe('integration: ICMPv6 errors seen by Linux hosts (egress MTU 1280 on eth
     expect(ping.stdout).to.match(/From 2001:db8:1::1.*Destination unreachable: No route/);
   });
 
-  it('a neighbour that never answers: held packets dropped, counted, and h1 gets Address unreachable', async () => {
+  it('a neighbour that never answers: INCOMPLETE while solicited, then held packets dropped, counted, and h1 gets Address unreachable', async () => {
     const before = demo.router.stats().control;
-    const ping = await demo.host('h1').exec(['ping', '-6', '-c', '1', '-W', '6', '2001:db8:2::77'], { timeoutMs: 20000 });
+    const pinging = demo.host('h1').exec(['ping', '-6', '-c', '1', '-W', '6', '2001:db8:2::77'], { timeoutMs: 20000 });
+    const incomplete = await waitFor(() =>
+      demo.router.neighbours.list().some((n) => n.address === '2001:db8:2::77' && n.state === 'incomplete' && n.mac === null && n.dev === 'eth1'),
+    2000);
+    expect(incomplete, 'the next hop is listed as INCOMPLETE while it is solicited').to.equal(true);
+    const ping = await pinging;
+    expect(demo.router.neighbours.list().some((n) => n.address === '2001:db8:2::77')).to.equal(false);
     expect(ping.code).to.not.equal(0);
     expect(ping.stdout).to.match(/From 2001:db8:1::1.*Destination unreachable: Address unreachable/);
     const after = demo.router.stats().control;
@@ -334,5 +343,69 @@ describe('integration: duplicate address detection against a Linux host (eth0 al
     const ping = await demo.host('h2').exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', '2001:db8:1::2']);
     expect(ping.stdout).to.match(/3 packets transmitted, 3 received/);
     expect(demo.router.stats().totals.forwarded - before).to.equal(6n);
+  });
+});
+
+describe('integration: Neighbor Unreachability Detection against Linux hosts (BaseReachableTime 2 s)', function () {
+  this.timeout(120000);
+  const current = demoFor((p) => p, { neighbourDiscovery: { baseReachableTimeMs: 2000, maxNeighbours: 16384 } });
+  let demo: Demo;
+  beforeEach(() => (demo = current()));
+
+  /** The router's entry for a host (h2 on eth1), if any. */
+  const entry = (address: string) => demo.router.neighbours.list().find((n) => n.address === address && n.dev === 'eth1');
+
+  it('REACHABLE ages to STALE; traffic to it goes DELAY, then a unicast probe confirms it REACHABLE', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    expect(demo.router.neighbours.reachableTimeMs).to.be.within(1000, 3000);
+    demo.router.neighbours.delete({ address: h2.address, dev: 'eth1' }); // learned from here on
+    const first = await h1.exec(['ping', '-6', '-c', '1', '-W', '2', h2.address]);
+    expect(first.code, first.stdout).to.equal(0);
+    expect(entry(h2.address)?.state).to.equal('reachable');
+    expect(await waitFor(() => entry(h2.address)?.state === 'stale', 4000), 'REACHABLE → STALE after ReachableTime').to.equal(true);
+    const before = demo.router.stats().control;
+    // Traffic through the stale entry; watch the states it takes.
+    const seen: string[] = [];
+    const pinging = h1.exec(['ping', '-6', '-c', '45', '-i', '0.2', '-W', '1', h2.address], { timeoutMs: 30000 });
+    const watch = setInterval(() => {
+      const s = entry(h2.address)?.state ?? 'gone';
+      if (seen[seen.length - 1] !== s) seen.push(s);
+    }, 20);
+    const ping = await pinging;
+    clearInterval(watch);
+    expect(ping.stdout).to.match(/45 packets transmitted, 45 received/); // never interrupted
+    const after = demo.router.stats().control;
+    expect(seen.indexOf('delay'), seen.join(' ')).to.be.greaterThan(-1);
+    expect(seen.slice(seen.indexOf('delay')), seen.join(' ')).to.include('reachable');
+    expect(after.nd_nud_probes - before.nd_nud_probes >= 1n).to.equal(true);
+    expect(after.nd_nud_confirmed - before.nd_nud_confirmed >= 1n).to.equal(true);
+    expect(after.nd_nud_failed - before.nd_nud_failed).to.equal(0n);
+    expect(entry(h2.address)?.mac).to.equal(await h2.mac());
+  });
+
+  it('a host that changes its MAC: the old entry fails its probes (event), the next packet resolves the new one', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    const failed: NeighbourEvent[] = [];
+    demo.router.on('neighbour', (ev: NeighbourEvent) => failed.push(ev));
+    demo.router.neighbours.delete({ address: h2.address, dev: 'eth1' });
+    expect((await h1.exec(['ping', '-6', '-c', '1', '-W', '2', h2.address])).code).to.equal(0);
+    const oldMac = entry(h2.address)?.mac;
+    expect(oldMac).to.equal(await h2.mac());
+    const newMac = '02:00:00:00:99:02';
+    // Live (no down/up: Linux would flush h2's addresses), and the kernel
+    // sends no unsolicited NA for it (ndisc_notify is 0 by default).
+    await h2.exec(['ip', 'link', 'set', 'dev', 'eth0', 'address', newMac], { check: true });
+    const before = demo.router.stats().control;
+    // Keep sending: STALE (≤ 3 s) → DELAY (5 s) → PROBE (3 × 1 s) → removed → resolved again.
+    const ping = await h1.exec(['ping', '-6', '-c', '75', '-i', '0.2', '-W', '1', h2.address], { timeoutMs: 40000 });
+    const after = demo.router.stats().control;
+    expect(after.nd_nud_failed - before.nd_nud_failed).to.equal(1n);
+    expect(failed.map((e) => `${e.interface} ${e.address} ${e.previous}>${e.state}`)).to.deep.equal([`eth1 ${h2.address} probe>failed`]);
+    expect(entry(h2.address)?.mac).to.equal(newMac);
+    // The last pings crossed again.
+    const received = Number(/(\d+) received/.exec(ping.stdout)?.[1] ?? 0);
+    expect(received, ping.stdout).to.be.greaterThan(10);
   });
 });

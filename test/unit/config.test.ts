@@ -97,6 +97,8 @@ describe('config: normalizeConfig defaults', () => {
       neighbours: [],
       flowCache: { maxflows: 16384, hashsize: 32768, idleTimeoutMs: 5000 },
       mempool: { mbufs: 16383, cacheSize: 256 },
+      neighbourDiscovery: { baseReachableTimeMs: 30000, maxNeighbours: 16384 },
+      icmpErrors: { perSecond: 100, burst: 10 },
     });
   });
 
