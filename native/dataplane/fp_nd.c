@@ -730,10 +730,11 @@ nud_visit(uint32_t i, struct fp_neigh *n, uint64_t now)
 	}
 }
 
-/* Garbage collection: unused STALE entries no route needs go, oldest
- * threshold first: 60 s when the table is half full, 1 s when it was found
- * full (a scan of random sources must not lock real neighbours out). At
- * most an eighth of the table per tick. Caller holds ctl_lock. */
+/* Garbage collection: STALE entries no route needs and no traffic used for
+ * 60 s go when the table is half full; unused for 1 s when it is 7/8 full
+ * or was found full (a scan of random sources must not lock real neighbours
+ * out for long). At most an eighth of the table per tick. Caller holds
+ * ctl_lock. */
 static void
 nud_gc(uint64_t now)
 {
@@ -741,13 +742,12 @@ nud_gc(uint64_t now)
 	uint64_t idle;
 	uint32_t i, evicted = 0, budget = t->max / 8 + 1;
 
-	if (gc_requested)
-		idle = ms_to_tsc(ND_GC_FORCED_MS);
+	if (gc_requested || t->count >= t->max - t->max / 8)
+		idle = ms_to_tsc(ND_GC_FORCED_MS); /* (nearly) full */
 	else if (t->count > t->max / 2)
 		idle = ms_to_tsc(ND_GC_STALE_MS);
 	else
 		return;
-	gc_requested = false;
 	for (i = 0; i < t->max && evicted < budget; i++) {
 		struct fp_neigh *n = &t->entries[i];
 		if (!n->in_use || n->state != FP_NEIGH_STALE || n->route_refs > 0 ||
@@ -757,6 +757,7 @@ nud_gc(uint64_t now)
 			evicted++;
 	}
 	if (evicted > 0) {
+		gc_requested = false;
 		fp_router.ctl_ctr[FP_CCTR_nd_gc_evicted] += evicted;
 		fp_router.ctl_ctr[FP_CCTR_neighbour_changes] += evicted;
 		fp_generation_bump();

@@ -4,10 +4,10 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { FastpathError, Router, RouterStats } from '../../lib';
+import { FastpathError, Router, RouterConfig, RouterStats } from '../../lib';
 import { parseIPv6, parseMac } from '../../lib/addr';
 import { ip6Frame, readPcap, writePcap } from '../../lib/pcap';
-import { icmp6ChecksumValid, ns as ndNs, setIcmp6Checksum } from '../helpers/frames';
+import { icmp6ChecksumValid, na, ns as ndNs, setIcmp6Checksum } from '../helpers/frames';
 import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
 const R0 = '02:00:00:00:00:01'; // router eth0
@@ -26,7 +26,12 @@ interface RunResult {
 async function run(
   dir: string,
   frames: Buffer[],
-  opts: { maxflows?: number; eth1Mtu?: number; during?: (r: Router) => Promise<void> } = {},
+  opts: {
+    maxflows?: number;
+    eth1Mtu?: number;
+    during?: (r: Router) => Promise<void>;
+    extra?: Pick<RouterConfig, 'neighbourDiscovery' | 'icmpErrors'>;
+  } = {},
 ): Promise<RunResult> {
   const inFile = path.join(dir, 'in.pcap');
   const empty = path.join(dir, 'empty.pcap');
@@ -47,6 +52,7 @@ async function run(
       { address: '2001:db8:1::2', mac: H1, dev: 'eth0' },
     ],
     flowCache: { maxflows: opts.maxflows ?? 1024, hashsize: 256 },
+    ...opts.extra,
   });
   try {
     const done = await waitFor(() => router.stats().ports.eth0.ipackets === BigInt(frames.length));
@@ -308,6 +314,67 @@ describe('forwarding (net_pcap vdevs)', function () {
     expect(r.stats.totals.punted + r.stats.drops.punt_ring_full).to.equal(2005n);
     expect(r.stats.control.nd_ns_in).to.equal(r.stats.totals.punted);
     expect(r.stats.control.nd_na_out).to.equal(5n);
+    expectAccounted(r.stats);
+  });
+
+  it('takes a neighbour advertisement as RFC 4861 7.2.5 says (Override, Solicited, unknown targets)', async () => {
+    const OTHER = '02:00:00:00:00:cc';
+    const frames = [
+      ns('2001:db8:1::5', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'), // learned: STALE, H1
+      na(OTHER, '2001:db8:1::5', '2001:db8:1::1', R0, '2001:db8:1::5', 0x40), // another MAC, no Override: ignored
+      na(OTHER, '2001:db8:1::7', 'ff02::1', '33:33:00:00:00:01', '2001:db8:1::7', 0x20), // nobody asked: ignored
+    ];
+    await run(dir, frames, {
+      during: async (router) => {
+        const e = router.neighbours.list().find((n) => n.address === '2001:db8:1::5');
+        expect(e).to.deep.include({ mac: H1, state: 'stale' });
+        expect(router.neighbours.list().find((n) => n.address === '2001:db8:1::7')).to.equal(undefined);
+      },
+    });
+    const frames2 = [
+      ns('2001:db8:1::5', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'),
+      na(OTHER, '2001:db8:1::5', '2001:db8:1::1', R0, '2001:db8:1::5', 0x40 | 0x20), // Override + Solicited: taken, REACHABLE
+    ];
+    const r = await run(dir, frames2, {
+      during: async (router) => {
+        const e = router.neighbours.list().find((n) => n.address === '2001:db8:1::5');
+        expect(e).to.deep.include({ mac: OTHER, state: 'reachable' });
+      },
+    });
+    expect(r.stats.control.nd_na_in).to.equal(1n);
+  });
+
+  it('a flood of solicitations from random sources fills the table to its bound, then unused entries are collected', async () => {
+    const hex = (n: number): string => (n & 0xffff).toString(16);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 300; i++) frames.push(ns(`2001:db8:1::${hex(0x1000 + i)}`, 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'));
+    for (let i = 0; i < 5; i++) frames.push(udp({ srcPort: 3000 + i }));
+    const r = await runAndRead(dir, frames, {
+      extra: { neighbourDiscovery: { maxNeighbours: 64 } },
+      during: async (router) => {
+        const c = router.stats().control;
+        expect(c.nd_table_full > 0n, 'learning stopped at the bound').to.equal(true);
+        expect(router.neighbours.list().filter((n) => n.state !== 'incomplete').length).to.be.at.most(64);
+        // Unused STALE entries go after 1 s once the table was found full.
+        expect(await waitFor(() => router.stats().control.nd_gc_evicted > 0n, 4000)).to.equal(true);
+        const left = router.neighbours.list();
+        expect(left.filter((n) => n.state === 'permanent')).to.have.length(3); // static ones stay
+        expect(left.length).to.be.lessThan(64);
+      },
+    });
+    expect(r.out1).to.have.length(5); // forwarding went on
+    expectAccounted(r.stats);
+  });
+
+  it('limits ICMPv6 errors with a token bucket per lcore, counting what it did not send', async () => {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 40; i++) frames.push(udp({ hopLimit: 1, srcPort: 4000 + i }));
+    const r = await runAndRead(dir, frames, { extra: { icmpErrors: { perSecond: 1, burst: 5 } } });
+    const sent = r.out0.filter((f) => f[54] === 3).length; // Time Exceeded
+    expect(sent).to.be.within(5, 6); // the burst, maybe one refill
+    expect(r.stats.drops.hop_limit).to.equal(40n);
+    expect(r.stats.totals.icmp6_error_ratelimited).to.equal(BigInt(40 - sent));
+    expect(r.stats.control.icmp6_time_exceeded).to.equal(BigInt(sent));
     expectAccounted(r.stats);
   });
 
