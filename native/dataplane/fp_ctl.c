@@ -13,11 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_fib6.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "fp_icmp6.h"
+#include "fp_ip6.h"
 #include "fp_nd.h"
 #include "fp_router.h"
 
@@ -33,6 +35,68 @@ fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
 	}
 }
 
+void
+fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	const uint8_t *dst = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+						     FP_ETHER_HDR_LEN + FP_IP6_OFF_DST);
+	struct rte_fib6 *fib;
+	uint8_t dsts[1][16], mac[6];
+	uint64_t nh64 = FP_NH_NONE;
+	uint32_t nh;
+	uint16_t out_idx = 0;
+	bool usable = false;
+	int idx = -1;
+
+	if (fp_ip6_is_multicast(dst) || fp_ip6_is_linklocal(dst)) {
+		fp_ctl_send(lc, m, m->port); /* scoped to the link it was built for */
+		return;
+	}
+	memcpy(dsts[0], dst, 16);
+	/* Writers of the FIB and the neighbour table hold ctl_lock: holding it
+	 * makes this thread a safe reader without joining QSBR. */
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (fp_router.running) {
+		fib = fp_fib_active(&fp_router.fib);
+		rte_fib6_lookup_bulk(fib, dsts, &nh64, 1);
+	}
+	nh = (uint32_t)nh64;
+	if (nh != FP_NH_NONE && (nh & FP_NH_TYPE_MASK) != FP_NH_LOCAL) {
+		if ((nh & FP_NH_TYPE_MASK) == FP_NH_GATEWAY)
+			idx = (int)(nh & FP_NH_INDEX_MASK);
+		else
+			idx = fp_neigh_lookup(&fp_router.neigh, dst, (uint16_t)(nh & FP_NH_INDEX_MASK));
+		if (idx >= 0) {
+			const struct fp_neigh *n = &fp_router.neigh.entries[idx];
+			usable = fp_neigh_usable(fp_neigh_read(n, mac));
+			out_idx = n->port_idx;
+		}
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+
+	if (nh == FP_NH_NONE || (nh & FP_NH_TYPE_MASK) == FP_NH_LOCAL) {
+		fp_router.ctl_ctr[FP_CCTR_ctl_no_route]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!usable) {
+		m->hash.usr = nh;
+		fp_nd_resolve(lc, m, true);
+		return;
+	}
+	if (m->pkt_len - FP_ETHER_HDR_LEN > fp_router.ports[out_idx].mtu) {
+		fp_router.ctl_ctr[FP_CCTR_ctl_too_big]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	{
+		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+		memcpy(eth, mac, 6);
+		memcpy(eth + 6, fp_router.ports[out_idx].mac.addr_bytes, 6);
+	}
+	fp_ctl_send(lc, m, out_idx);
+}
+
 /* One punted packet: answer what the control plane handles, send the answer
  * back through the worker that punted it (its tx queues), drop the rest. */
 static void
@@ -45,12 +109,16 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 	}
 	if (m->hash.usr != 0) {
 		/* The worker found no link-layer address for its next hop. */
-		fp_nd_resolve(lc, m);
+		fp_nd_resolve(lc, m, false);
 		return;
 	}
 	if (fp_nd_advertisement(m) || fp_nd_router_solicitation(lc, m))
 		return;
-	if (fp_icmp6_echo_reply(m) || fp_nd_solicitation(m)) {
+	if (fp_icmp6_echo_reply(m)) {
+		fp_ctl_output(lc, m);
+		return;
+	}
+	if (fp_nd_solicitation(m)) {
 		if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
 			fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
 			rte_pktmbuf_free(m);

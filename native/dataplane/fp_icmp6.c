@@ -111,8 +111,8 @@ fp_icmp6_echo_reply(struct rte_mbuf *m)
 		uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
 		memcpy(icmp + 2, &ck, 2);
 	}
-	/* Back to the sender's MAC (Neighbor Discovery will resolve it through
-	 * the neighbour table instead), from the port's. */
+	/* Addressed for the link it came in on (what a link-local destination
+	 * needs); fp_ctl_output() routes any other destination. */
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&fp_router.ports[in_idx].mac, &eth->src_addr);
 	/* Drop Ethernet padding after the ICMPv6 message. */
@@ -175,9 +175,9 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	quote = m->data_len - FP_ETHER_HDR_LEN;
 	if (quote > ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8)
 		quote = ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8;
-	/* From the ingress interface's address, back to the previous hop's
-	 * MAC out of the ingress port (the error follows the packet's way back;
-	 * a FIB lookup comes with routing of locally generated packets). */
+	/* From the ingress interface's address; built for the ingress link
+	 * (to the previous hop's MAC), then routed by fp_ctl_output() unless the
+	 * destination is link-local. */
 	src = fp_port_source(in_idx, bad->src_addr);
 	if (src == NULL)
 		goto drop; /* no preferred address on the interface (yet) */
@@ -202,10 +202,7 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		fp_router.ctl_ctr[FP_CCTR_icmp6_param_problem]++;
 	else
 		fp_router.ctl_ctr[FP_CCTR_icmp6_unreachable]++;
-	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, e) != 0) {
-		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
-		rte_pktmbuf_free(e);
-	}
+	fp_ctl_output(lc, e);
 	return;
 drop:
 	rte_pktmbuf_free(m);

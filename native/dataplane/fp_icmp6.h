@@ -1,9 +1,9 @@
 /*
  * fp_icmp6.h — ICMPv6 handled by the control thread (RFC 4443).
  *
- * This first step answers Echo Requests addressed to the router's own
- * addresses; error generation, Neighbor Discovery and MLD follow. Runs on
- * the control thread only.
+ * Echo Replies for the router's own (preferred) addresses, and the errors
+ * of RFC 4443 for packets it drops or cannot deliver locally. Runs on the
+ * control thread only; what it builds leaves through fp_ctl_output().
  */
 #ifndef FP_ICMP6_H
 #define FP_ICMP6_H
@@ -14,8 +14,9 @@
 struct rte_mbuf;
 
 /* Turn a punted Echo Request for one of our addresses into its Echo Reply,
- * in place. Returns true when m is now a reply to send back out of the
- * port it came in on (m->port, a port index); false when it is not an Echo
+ * in place. Returns true when m is now a reply to send (fp_ctl_output:
+ * routed, or back on the port it came in on, m->port, for a link-local
+ * sender); false when it is not an Echo
  * Request for us (the caller counts and frees it). Invalid messages (bad
  * checksum, truncated, code != 0) are counted. */
 bool fp_icmp6_echo_reply(struct rte_mbuf *m);

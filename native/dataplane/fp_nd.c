@@ -182,6 +182,7 @@ struct nd_pending {
 	uint64_t next_probe; /* TSC */
 	struct fp_lcore *lc; /* whose control tx ring sends for it */
 	struct rte_mbuf *held[FP_ND_HOLD];
+	bool held_local[FP_ND_HOLD]; /* originated by the router */
 };
 
 static struct nd_pending nd_pending[FP_ND_MAX_INCOMPLETE];
@@ -271,10 +272,12 @@ held_drop(struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* Forward a held packet now that its next hop has a MAC: the rewrite the
- * fast path would have done. */
+/* Send a held packet now that its next hop has a MAC: the rewrite the fast
+ * path would have done (a forwarded packet also loses one hop; one the
+ * router originated, `local`, does not). */
 static void
-held_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx, const uint8_t mac[6])
+held_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx, const uint8_t mac[6],
+	  bool local)
 {
 	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
 
@@ -282,7 +285,8 @@ held_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx, const uint8
 		held_drop(m);
 		return;
 	}
-	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
+	if (!local)
+		eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
 	memcpy(eth, mac, 6);
 	memcpy(eth + 6, fp_router.ports[out_idx].mac.addr_bytes, 6);
 	fp_router.ctl_ctr[FP_CCTR_nd_held_sent]++;
@@ -290,14 +294,18 @@ held_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx, const uint8
 }
 
 void
-fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m)
+fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m, bool local)
 {
 	uint32_t nh = m->hash.usr;
 	uint8_t target[16], mac[6];
 	uint16_t port_idx;
 	struct nd_pending *p;
+	bool usable = false;
 	unsigned i;
+	int idx;
 
+	/* The table is read under ctl_lock: this thread is no QSBR reader. */
+	pthread_mutex_lock(&fp_router.ctl_lock);
 	if ((nh & FP_NH_TYPE_MASK) == FP_NH_GATEWAY) {
 		const struct fp_neigh *n = &fp_router.neigh.entries[nh & FP_NH_INDEX_MASK];
 		memcpy(target, n->addr, 16);
@@ -306,13 +314,14 @@ fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m)
 		memcpy(target, rte_pktmbuf_mtod_offset(m, uint8_t *, FP_ETHER_HDR_LEN + FP_IP6_OFF_DST), 16);
 		port_idx = (uint16_t)(nh & FP_NH_INDEX_MASK);
 	}
-	/* Resolved since the worker looked: send it on. */
-	{
-		int idx = fp_neigh_lookup(&fp_router.neigh, target, port_idx);
-		if (idx >= 0 && fp_neigh_usable(fp_neigh_read(&fp_router.neigh.entries[idx], mac))) {
-			held_send(lc, m, port_idx, mac);
-			return;
-		}
+	idx = fp_neigh_lookup(&fp_router.neigh, target, port_idx);
+	if (idx >= 0)
+		usable = fp_neigh_usable(fp_neigh_read(&fp_router.neigh.entries[idx], mac));
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	if (usable) {
+		/* Resolved since the worker looked: send it on. */
+		held_send(lc, m, port_idx, mac, local);
+		return;
 	}
 	p = pending_find(target, port_idx);
 	if (p == NULL) {
@@ -340,8 +349,10 @@ fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m)
 		/* Full: the oldest held packet makes room (RFC 4861 7.2.2). */
 		held_drop(p->held[0]);
 		memmove(p->held, p->held + 1, sizeof(p->held[0]) * (FP_ND_HOLD - 1));
+		memmove(p->held_local, p->held_local + 1, sizeof(p->held_local[0]) * (FP_ND_HOLD - 1));
 		p->nheld--;
 	}
+	p->held_local[p->nheld] = local;
 	p->held[p->nheld++] = m;
 	fp_router.ctl_ctr[FP_CCTR_nd_held]++;
 }
@@ -367,7 +378,10 @@ fp_nd_timers(void)
 		 * answered with Destination Unreachable, address unreachable. */
 		for (h = 0; h < p->nheld; h++) {
 			fp_router.ctl_ctr[FP_CCTR_nd_held_dropped]++;
-			fp_icmp6_error(p->lc, p->held[h], 1, 3, 0, false);
+			if (p->held_local[h]) /* ours: nobody to tell */
+				rte_pktmbuf_free(p->held[h]);
+			else
+				fp_icmp6_error(p->lc, p->held[h], 1, 3, 0, false);
 		}
 		fp_router.ctl_ctr[FP_CCTR_nd_resolve_failed]++;
 		pending_set_used(p, false);
@@ -417,7 +431,7 @@ fp_nd_advertisement(struct rte_mbuf *m)
 	if (p != NULL && tlla != NULL) {
 		fp_router.ctl_ctr[FP_CCTR_nd_resolved]++;
 		for (h = 0; h < p->nheld; h++)
-			held_send(p->lc, p->held[h], in_idx, tlla);
+			held_send(p->lc, p->held[h], in_idx, tlla, p->held_local[h]);
 		pending_set_used(p, false);
 	}
 	rte_pktmbuf_free(m);

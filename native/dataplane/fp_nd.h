@@ -27,8 +27,9 @@ struct fp_lcore;
 /* A packet whose next hop (m->hash.usr, a FIB value) has no link-layer
  * address yet: hold it (at most FP_ND_HOLD per next hop), solicit the next
  * hop (multicast NS, RetransTimer 1 s, 3 tries), send it when the answer
- * comes. Takes ownership of m. */
-void fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m);
+ * comes. `local`: the router originated it (no hop-limit decrement, no
+ * error when resolution fails). Takes ownership of m. */
+void fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m, bool local);
 
 /* If m is a Neighbor Advertisement, learn from it (REACHABLE when
  * solicited), send what was held for it, free m and return true. */

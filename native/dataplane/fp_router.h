@@ -269,6 +269,13 @@ int fp_port_index(const char *name);
  * port index out_idx; counted and freed when the ring is full. */
 void fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx);
 
+/* Send a frame the router originated (built for port m->port by
+ * fp_icmp6_alloc): link-local and multicast destinations go out of that
+ * port as built; others are routed like forwarded packets (FIB, neighbour,
+ * resolution when needed, no hop-limit decrement), so replies and errors
+ * take the route back rather than the way the packet came in. */
+void fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m);
+
 /* Index of addr among port p's addresses, or -1. */
 int fp_port_addr_index(uint16_t p, const uint8_t addr[16]);
 /* Is addr a preferred (usable) address of port p / of any port? */

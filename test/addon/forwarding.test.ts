@@ -212,6 +212,29 @@ describe('forwarding (net_pcap vdevs)', function () {
     expectAccounted(r.stats);
   });
 
+  it('routes what it originates: a reply follows the route back, and waits for an unresolved neighbour', async () => {
+    const echo = (src: string): Buffer => {
+      const f = ip6Frame({ dstMac: R0, srcMac: H1, src, dst: '2001:db8:1::1', nextHeader: 58, payload: Buffer.from([128, 0, 0, 0, 0, 1, 0, 1]) });
+      setIcmp6Checksum(f);
+      return f;
+    };
+    // From 2001:db8:3::9, whose route is via fe80::2 on eth1, though it came in on eth0 (asymmetric path);
+    // from 2001:db8:1::77, on eth0's prefix but with no neighbour entry yet.
+    const r = await runAndRead(dir, [echo('2001:db8:3::9'), echo('2001:db8:1::77')]);
+    const replies1 = r.out1.filter((f) => f[54] === 129);
+    expect(replies1).to.have.length(1);
+    expect(replies1[0].subarray(0, 6).toString('hex')).to.equal(H2.replace(/:/g, '')); // the gateway's MAC
+    expect(replies1[0].subarray(6, 12).toString('hex')).to.equal(R1.replace(/:/g, ''));
+    expect(replies1[0][14 + 7]).to.equal(64); // originated: no hop spent
+    expect(r.out0.filter((f) => f[54] === 129)).to.have.length(0);
+    // The other reply is held while ::77 is solicited on eth0.
+    const solicit = r.out0.filter((f) => f[54] === 135);
+    expect(solicit.length).to.be.at.least(1);
+    expect(solicit[0].subarray(54 + 8, 54 + 24).equals(Buffer.from(parseIPv6('2001:db8:1::77')))).to.equal(true);
+    expect(r.stats.control.nd_held).to.equal(1n);
+    expect(r.stats.control.icmp6_echo_replies).to.equal(2n);
+  });
+
   it('answers Neighbor Solicitations for its addresses and learns the solicitor', async () => {
     const frames = [
       ns('2001:db8:1::5', 'ff02::1:ff00:1', '33:33:ff:00:00:01', '2001:db8:1::1'), // resolve us
