@@ -68,6 +68,12 @@ export interface PortConfig {
    * unsolicited every 200-600 s (the first three within 16 s). Default false.
    */
   routerAdvertisements?: boolean;
+  /** MaxRtrAdvInterval, s (4..1800). Default 600. */
+  raMaxIntervalS?: number;
+  /** MinRtrAdvInterval, s (3..0.75 x raMaxIntervalS). Default raMaxIntervalS / 3. */
+  raMinIntervalS?: number;
+  /** AdvDefaultLifetime, s: 0 (not a default router) or raMaxIntervalS..9000. Default 3 x raMaxIntervalS. */
+  raRouterLifetimeS?: number;
   /**
    * Duplicate Address Detection probes per address (RFC 4862
    * DupAddrDetectTransmits, like Linux's dad_transmits): each address is

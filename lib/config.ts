@@ -162,6 +162,9 @@ const PORT_FIELDS = [
   'rxDescriptors',
   'txDescriptors',
   'routerAdvertisements',
+  'raMaxIntervalS',
+  'raMinIntervalS',
+  'raRouterLifetimeS',
   'dadTransmits',
 ] as const;
 const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
@@ -572,10 +575,22 @@ function normalizePort(value: unknown, path: string): CheckedPort {
     rxDescriptors: optPowerOfTwo(o, 'rxDescriptors', path, 64, 16384, 1024),
     txDescriptors: optPowerOfTwo(o, 'txDescriptors', path, 64, 16384, 1024),
     routerAdvertisements: optBool(o, 'routerAdvertisements', path, false),
+    ...raTimers(o, path),
     dadTransmits: optInt(o, 'dadTransmits', path, 0, 10, 1),
   };
   if (o.mac !== undefined) port.mac = unicastMac(o.mac, field(path, 'mac'));
   return { port, info, prefixes, written: list };
+}
+
+/** Router Advertisement intervals and lifetime with RFC 4861 6.2.1's bounds. */
+function raTimers(o: Obj, path: string): { raMaxIntervalS: number; raMinIntervalS: number; raRouterLifetimeS: number } {
+  const max = optInt(o, 'raMaxIntervalS', path, 4, 1800, 600);
+  const min = optInt(o, 'raMinIntervalS', path, 3, Math.floor(0.75 * max), Math.max(3, Math.floor(max / 3)));
+  const lifetime = optInt(o, 'raRouterLifetimeS', path, 0, 9000, Math.min(9000, 3 * max));
+  if (lifetime !== 0 && lifetime < max) {
+    fail(field(path, 'raRouterLifetimeS'), `0 or ${max}..9000 (at least raMaxIntervalS)`, lifetime);
+  }
+  return { raMaxIntervalS: max, raMinIntervalS: min, raRouterLifetimeS: lifetime };
 }
 
 /** All ports, then the checks across them: unique names, devices and addresses. */

@@ -37,6 +37,9 @@ export interface NativePortConfig {
   rxDescriptors: number;
   txDescriptors: number;
   routerAdvertisements: boolean;
+  raMaxIntervalS: number;
+  raMinIntervalS: number;
+  raRouterLifetimeS: number;
   dadTransmits: number;
   addresses: NativeAddress[];
 }

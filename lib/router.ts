@@ -328,6 +328,9 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
         rxDescriptors: p.rxDescriptors,
         txDescriptors: p.txDescriptors,
         routerAdvertisements: p.routerAdvertisements,
+        raMaxIntervalS: p.raMaxIntervalS,
+        raMinIntervalS: p.raMinIntervalS,
+        raRouterLifetimeS: p.raRouterLifetimeS,
         dadTransmits: p.dadTransmits,
         addresses: p.addresses.map((a) => parsePrefix(a)),
       };

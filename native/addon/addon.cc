@@ -168,6 +168,9 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
     pc.mtu = static_cast<uint16_t>(U32(p.Get("mtu"), "ports[].mtu", 1280, 9600));
     pc.promiscuous = p.Get("promiscuous").ToBoolean();
     pc.router_adverts = p.Get("routerAdvertisements").ToBoolean();
+    pc.ra_max_interval_s = static_cast<uint16_t>(U32(p.Get("raMaxIntervalS"), "ports[].raMaxIntervalS", 4, 1800));
+    pc.ra_min_interval_s = static_cast<uint16_t>(U32(p.Get("raMinIntervalS"), "ports[].raMinIntervalS", 3, pc.ra_max_interval_s * 3 / 4));
+    pc.ra_router_lifetime_s = static_cast<uint16_t>(U32(p.Get("raRouterLifetimeS"), "ports[].raRouterLifetimeS", 0, 9000));
     pc.dad_transmits = static_cast<uint8_t>(U32(p.Get("dadTransmits"), "ports[].dadTransmits", 0, 10));
     pc.rx_desc = static_cast<uint16_t>(U32(p.Get("rxDescriptors"), "ports[].rxDescriptors", 64, 16384));
     pc.tx_desc = static_cast<uint16_t>(U32(p.Get("txDescriptors"), "ports[].txDescriptors", 64, 16384));

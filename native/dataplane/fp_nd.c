@@ -444,9 +444,6 @@ fp_nd_advertisement(struct rte_mbuf *m)
 #define ND_ROUTER_ADVERT 134
 #define ND_OPT_PREFIX_INFORMATION 3
 #define ND_OPT_MTU 5
-#define ND_ROUTER_LIFETIME 1800       /* 3 x MaxRtrAdvInterval */
-#define ND_MAX_RTR_ADV_MS 600000      /* MaxRtrAdvInterval */
-#define ND_MIN_RTR_ADV_MS 200000      /* MinRtrAdvInterval = 0.33 x Max */
 #define ND_MAX_INITIAL_ADV_MS 16000   /* MAX_INITIAL_RTR_ADVERT_INTERVAL */
 #define ND_MAX_INITIAL_ADVERTS 3      /* MAX_INITIAL_RTR_ADVERTISEMENTS */
 #define ND_MIN_DELAY_BETWEEN_RAS_MS 3000
@@ -499,8 +496,8 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 		return;
 	icmp[0] = ND_ROUTER_ADVERT;
 	icmp[4] = 64; /* Cur Hop Limit */
-	icmp[6] = ND_ROUTER_LIFETIME >> 8;
-	icmp[7] = ND_ROUTER_LIFETIME & 0xff;
+	icmp[6] = (uint8_t)(port->ra_router_lifetime_s >> 8);
+	icmp[7] = (uint8_t)(port->ra_router_lifetime_s & 0xff);
 	/* Reachable Time and Retrans Timer: 0, unspecified by this router. */
 	opt = icmp + 16;
 	opt[0] = ND_OPT_SOURCE_LINKADDR;
@@ -537,12 +534,14 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 static void
 ra_schedule(uint16_t p, uint64_t now)
 {
-	uint64_t min = ND_MIN_RTR_ADV_MS, max = ND_MAX_RTR_ADV_MS, ms;
+	uint64_t min = fp_router.ports[p].ra_min_interval_s * 1000ull;
+	uint64_t max = fp_router.ports[p].ra_max_interval_s * 1000ull, ms;
 
 	if (ra_initial[p] < ND_MAX_INITIAL_ADVERTS) {
 		ra_initial[p]++;
 		min = 1000;
-		max = ND_MAX_INITIAL_ADV_MS;
+		if (max > ND_MAX_INITIAL_ADV_MS)
+			max = ND_MAX_INITIAL_ADV_MS;
 	}
 	ms = min + (uint64_t)rte_rand() % (max - min + 1);
 	ra_next[p] = now + ms_to_tsc(ms);

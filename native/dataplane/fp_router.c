@@ -436,6 +436,9 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	memcpy(&port->mac64, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	port->promiscuous = pc->promiscuous;
 	port->router_adverts = pc->router_adverts;
+	port->ra_max_interval_s = pc->ra_max_interval_s ? pc->ra_max_interval_s : 600;
+	port->ra_min_interval_s = pc->ra_min_interval_s ? pc->ra_min_interval_s : 200;
+	port->ra_router_lifetime_s = pc->ra_router_lifetime_s;
 	port->dad_transmits = pc->dad_transmits;
 	port->naddrs = pc->naddrs;
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));

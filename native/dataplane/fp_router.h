@@ -79,6 +79,7 @@ struct fp_port_config {
 	bool promiscuous;
 	uint16_t rx_desc, tx_desc;
 	bool router_adverts;
+	uint16_t ra_max_interval_s, ra_min_interval_s, ra_router_lifetime_s;
 	uint8_t dad_transmits; /* DupAddrDetectTransmits; 0: no DAD */
 	uint32_t naddrs;
 	struct fp_addr addrs[FP_MAX_ADDRS];
@@ -115,6 +116,7 @@ struct fp_port {
 	uint16_t nb_rxq, nb_txq;
 	int ctl_txq; /* tx queue reserved for the control thread, -1 if none */
 	bool router_adverts; /* send RAs, answer RSs (fp_nd.c) */
+	uint16_t ra_max_interval_s, ra_min_interval_s, ra_router_lifetime_s;
 	uint8_t dad_transmits;
 	char name[FP_NAME_MAX];
 	char devname[FP_NAME_MAX * 2]; /* ethdev name, for hot-unplug */

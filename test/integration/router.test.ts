@@ -293,7 +293,7 @@ describe('integration: ICMPv6 errors seen by Linux hosts (egress MTU 1280 on eth
 
 describe('integration: Router Advertisements (eth0 advertises)', function () {
   this.timeout(120000);
-  const current = demoFor((p) => (p.name === 'eth0' ? { ...p, routerAdvertisements: true } : p));
+  const current = demoFor((p) => (p.name === 'eth0' ? { ...p, routerAdvertisements: true, raMaxIntervalS: 300, raMinIntervalS: 100, raRouterLifetimeS: 900 } : p));
   let demo: Demo;
   beforeEach(() => (demo = current()));
 
@@ -315,6 +315,9 @@ describe('integration: Router Advertisements (eth0 advertises)', function () {
     }
     expect(addrs, addrs).to.match(/inet6 2001:db8:1:0:[0-9a-f:]+\/64 scope global dynamic/);
     expect(routes, routes).to.match(new RegExp(`default via ${routerLl} dev eth0 proto ra`));
+    // The configured router lifetime (900 s) is what Linux counts down from.
+    const left = Number(/expires (\d+)sec/.exec(routes)?.[1]);
+    expect(left, routes).to.be.within(880, 900);
     const s = demo.router.stats().control;
     expect(s.nd_rs_in > 0n).to.equal(true);
     expect(s.nd_ra_out > 0n).to.equal(true);

@@ -90,6 +90,9 @@ describe('config: normalizeConfig defaults', () => {
           rxDescriptors: 1024,
           txDescriptors: 1024,
           routerAdvertisements: false,
+          raMaxIntervalS: 600,
+          raMinIntervalS: 200,
+          raRouterLifetimeS: 1800,
           dadTransmits: 1,
         },
       ],
@@ -299,6 +302,13 @@ describe('config: every bad field names its path and value', () => {
     ['topology gateway outside host prefix', (c) => (c.topology.hosts[0].gateway = '2001:db8:9::1'), 'topology.hosts[0].gateway', '2001:db8:9::1'],
     ['topology gateway not the port address', (c) => (c.topology.hosts[0].gateway = '2001:db8:1::9'), 'topology.hosts[0].gateway', '2001:db8:1::9'],
     ['topology gateway is the host', (c) => (c.topology.hosts[0].gateway = '2001:db8:1::2'), 'topology.hosts[0].gateway', '2001:db8:1::2'],
+    ['dadTransmits above 10', (c) => (c.ports[0].dadTransmits = 11), 'ports[0].dadTransmits', 11],
+    ['RA max interval below 4 s', (c) => (c.ports[0].raMaxIntervalS = 3), 'ports[0].raMaxIntervalS', 3],
+    ['RA min interval above 0.75 x max', (c) => Object.assign(c.ports[0], { raMaxIntervalS: 100, raMinIntervalS: 80 }), 'ports[0].raMinIntervalS', 80],
+    ['RA router lifetime below the max interval', (c) => Object.assign(c.ports[0], { raMaxIntervalS: 100, raRouterLifetimeS: 50 }), 'ports[0].raRouterLifetimeS', 50],
+    ['base reachable time below 1 s', (c) => (c.neighbourDiscovery = { baseReachableTimeMs: 500 }), 'neighbourDiscovery.baseReachableTimeMs', 500],
+    ['neighbour table below 16', (c) => (c.neighbourDiscovery = { maxNeighbours: 8 }), 'neighbourDiscovery.maxNeighbours', 8],
+    ['ICMPv6 error burst 0', (c) => (c.icmpErrors = { burst: 0 }), 'icmpErrors.burst', 0],
   ];
   for (const [what, edit, errPath, value] of cases) {
     it(`${what} → ${errPath || 'config'}`, () => {
@@ -342,6 +352,8 @@ describe('config: unknown fields', () => {
     [(c) => (c.neighbours[0].lladdr = '02:00:00:00:00:01'), 'neighbours[0].lladdr'],
     [(c) => (c.flowCache.maxFlows = 1), 'flowCache.maxFlows'],
     [(c) => (c.mempool.size = 1), 'mempool.size'],
+    [(c) => (c.neighbourDiscovery = { reachableTime: 1 }), 'neighbourDiscovery.reachableTime'],
+    [(c) => (c.icmpErrors = { rate: 1 }), 'icmpErrors.rate'],
     [(c) => (c.topology.bridge = true), 'topology.bridge'],
     [(c) => (c.topology.hosts[1].gw = 'fe80::1'), 'topology.hosts[1].gw'],
   ];
