@@ -1,6 +1,7 @@
 /**
- * Router events: what native threads report (address states from duplicate
- * address detection, neighbours that failed reachability), delivered in
+ * Router events: what native threads report (link state changes, address
+ * states from duplicate address detection, neighbours that failed
+ * reachability), delivered in
  * order to `router.on(type, …)` listeners and to `router.events()` async
  * iterators.
  *
@@ -35,7 +36,24 @@ export interface NeighbourEvent {
   readonly at: Date;
 }
 
-export type RouterEvent = AddressEvent | NeighbourEvent;
+export type LinkState = 'unknown' | 'down' | 'up';
+
+/**
+ * A port's link state changed (carrier): every transition, once, in order,
+ * after NetBSD if.c's link-state queue (consecutive duplicates coalesce; on
+ * overflow a DOWN is never lost).
+ */
+export interface LinkEvent {
+  readonly type: 'link';
+  readonly interface: string;
+  readonly state: LinkState;
+  readonly previous: LinkState;
+  readonly at: Date;
+}
+
+export type RouterEvent = AddressEvent | NeighbourEvent | LinkEvent;
+
+const LINK_STATES = ['unknown', 'down', 'up'] as const;
 
 const ADDRESS_STATES = ['none', 'tentative', 'preferred', 'duplicated'] as const;
 /** Indexed by enum fp_neigh_state (native/dataplane/fp_neigh.h). */
@@ -56,6 +74,12 @@ export function decodeEvent(e: NativeEvent, portName: (index: number) => string)
       previous,
       at,
     };
+  }
+  if (e.type === 'link') {
+    const state = LINK_STATES[e.state];
+    const previous = LINK_STATES[e.previous];
+    if (state === undefined || previous === undefined) return undefined;
+    return { type: 'link', interface: portName(e.portIndex), state, previous, at };
   }
   if (e.type === 'neighbour') {
     return {

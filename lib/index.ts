@@ -4,7 +4,7 @@ export type { InterfaceInfo, RouteInfo, NeighbourInfo, FlowInfo, StartOptions, I
 export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
 export { FastpathError } from './errors';
 export { EventStream } from './events';
-export type { RouterEvent, AddressEvent, NeighbourEvent, AddressState } from './events';
+export type { RouterEvent, AddressEvent, NeighbourEvent, LinkEvent, LinkState, AddressState } from './events';
 export type { FastpathErrorCode } from './errors';
 export { loadConfig, normalizeConfig, ealArgs } from './config';
 export type * from './config-types';

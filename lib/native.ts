@@ -16,7 +16,7 @@ export interface NativeAddress {
 
 /** An event drained from the native queue (native/dataplane/fp_event.h). */
 export interface NativeEvent {
-  type: 'address' | 'neighbour' | 'none';
+  type: 'address' | 'neighbour' | 'link' | 'none';
   portIndex: number;
   /** enum fp_addr_state / fp_neigh_state */
   state: number;
@@ -68,7 +68,9 @@ export interface NativePort {
   rxQueues: number;
   txQueues: number;
   controlTxQueue: number;
-  linkUp: boolean;
+  linkState: 'unknown' | 'down' | 'up';
+  /** Where the link state comes from: LSC interrupts, the kernel (af_packet), or polling. */
+  linkSource: 'poll' | 'lsc' | 'netlink';
   linkSpeedMbps: number;
   addresses: NativeAddress[];
 }

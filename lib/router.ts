@@ -42,6 +42,8 @@ export interface InterfaceInfo {
   readonly mtu: number;
   readonly flags: readonly InterfaceFlag[];
   readonly linkState: 'up' | 'down' | 'unknown';
+  /** Where linkState comes from: 'lsc' (the PMD's link-status interrupts), 'netlink' (af_packet: the kernel interface's carrier), 'poll' (the PMD's link status every 100 ms). */
+  readonly linkSource: 'poll' | 'lsc' | 'netlink';
   /** 'address/length', configured ones first, then the EUI-64 link-local one. */
   readonly addresses: readonly string[];
   /** Duplicate address detection state of each address (keys as in `addresses`). */
@@ -295,6 +297,16 @@ export class Interfaces {
     if (i === undefined) throw new FastpathError('ENOENT', `interfaces.get: no interface named ${JSON.stringify(name)}`);
     return i;
   }
+
+  /** IFF_UP: the interface receives and sends again; its addresses run duplicate address detection again. */
+  setUp(name: string): void {
+    this.router.setInterfaceUp(name, true);
+  }
+
+  /** Clear IFF_UP: the interface neither receives nor sends; routes through it stop being used and their flows are invalidated. */
+  setDown(name: string): void {
+    this.router.setInterfaceUp(name, false);
+  }
 }
 
 export interface StartOptions extends NormalizeOptions {
@@ -505,7 +517,7 @@ export class Router extends EventEmitter {
     return ports.map((p) => {
       const flags: InterfaceFlag[] = [];
       if (p.up) flags.push('UP');
-      if (p.up && p.linkUp) flags.push('RUNNING');
+      if (p.up && p.linkState === 'up') flags.push('RUNNING');
       if (p.promiscuous) flags.push('PROMISC');
       flags.push('MULTICAST');
       return {
@@ -517,7 +529,8 @@ export class Router extends EventEmitter {
         mac: p.mac,
         mtu: p.mtu,
         flags,
-        linkState: p.linkUp ? ('up' as const) : ('down' as const),
+        linkState: p.linkState,
+        linkSource: p.linkSource,
         addresses: p.addresses.map((a) => formatPrefix({ address: a.address, length: a.length })),
         addressStates: Object.fromEntries(
           p.addresses.map((a) => [formatPrefix({ address: a.address, length: a.length }), (a.state === 'none' ? 'tentative' : a.state) as AddressState]),

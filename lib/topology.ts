@@ -653,7 +653,10 @@ async function buildHost(h: TopologyHost, cfg: TopologyHostOptions, routerMac: s
     'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
     `net.ipv6.conf.${TopologyHost.IFNAME}.accept_dad=0`,
     'net.ipv6.conf.all.accept_ra=0', 'net.ipv6.conf.default.accept_ra=0',
-    `net.ipv6.conf.${TopologyHost.IFNAME}.accept_ra=0`]);
+    `net.ipv6.conf.${TopologyHost.IFNAME}.accept_ra=0`,
+    // A host whose link flaps keeps its static address (as servers do);
+    // Linux's default drops every IPv6 address on down.
+    'net.ipv6.conf.all.keep_addr_on_down=1', `net.ipv6.conf.${TopologyHost.IFNAME}.keep_addr_on_down=1`]);
   if (cfg.mac !== undefined) await run(['ip', '-n', ns, 'link', 'set', 'dev', TopologyHost.IFNAME, 'address', cfg.mac]);
   await inNs(['ethtool', '-K', TopologyHost.IFNAME, 'tx', 'off']);
   await run(['ip', '-n', ns, 'link', 'set', 'dev', 'lo', 'up']);

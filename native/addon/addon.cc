@@ -265,7 +265,10 @@ Napi::Value Ports(const Napi::CallbackInfo &info) {
     rte_eth_link link;
     std::memset(&link, 0, sizeof(link));
     rte_eth_link_get_nowait(p.port_id, &link);
-    o.Set("linkUp", link.link_status == RTE_ETH_LINK_UP);
+    static const char *link_states[] = {"unknown", "down", "up"};
+    static const char *link_sources[] = {"poll", "lsc", "netlink"};
+    o.Set("linkState", link_states[p.link_state <= 2 ? p.link_state : 0]);
+    o.Set("linkSource", link_sources[p.link_source <= 2 ? p.link_source : 0]);
     o.Set("linkSpeedMbps", link.link_speed);
     auto addrs = Napi::Array::New(env);
     for (uint32_t a = 0; a < p.naddrs; a++) {
@@ -568,7 +571,7 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
   CheckEnv(env);
   // Cleared before draining: a post after this point wakes JS again.
   g_event_wake_pending = false;
-  static const char *types[] = {"none", "address", "neighbour"};
+  static const char *types[] = {"none", "address", "neighbour", "link"};
   auto arr = Napi::Array::New(env);
   fp_event buf[64];
   unsigned n, total = 0;
@@ -576,7 +579,7 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
     for (unsigned i = 0; i < n; i++) {
       const fp_event &e = buf[i];
       auto o = Napi::Object::New(env);
-      o.Set("type", types[e.type < 3 ? e.type : 0]);
+      o.Set("type", types[e.type < 4 ? e.type : 0]);
       o.Set("portIndex", e.port_idx);
       o.Set("state", e.state);
       o.Set("previous", e.previous);

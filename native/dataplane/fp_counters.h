@@ -56,7 +56,8 @@
 	X(hop_limit, "hop limit 0 or 1 on a packet to forward")                 \
 	X(no_route, "no route to the destination")                              \
 	X(mtu_exceeded, "packet larger than the egress MTU")                    \
-	X(port_down, "egress interface is down")                                \
+	X(port_down, "egress interface is administratively down")              \
+	X(link_down, "egress interface's link is down")                        \
 	X(punt_ring_full, "punt ring to the control thread full")              \
 	X(tx_full, "tx queue full (the PMD did not accept the packet)")
 
@@ -111,6 +112,10 @@
 	X(dad_duplicates, "addresses found duplicated (NA, or another node's probe)") \
 	X(dad_looped, "our own DAD probes received back (nonce matched)")     \
 	X(dad_conflicts, "NAs from another node for one of our preferred addresses") \
+	X(link_went_up, "link state changes to up applied (all ports)")        \
+	X(link_went_down, "link state changes to down applied (all ports)")    \
+	X(link_queue_overflows, "link states pushed off a full if.c queue (a DOWN never is)") \
+	X(link_resyncs, "kernel link messages lost (netlink overflow): state read again") \
 	X(events_dropped, "events for JS lost: the event queue was full")      \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \

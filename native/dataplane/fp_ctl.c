@@ -151,6 +151,7 @@ ctl_main(void *arg)
 				ctl_handle(lc, pkts[i]);
 			total += n;
 		}
+		fp_link_timers();
 		fp_dad_timers();
 		fp_nd_timers();
 		fp_nd_nud_timers();

@@ -3,7 +3,8 @@
  * thread.
  *
  * Every address of an interface starts tentative when the interface comes
- * up (at start, and again after an admin down/up). After a random delay of
+ * up (at start, after an admin down/up, after its link was down, and when
+ * the link goes from unknown to up, as if.c asks). After a random delay of
  * up to MAX_RTR_SOLICITATION_DELAY (1 s, 5.4.2) the router sends
  * DupAddrDetectTransmits Neighbor Solicitations from :: to the address's
  * solicited-node group, RetransTimer (1 s) apart; one RetransTimer after
@@ -137,7 +138,8 @@ fp_dad_timers(void)
 	for (p = 0; p < fp_router.nports; p++) {
 		struct fp_port *port = &fp_router.ports[p];
 
-		if (!port->up) {
+		/* Up: administratively, and the link not known to be down. */
+		if (!port->up || port->link_state == FP_LINK_DOWN) {
 			dad_port_up[p] = false; /* probes wait; up again restarts */
 			continue;
 		}
@@ -204,6 +206,13 @@ fp_dad_advertisement(uint16_t p, const uint8_t target[16])
 		break;
 	}
 	return true;
+}
+
+void
+fp_dad_restart(uint16_t p)
+{
+	if (p < FP_MAX_PORTS)
+		dad_port_up[p] = false; /* the next tick begins again */
 }
 
 void

@@ -18,12 +18,13 @@
 enum fp_event_type {
 	FP_EVENT_ADDRESS = 1, /* an interface address changed state (DAD) */
 	FP_EVENT_NEIGHBOUR,   /* a learned neighbour failed NUD and was removed */
+	FP_EVENT_LINK,        /* a port's link state changed (enum fp_link_state) */
 };
 
 struct fp_event {
 	uint16_t type;
 	uint16_t port_idx;
-	uint8_t state;    /* enum fp_addr_state / fp_neigh_state */
+	uint8_t state;    /* enum fp_addr_state / fp_neigh_state / fp_link_state */
 	uint8_t previous; /* the state before */
 	uint8_t plen;     /* address prefix length, when an address */
 	uint8_t pad;

@@ -336,6 +336,8 @@ lcore_resolve(struct fp_lcore *lc, uint32_t nh, const uint8_t *dst,
 	out = &fp_router.ports[n->port_idx];
 	if (unlikely(!out->up))
 		return FP_DROP_port_down;
+	if (unlikely(out->link_state == FP_LINK_DOWN))
+		return FP_DROP_link_down;
 	act->out_port = n->port_idx;
 	act->out_mtu = out->mtu;
 	act->nexthop = nh;

@@ -55,6 +55,8 @@ void fp_nd_ra_reset(void);
  * comes up, send probes, conclude. */
 void fp_dad_timers(void);
 void fp_dad_reset(void);
+/* Port p's link went from unknown to up: run DAD again (if.c). */
+void fp_dad_restart(uint16_t p);
 /* A valid NS for target arrived on port p (probe: from ::, with the nonce
  * option's 6 bytes or NULL). True when target is an address of p that is
  * not preferred: such an NS is never answered. */

@@ -371,6 +371,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	fp_link_configure(idx, &info, &conf);
 	rc = rte_eth_dev_configure(port_id, nb_rxq, nb_txq, &conf);
 	if (rc != 0)
 		return fp_err_set(err, EIO,
@@ -594,6 +595,7 @@ ctl_stop_locked(void)
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	fp_ctl_stop();
 	pthread_mutex_lock(&fp_router.ctl_lock);
+	fp_link_stop();
 }
 
 /* Free everything start created; safe on a half-started router. The
@@ -787,9 +789,14 @@ fp_router_launch(struct fp_err *err)
 		if (rc < 0)
 			goto fail;
 	}
-	rc = fp_ctl_start(err);
+	rc = fp_link_start(err);
 	if (rc < 0)
 		goto fail;
+	rc = fp_ctl_start(err);
+	if (rc < 0) {
+		fp_link_stop();
+		goto fail;
+	}
 	for (i = 0; i < fp_router.nworkers; i++) {
 		rc = rte_eal_remote_launch(fp_lcore_main, fp_router.lcores[i],
 					   fp_router.lcores[i]->lcore_id);

@@ -30,6 +30,7 @@
 #include "fp_counters.h"
 #include "fp_fib.h"
 #include "fp_flowcache.h"
+#include "fp_linkq.h"
 #include "fp_neigh.h"
 #include "fp_tokens.h"
 
@@ -126,7 +127,21 @@ struct fp_port {
 	/* enum fp_addr_state per address; written by the control thread (DAD),
 	 * read by anyone (single bytes). */
 	volatile uint8_t addr_state[FP_MAX_ADDRS];
+	/* Link state (fp_link.c): enum fp_link_state, written by the control
+	 * thread, read by lcores; the if.c queue of pending states (under
+	 * fp_link.c's lock); where the state comes from. */
+	volatile uint8_t link_state;
+	uint8_t link_source; /* enum fp_link_source */
+	uint32_t link_queue;
+	unsigned kernel_ifindex; /* af_packet: the kernel interface */
+	char kernel_ifname[FP_NAME_MAX];
 } __rte_cache_aligned;
+
+enum fp_link_source {
+	FP_LINK_SOURCE_POLL = 0, /* rte_eth_link_get_nowait every 100 ms */
+	FP_LINK_SOURCE_LSC,      /* link-status-change interrupts */
+	FP_LINK_SOURCE_NETLINK,  /* af_packet: the kernel interface's carrier */
+};
 
 /* m->hash.usr of a punted packet: 0 = for the router itself; a FIB next hop
  * value (< 2^31) = its neighbour is unresolved; with the top bit set = a
@@ -263,6 +278,18 @@ size_t fp_stats_snapshot(uint64_t *out, size_t max);
 /* Control thread (fp_ctl.c). */
 int fp_ctl_start(struct fp_err *err);
 void fp_ctl_stop(void);
+
+/* Link state (fp_link.c). Choose port p's source and ask for LSC
+ * interrupts in conf where the PMD has them (before configure); read the
+ * first states and start listening (launch); stop; the control thread's
+ * tick: read sources, apply queued states. */
+struct rte_eth_dev_info;
+struct rte_eth_conf;
+int fp_link_configure(uint16_t p, const struct rte_eth_dev_info *info,
+		      struct rte_eth_conf *conf);
+int fp_link_start(struct fp_err *err);
+void fp_link_stop(void);
+void fp_link_timers(void);
 
 /* Find a port by name; -1 if none. */
 int fp_port_index(const char *name);

@@ -47,12 +47,15 @@ async function dadRun(dir: string, frames: Buffer[], dadTransmits?: number): Pro
   });
   router.on('address', (ev: AddressEvent) => events.push(ev));
   const reader = (async () => {
-    for await (const ev of router.events()) iterated.push(ev);
+    for await (const ev of router.events()) if (ev.type === 'address') iterated.push(ev);
   })();
   try {
     await router.addressesSettled(5000);
     await sleep(100); // the last event's wake-up
     const eth0 = router.interfaces.get('eth0');
+    // pcap has no link interrupts: its state is polled, and it is up once started.
+    expect(eth0.linkSource).to.equal('poll');
+    expect(eth0.linkState).to.equal('up');
     return {
       events,
       iterated,

@@ -10,7 +10,8 @@ import * as path from 'path';
 
 import { NormalizedPort, NormalizedRouterConfig } from '../../lib/config';
 import { Demo, startDemo } from '../../lib/demo';
-import type { NeighbourEvent } from '../../lib/events';
+import type { LinkEvent, NeighbourEvent } from '../../lib/events';
+import * as fs from 'fs';
 import { listNamespaces, requireRoot, requireTools } from '../../lib/topology';
 import { sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
@@ -412,3 +413,121 @@ describe('integration: Neighbor Unreachability Detection against Linux hosts (Ba
     expect(received, ping.stdout).to.be.greaterThan(10);
   });
 });
+
+describe('integration: link state from the kernel (af_packet over veth), if.c link-state queue', function () {
+  this.timeout(120000);
+  const current = demoFor();
+  let demo: Demo;
+  beforeEach(() => (demo = current()));
+
+  /** Bring h2's link back to what the demo built: up, default route via the router. */
+  async function restoreH2(): Promise<void> {
+    const h2 = demo.host('h2');
+    await h2.exec(['ip', 'link', 'set', 'dev', 'eth0', 'up'], { check: true });
+    await h2.exec(['ip', '-6', 'route', 'replace', 'default', 'via', h2.gateway, 'dev', 'eth0'], { check: true });
+  }
+
+  it('the host end of a veth goes down and up: JS gets down then up within 1 s; forwarding stops and resumes', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    const eth1 = demo.router.interfaces.get('eth1');
+    expect(eth1.linkSource).to.equal('netlink');
+    expect(eth1.linkState).to.equal('up');
+    expect(eth1.flags).to.include('RUNNING');
+    const events: LinkEvent[] = [];
+    const onLink = (ev: LinkEvent): void => {
+      if (ev.interface === 'eth1') events.push(ev);
+    };
+    demo.router.on('link', onLink);
+    try {
+      let t0 = Date.now();
+      await h2.exec(['ip', 'link', 'set', 'dev', 'eth0', 'down'], { check: true });
+      expect(await waitFor(() => events.length >= 1, 1000), 'down within 1 s').to.equal(true);
+      expect(events[0].at.getTime() - t0).to.be.below(1000);
+      expect(events.map((e) => `${e.previous}>${e.state}`)).to.deep.equal(['up>down']);
+      expect(demo.router.interfaces.get('eth1').linkState).to.equal('down');
+      expect(demo.router.interfaces.get('eth1').flags).to.not.include('RUNNING');
+      const before = demo.router.stats().drops.link_down;
+      const down = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '1', h2.address]);
+      expect(down.code).to.not.equal(0);
+      expect(demo.router.stats().drops.link_down > before, 'dropped toward the down link').to.equal(true);
+
+      t0 = Date.now();
+      await restoreH2();
+      expect(await waitFor(() => events.length >= 2, 1000), 'up within 1 s').to.equal(true);
+      expect(events[1].at.getTime() - t0).to.be.below(1000);
+      expect(events.map((e) => `${e.previous}>${e.state}`)).to.deep.equal(['up>down', 'down>up']);
+      const up = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', h2.address]);
+      expect(up.code, up.stdout).to.equal(0);
+    } finally {
+      demo.router.off('link', onLink);
+      await restoreH2();
+    }
+  });
+
+  it('500 rapid flaps: events alternate in order, no down is lost against the kernel\'s own report, the last state is the real one', async () => {
+    const h2 = demo.host('h2');
+    const routerSide = h2.routerSideIfname;
+    const seen: LinkEvent[] = [];
+    const stream = demo.router.events();
+    const reader = (async () => {
+      for await (const ev of stream) if (ev.type === 'link' && ev.interface === 'eth1') seen.push(ev);
+    })();
+    // The kernel's view of the same link, from another netlink listener.
+    const monitor = spawnMonitor(routerSide);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = demo.router.stats().control;
+    const batch = Array.from({ length: 500 }, () => 'link set dev eth0 down\nlink set dev eth0 up').join('\n') + '\n';
+    const flap = await h2.exec(['sh', '-c', `printf '${batch.replace(/\n/g, '\\n')}' | ip -batch -`], { timeoutMs: 60000 });
+    expect(flap.code, flap.stderr).to.equal(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    monitor.kill();
+    await stream.return();
+    await reader;
+    const after = demo.router.stats().control;
+    const kernelStates = carrierSequence(monitor.output(), routerSide);
+
+    // In order and consistent: each event starts where the previous ended.
+    for (let i = 1; i < seen.length; i++) expect(seen[i].previous, `event ${i}`).to.equal(seen[i - 1].state);
+    expect(seen.length).to.be.greaterThan(1);
+    expect(seen[0].previous).to.equal('up');
+    // The final state is the real one.
+    const carrier = fs.readFileSync(`/sys/class/net/${routerSide}/carrier`, 'utf8').trim();
+    expect(carrier).to.equal('1');
+    expect(seen[seen.length - 1].state).to.equal('up');
+    expect(demo.router.interfaces.get('eth1').linkState).to.equal('up');
+    // No down lost: every carrier loss the kernel announced reached JS (the
+    // kernel itself coalesces flaps faster than its link watcher).
+    const downs = seen.filter((e) => e.state === 'down').length;
+    expect(after.link_resyncs - before.link_resyncs).to.equal(0n);
+    expect(after.link_queue_overflows - before.link_queue_overflows).to.equal(0n);
+    expect(downs, `kernel: ${kernelStates.join(' ')}`).to.equal(kernelStates.filter((s) => s === 'down').length);
+    expect(downs).to.equal(seen.filter((e) => e.state === 'up').length);
+    expect(stream.lost).to.equal(0);
+    expect(after.events_dropped - before.events_dropped).to.equal(0n);
+    console.log(`      500 flaps: ${seen.length} link events (${downs} down), kernel announced ${kernelStates.length} carrier changes`);
+    await restoreH2();
+  });
+});
+
+/** `ip -o monitor link` in the root namespace, collecting its output. */
+function spawnMonitor(ifname: string): { kill(): void; output(): string } {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { spawn } = require('child_process') as typeof import('child_process');
+  const child = spawn('ip', ['-o', 'monitor', 'link', 'dev', ifname], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return { kill: () => child.kill(), output: () => out };
+}
+
+/** The carrier states (up/down) in `ip -o monitor link` lines for ifname, consecutive duplicates merged. */
+function carrierSequence(text: string, ifname: string): string[] {
+  const states: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes(`${ifname}@`) && !line.includes(`${ifname}:`)) continue;
+    const flags = /<([^>]*)>/.exec(line)?.[1].split(',') ?? [];
+    const s = flags.includes('UP') && flags.includes('LOWER_UP') ? 'up' : 'down';
+    if (states[states.length - 1] !== s) states.push(s);
+  }
+  return states;
+}

@@ -25,3 +25,18 @@ describe('flow cache (C unit tests)', function () {
     expect(out).to.not.match(/FAIL/);
   });
 });
+
+describe('link-state queue and token bucket (C unit tests)', function () {
+  this.timeout(60000);
+  const root = path.resolve(__dirname, '..', '..');
+  const bin = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fp-lq-')), 'linkq_test');
+
+  after(() => fs.rmSync(path.dirname(bin), { recursive: true, force: true }));
+
+  it('builds and passes every check', () => {
+    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, path.join(root, 'native/test/linkq_test.c')]);
+    const out = execFileSync(bin, { encoding: 'utf8' });
+    expect(out).to.match(/all \d+ checks passed/);
+    expect(out).to.not.match(/FAIL/);
+  });
+});
