@@ -45,6 +45,7 @@
 /* Drop reasons. Every dropped packet increments exactly one of these. */
 #define FP_DROP_REASONS(X)                                                      \
 	X(not_ip6, "ethertype is not IPv6 (counted as noproto on the port)")    \
+	X(vlan_unknown, "802.1Q frame for a VLAN id with no sub-interface")   \
 	X(l2_other_host, "unicast frame for another MAC (promiscuous port)")    \
 	X(truncated, "frame shorter than Ethernet + IPv6 header")               \
 	X(bad_version, "IP version field is not 6")                             \

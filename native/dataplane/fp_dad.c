@@ -43,8 +43,8 @@ struct dad_state {
 	uint8_t nonce[6];
 };
 
-static struct dad_state dad[FP_MAX_PORTS][FP_MAX_ADDRS];
-static bool dad_port_up[FP_MAX_PORTS]; /* admin state seen at the last tick */
+static struct dad_state dad[FP_MAX_IFACES][FP_MAX_ADDRS];
+static bool dad_port_up[FP_MAX_IFACES]; /* admin state seen at the last tick */
 
 static uint64_t
 ms_tsc(uint64_t ms)
@@ -138,6 +138,8 @@ fp_dad_timers(void)
 	for (p = 0; p < fp_router.nports; p++) {
 		struct fp_port *port = &fp_router.ports[p];
 
+		if (!port->in_use || port->kind == FP_IF_LOOP)
+			continue; /* a loopback's addresses are preferred at once */
 		/* Up: administratively, and the link not known to be down. */
 		if (!port->up || port->link_state == FP_LINK_DOWN) {
 			dad_port_up[p] = false; /* probes wait; up again restarts */
@@ -211,7 +213,7 @@ fp_dad_advertisement(uint16_t p, const uint8_t target[16])
 void
 fp_dad_restart(uint16_t p)
 {
-	if (p < FP_MAX_PORTS)
+	if (p < FP_MAX_IFACES)
 		dad_port_up[p] = false; /* the next tick begins again */
 }
 

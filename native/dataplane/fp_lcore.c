@@ -102,15 +102,47 @@ lcore_drop_too_big(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx,
 	lcore_drop_with_error(lc, m, in_idx, FP_DROP_mtu_exceeded, 2, 0, mtu);
 }
 
+/* Tag a frame for a VLAN sub-interface: the parent's PMD inserts the
+ * 802.1Q header where it can, else it is inserted here (rte_vlan_insert
+ * moves the MACs 4 bytes into the headroom). False when it cannot be. */
+static __rte_noinline bool
+lcore_vlan_tag(struct rte_mbuf **m, const struct fp_port *vlan)
+{
+	(*m)->vlan_tci = vlan->vlan_id;
+	if (fp_router.ports[vlan->parent].hw_vlan_insert) {
+		(*m)->ol_flags |= RTE_MBUF_F_TX_VLAN;
+		return true;
+	}
+	return rte_vlan_insert(m) == 0;
+}
+
 /* Send the buffered packets of one port; what the PMD refuses is dropped. */
 static inline void
 lcore_tx_flush(struct fp_lcore *lc, uint16_t out_idx)
 {
 	struct fp_txbuf *tb = &lc->tx[out_idx];
+	const struct fp_port *out = &fp_router.ports[out_idx];
 	uint64_t bytes = tb->bytes;
 	uint16_t sent, i;
 
-	sent = rte_eth_tx_burst(fp_router.ports[out_idx].port_id,
+	if (unlikely(out->kind != FP_IF_PORT)) {
+		/* A VLAN's frames leave tagged through its parent; a loopback
+		 * sends nothing (no route makes it an egress). */
+		uint16_t k = 0;
+		for (i = 0; i < tb->n; i++) {
+			if (out->kind == FP_IF_VLAN && lcore_vlan_tag(&tb->pkts[i], out)) {
+				tb->pkts[k++] = tb->pkts[i];
+				continue;
+			}
+			bytes -= tb->pkts[i]->pkt_len;
+			lc->drop[FP_DROP_tx_full]++;
+			lc->ctr[FP_CTR_dropped]++;
+			lc->port_ctr[out_idx][FP_PCTR_oerrors]++;
+			rte_pktmbuf_free(tb->pkts[i]);
+		}
+		tb->n = k;
+	}
+	sent = rte_eth_tx_burst(out->port_id,
 				lc->txq[out_idx], tb->pkts, tb->n);
 	for (i = sent; i < tb->n; i++) {
 		bytes -= tb->pkts[i]->pkt_len;
@@ -218,6 +250,20 @@ lcore_classify_slow(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 		return false;
 	}
 	ethertype = (uint16_t)(eth[12] << 8 | eth[13]);
+	if (ethertype == RTE_ETHER_TYPE_VLAN && port->kind == FP_IF_PORT &&
+	    frame_len >= FP_ETHER_HDR_LEN + 4) {
+		/* 802.1Q: to the sub-interface of that VLAN id, untagged,
+		 * processed after this vector (lcore_vlan_deferred). */
+		uint16_t vid = (uint16_t)((eth[14] << 8 | eth[15]) & 0xfff);
+		uint8_t sub = __atomic_load_n(&fp_router.vlan_map[in_idx][vid], __ATOMIC_ACQUIRE);
+		if (sub == 0 || rte_vlan_strip(m) != 0) {
+			lcore_drop(lc, m, in_idx, FP_DROP_vlan_unknown);
+			return false;
+		}
+		lc->vlan_idx[lc->nvlan] = (uint16_t)(sub - 1);
+		lc->vlan_pkts[lc->nvlan++] = m;
+		return false;
+	}
 	if (unlikely(ethertype != FP_ETHERTYPE_IPV6)) {
 		lc->port_ctr[in_idx][FP_PCTR_noproto]++;
 		lcore_drop(lc, m, in_idx, FP_DROP_not_ip6);
@@ -449,7 +495,7 @@ lcore_prefetch_entry(const struct fp_flowcache *fc, const uint32_t *hashes,
  * packets of a flow the rx stream has evicted them.) */
 static void
 lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
-		uint16_t in_idx, uint32_t gen, uint64_t now)
+		uint16_t in_idx, uint32_t gen, uint64_t now, bool sub)
 {
 	struct rte_mbuf *valid[FP_BURST], *miss[FP_BURST];
 	uint32_t label_port[FP_BURST];
@@ -487,8 +533,10 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		}
 		valid[nvalid++] = m;
 	}
-	lc->ctr[FP_CTR_rx_packets] += n;
-	lc->ctr[FP_CTR_rx_bytes] += bytes;
+	if (!sub) { /* a sub-interface's frames were counted by the lcore once */
+		lc->ctr[FP_CTR_rx_packets] += n;
+		lc->ctr[FP_CTR_rx_bytes] += bytes;
+	}
 	lc->port_ctr[in_idx][FP_PCTR_ipackets] += n;
 	lc->port_ctr[in_idx][FP_PCTR_ibytes] += bytes;
 
@@ -546,6 +594,40 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		lcore_slow_path(lc, miss, miss_hash, nmiss, in_idx, gen, now);
 }
 
+/* The 802.1Q frames of the last vector, untagged: each group goes through
+ * the vector path again as received on its sub-interface. */
+static __rte_noinline void
+lcore_vlan_deferred(struct fp_lcore *lc, uint32_t gen, uint64_t now)
+{
+	struct rte_mbuf *group[FP_BURST];
+	uint16_t n = lc->nvlan, done = 0, i, k;
+	bool taken[FP_BURST] = { false };
+
+	lc->nvlan = 0;
+	while (done < n) {
+		uint16_t idx = UINT16_MAX;
+
+		for (i = 0, k = 0; i < n; i++) {
+			if (taken[i])
+				continue;
+			if (idx == UINT16_MAX)
+				idx = lc->vlan_idx[i];
+			if (lc->vlan_idx[i] == idx) {
+				taken[i] = true;
+				group[k++] = lc->vlan_pkts[i];
+			}
+		}
+		done = (uint16_t)(done + k);
+		if (unlikely(!fp_router.ports[idx].up)) {
+			lc->port_ctr[idx][FP_PCTR_ipackets] += k;
+			for (i = 0; i < k; i++)
+				lcore_drop(lc, group[i], idx, FP_DROP_port_down);
+			continue;
+		}
+		lcore_rx_vector(lc, group, k, idx, gen, now, true);
+	}
+}
+
 /* Send what the control thread queued for this lcore, each packet on the
  * port it names (m->port: a port index), through this lcore's tx queue. */
 static void
@@ -561,6 +643,9 @@ lcore_ctl_tx(struct fp_lcore *lc)
 		uint32_t len = m->pkt_len;
 
 		if (out_idx < fp_router.nports && fp_router.ports[out_idx].up &&
+		    fp_router.ports[out_idx].kind != FP_IF_LOOP &&
+		    (fp_router.ports[out_idx].kind == FP_IF_PORT ||
+		     lcore_vlan_tag(&m, &fp_router.ports[out_idx])) &&
 		    rte_eth_tx_burst(fp_router.ports[out_idx].port_id,
 				     lc->txq[out_idx], &m, 1) == 1) {
 			lc->ctr[FP_CTR_ctl_tx]++;
@@ -648,7 +733,9 @@ fp_lcore_main(void *arg)
 			if (n == 0)
 				continue;
 			received += n;
-			lcore_rx_vector(lc, pkts, n, in_idx, gen, start);
+			lcore_rx_vector(lc, pkts, n, in_idx, gen, start, false);
+			if (unlikely(lc->nvlan > 0))
+				lcore_vlan_deferred(lc, gen, start);
 		}
 		for (p = 0; p < fp_router.nports; p++)
 			if (lc->tx[p].n > 0)

@@ -120,7 +120,7 @@ lsc_callback(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *re
 	(void)type;
 	(void)arg;
 	(void)ret;
-	if (p < fp_router.nports && fp_router.ports[p].port_id == port_id)
+	if (p < fp_router.nphys && fp_router.ports[p].port_id == port_id)
 		link_push(p, ethdev_link(port_id));
 	return 0;
 }
@@ -197,7 +197,7 @@ fp_link_start(struct fp_err *err)
 	uint16_t p;
 	bool need_nl = false;
 
-	for (p = 0; p < fp_router.nports; p++) {
+	for (p = 0; p < fp_router.nphys; p++) {
 		struct fp_port *port = &fp_router.ports[p];
 		uint8_t state;
 
@@ -231,7 +231,7 @@ fp_link_stop(void)
 {
 	uint16_t p;
 
-	for (p = 0; p < fp_router.nports; p++)
+	for (p = 0; p < fp_router.nphys; p++)
 		if (fp_router.ports[p].link_source == FP_LINK_SOURCE_LSC)
 			rte_eth_dev_callback_unregister(fp_router.ports[p].port_id,
 							RTE_ETH_EVENT_INTR_LSC,
@@ -248,6 +248,7 @@ link_apply(uint16_t p, uint8_t state)
 {
 	struct fp_port *port = &fp_router.ports[p];
 	uint8_t prev = port->link_state;
+	uint32_t i;
 
 	if (state == prev)
 		return;
@@ -256,8 +257,18 @@ link_apply(uint16_t p, uint8_t state)
 		fp_dad_restart(p);
 	port->link_state = state;
 	fp_router.ctl_ctr[state == FP_LINK_UP ? FP_CCTR_link_went_up : FP_CCTR_link_went_down]++;
-	fp_generation_bump();
 	post_link_event(p, state, prev);
+	/* A VLAN's link is its parent's. */
+	for (i = fp_router.nphys; i < fp_router.nports; i++) {
+		struct fp_port *v = &fp_router.ports[i];
+		if (!v->in_use || v->kind != FP_IF_VLAN || v->parent != p || v->link_state == state)
+			continue;
+		if (state == FP_LINK_UP && v->link_state == FP_LINK_UNKNOWN)
+			fp_dad_restart((uint16_t)i);
+		post_link_event((uint16_t)i, state, v->link_state);
+		v->link_state = state;
+	}
+	fp_generation_bump();
 }
 
 /* if_link_state_change_si: pop and apply every queued state of port p. */
@@ -293,7 +304,7 @@ netlink_read(void)
 			if (errno == ENOBUFS) {
 				/* Messages were lost: read the truth again. */
 				fp_router.ctl_ctr[FP_CCTR_link_resyncs]++;
-				for (p = 0; p < fp_router.nports; p++)
+				for (p = 0; p < fp_router.nphys; p++)
 					if (fp_router.ports[p].link_source == FP_LINK_SOURCE_NETLINK)
 						link_push(p, kernel_link(fp_router.ports[p].kernel_ifname));
 				continue;
@@ -306,7 +317,7 @@ netlink_read(void)
 			if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
 				continue;
 			ifi = NLMSG_DATA(h);
-			for (p = 0; p < fp_router.nports; p++) {
+			for (p = 0; p < fp_router.nphys; p++) {
 				const struct fp_port *port = &fp_router.ports[p];
 				if (port->link_source != FP_LINK_SOURCE_NETLINK ||
 				    (int)port->kernel_ifindex != ifi->ifi_index)
@@ -335,10 +346,10 @@ fp_link_timers(void)
 		netlink_read();
 	if (now >= next_poll) {
 		next_poll = now + rte_get_tsc_hz() / 1000 * LINK_POLL_MS;
-		for (p = 0; p < fp_router.nports; p++)
+		for (p = 0; p < fp_router.nphys; p++)
 			if (fp_router.ports[p].link_source == FP_LINK_SOURCE_POLL)
 				link_push(p, ethdev_link(fp_router.ports[p].port_id));
 	}
-	for (p = 0; p < fp_router.nports; p++)
+	for (p = 0; p < fp_router.nphys; p++)
 		link_drain(p);
 }

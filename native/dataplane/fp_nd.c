@@ -450,9 +450,9 @@ fp_nd_advertisement(struct rte_mbuf *m)
 #define ND_PREFIX_VALID 2592000       /* AdvValidLifetime, 30 days */
 #define ND_PREFIX_PREFERRED 604800    /* AdvPreferredLifetime, 7 days */
 
-static uint64_t ra_next[FP_MAX_PORTS];  /* TSC of the next unsolicited RA */
-static uint64_t ra_last[FP_MAX_PORTS];  /* TSC of the last RA sent */
-static uint8_t ra_initial[FP_MAX_PORTS]; /* initial RAs sent */
+static uint64_t ra_next[FP_MAX_IFACES];  /* TSC of the next unsolicited RA */
+static uint64_t ra_last[FP_MAX_IFACES];  /* TSC of the last RA sent */
+static uint8_t ra_initial[FP_MAX_IFACES]; /* initial RAs sent */
 
 static uint64_t
 ms_to_tsc(uint64_t ms)
@@ -556,7 +556,8 @@ fp_nd_ra_timers(void)
 	if (fp_router.nworkers == 0)
 		return;
 	for (p = 0; p < fp_router.nports; p++) {
-		if (!fp_router.ports[p].router_adverts || !fp_router.ports[p].up)
+		if (!fp_router.ports[p].in_use || !fp_router.ports[p].router_adverts ||
+		    !fp_router.ports[p].up)
 			continue;
 		if (ra_next[p] == 0) {
 			/* First one soon after start. */

@@ -317,6 +317,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	int rc;
 
 	memset(port, 0, sizeof(*port));
+	port->in_use = true;
 	snprintf(port->name, sizeof(port->name), "%s", pc->name);
 	snprintf(port->device, sizeof(port->device), "%s", pc->device);
 	device_name(pc->device, port->devname, sizeof(port->devname));
@@ -337,6 +338,9 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 				  "probed: check the PCI allow-list and driver binding)",
 				  idx, pc->name, port->devname);
 	port->port_id = port_id;
+	port->kind = FP_IF_PORT;
+	port->parent = idx;
+	port->vlan_id = 0;
 	fp_router.port_idx_by_id[port_id] = idx;
 
 	rc = rte_eth_dev_info_get(port_id, &info);
@@ -371,6 +375,12 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/* VLAN sub-interfaces: tags inserted by the PMD where it offers it,
+	 * in software otherwise (fp_lcore.c). Tags are never stripped on rx:
+	 * the lcore demultiplexes on the tag in the frame. */
+	port->hw_vlan_insert = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) != 0;
+	if (port->hw_vlan_insert)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	fp_link_configure(idx, &info, &conf);
 	rc = rte_eth_dev_configure(port_id, nb_rxq, nb_txq, &conf);
 	if (rc != 0)
@@ -550,13 +560,16 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	lc->idle_cycles = rte_get_tsc_hz() / 1000 * fp_router.flow_idle_ms;
 
 	/* Queue w of every port is this worker's. */
-	for (p = 0; p < fp_router.nports; p++) {
+	for (p = 0; p < fp_router.nphys; p++) {
 		lc->rxq[lc->nrxq].port_idx = (uint16_t)p;
 		lc->rxq[lc->nrxq].port_id = fp_router.ports[p].port_id;
 		lc->rxq[lc->nrxq].queue = (uint16_t)w;
 		lc->nrxq++;
-		lc->txq[p] = (uint16_t)w;
 	}
+	/* Every interface this worker sends on uses its queue w: a VLAN
+	 * sends on its parent's. */
+	for (p = 0; p < FP_MAX_IFACES; p++)
+		lc->txq[p] = (uint16_t)w;
 	return 0;
 }
 
@@ -605,10 +618,13 @@ router_teardown(void)
 {
 	uint32_t i;
 
-	for (i = 0; i < fp_router.nports; i++)
+	for (i = 0; i < fp_router.nphys; i++)
 		port_release((uint16_t)i);
 	for (i = 0; i < FP_MAX_WORKERS; i++)
 		lcore_destroy(i);
+	memset(&fp_router.ports[0], 0, sizeof(fp_router.ports));
+	memset(fp_router.vlan_map, 0, sizeof(fp_router.vlan_map));
+	fp_router.nphys = 0;
 	if (fp_router.fib.copy[0] != NULL)
 		fp_fib_free(&fp_router.fib);
 	if (fp_router.neigh.entries != NULL)
@@ -747,6 +763,7 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 
 	for (i = 0; i < cfg->nports; i++) {
 		fp_router.nports = i + 1;
+		fp_router.nphys = i + 1;
 		rc = port_setup((uint16_t)i, &cfg->ports[i], err);
 		if (rc < 0)
 			goto fail;
@@ -785,6 +802,8 @@ fp_router_launch(struct fp_err *err)
 		goto out;
 	}
 	for (i = 0; i < fp_router.nports; i++) {
+		if (i >= fp_router.nphys)
+			break;
 		rc = port_start((uint16_t)i, err);
 		if (rc < 0)
 			goto fail;
@@ -1330,12 +1349,252 @@ fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
 	int rc = 0;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running || port_idx >= fp_router.nports)
-		rc = fp_err_set(err, EINVAL, "no such interface");
+	if (!fp_router.running || port_idx >= fp_router.nports ||
+	    !fp_router.ports[port_idx].in_use)
+		rc = fp_err_set(err, ENOENT, "no such interface");
 	else if (fp_router.ports[port_idx].up != up) {
 		fp_router.ports[port_idx].up = up;
 		fp_generation_bump();
 	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+/* ---- cloned interfaces ------------------------------------------------------ */
+
+static int
+iface_by_name_locked(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < fp_router.nports; i++)
+		if (fp_router.ports[i].in_use && strcmp(fp_router.ports[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Remove every route through interface idx (static, connected, local) and
+ * every neighbour on it. Caller holds ctl_lock. */
+static void
+iface_forget_locked(uint16_t idx)
+{
+	struct fp_route old;
+	uint32_t i;
+
+	for (i = fp_router.fib.nroutes; i-- > 0;) {
+		struct fp_route r = fp_router.fib.routes[i];
+		if (r.port_idx != idx)
+			continue;
+		if (fp_fib_delete(&fp_router.fib, r.prefix, r.plen, &old) == 0) {
+			fp_router.ctl_ctr[FP_CCTR_route_changes]++;
+			fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+			if (old.has_via)
+				fp_neigh_unref(&fp_router.neigh, old.nexthop & FP_NH_INDEX_MASK);
+		}
+	}
+	for (i = 0; i < fp_router.neigh.max; i++) {
+		const struct fp_neigh *n = &fp_router.neigh.entries[i];
+		if (n->in_use && n->port_idx == idx && n->state != FP_NEIGH_NONE)
+			fp_neigh_delete(&fp_router.neigh, n->addr, n->port_idx);
+	}
+}
+
+int
+fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id,
+	       const struct fp_addr *addrs, uint32_t naddrs, struct fp_err *err)
+{
+	struct fp_port *port, *par = NULL;
+	uint32_t idx, a;
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || !fp_router.launched) {
+		rc = fp_err_set(err, EINVAL, "no router is running");
+		goto out;
+	}
+	if (iface_by_name_locked(name) >= 0) {
+		rc = fp_err_set(err, EEXIST, "an interface named '%s' exists", name);
+		goto out;
+	}
+	if (kind == FP_IF_VLAN) {
+		if (parent >= fp_router.nphys || !fp_router.ports[parent].in_use) {
+			rc = fp_err_set(err, EINVAL, "parent: a VLAN's parent must be a port");
+			goto out;
+		}
+		if (vlan_id == 0 || vlan_id >= FP_VLAN_IDS - 1) {
+			rc = fp_err_set(err, EINVAL, "vlan: %u is not a VLAN id (1..4094)", vlan_id);
+			goto out;
+		}
+		if (fp_router.vlan_map[parent][vlan_id] != 0) {
+			rc = fp_err_set(err, EEXIST, "vlan: %s already has VLAN %u (%s)",
+					fp_router.ports[parent].name, vlan_id,
+					fp_router.ports[fp_router.vlan_map[parent][vlan_id] - 1].name);
+			goto out;
+		}
+		par = &fp_router.ports[parent];
+	} else if (kind != FP_IF_LOOP) {
+		rc = fp_err_set(err, EINVAL, "no such cloner");
+		goto out;
+	}
+	if (naddrs > FP_MAX_ADDRS) {
+		rc = fp_err_set(err, EINVAL, "addresses: at most %u", FP_MAX_ADDRS);
+		goto out;
+	}
+	for (a = 0; a < naddrs; a++) {
+		if (fp_addr_is_local_usable(addrs[a].addr) ||
+		    fp_fib_find(&fp_router.fib, addrs[a].addr, 128) != NULL) {
+			rc = fp_err_set(err, EEXIST, "addresses[%u]: already assigned or routed as a /128", a);
+			goto out;
+		}
+	}
+	if (fp_router.nports >= FP_MAX_IFACES) {
+		rc = fp_err_set(err, ENOSPC, "no interface slot left (%u, indices are not "
+				"reused while the router runs)", FP_MAX_IFACES);
+		goto out;
+	}
+	idx = fp_router.nports;
+	port = &fp_router.ports[idx];
+	memset(port, 0, sizeof(*port));
+	snprintf(port->name, sizeof(port->name), "%s", name);
+	port->kind = kind;
+	port->ifindex = (uint16_t)(idx + 1);
+	port->ctl_txq = -1;
+	port->link_queue = FP_LINKQ_EMPTY;
+	if (par != NULL) {
+		port->parent = parent;
+		port->vlan_id = vlan_id;
+		port->port_id = par->port_id;
+		port->mac = par->mac;
+		port->mac64 = par->mac64;
+		port->mtu = par->mtu;
+		port->promiscuous = par->promiscuous;
+		port->dad_transmits = par->dad_transmits;
+		port->link_state = par->link_state;
+		snprintf(port->device, sizeof(port->device), "%s.%u", par->name, vlan_id);
+	} else {
+		port->port_id = UINT16_MAX;
+		port->mtu = 65535 < UINT16_MAX ? 65535 : UINT16_MAX;
+		port->link_state = FP_LINK_UP;
+		snprintf(port->device, sizeof(port->device), "loopback");
+	}
+	port->naddrs = naddrs;
+	memcpy(port->addrs, addrs, sizeof(*addrs) * naddrs);
+	if (kind == FP_IF_VLAN)
+		add_link_local(port);
+	/* VLANs are Ethernet links: DAD (fp_dad.c). A loopback has no one
+	 * to collide with. */
+	for (a = 0; a < port->naddrs; a++)
+		port->addr_state[a] = kind == FP_IF_VLAN && port->dad_transmits > 0
+					      ? FP_ADDR_TENTATIVE : FP_ADDR_PREFERRED;
+	port->up = true;
+	port->in_use = true;
+	/* Visible to lcores and the control thread only now. */
+	__atomic_store_n(&fp_router.nports, idx + 1, __ATOMIC_RELEASE);
+	rc = add_address_routes((uint16_t)idx, err);
+	if (rc < 0) {
+		iface_forget_locked((uint16_t)idx);
+		port->in_use = false;
+		port->up = false;
+		/* The slot stays taken: indices are never reused. */
+		goto bump;
+	}
+	if (par != NULL)
+		__atomic_store_n(&fp_router.vlan_map[parent][vlan_id], (uint8_t)(idx + 1),
+				 __ATOMIC_RELEASE);
+	rc = (int)idx;
+bump:
+	fp_generation_bump();
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_iface_destroy(uint16_t idx, struct fp_err *err)
+{
+	struct fp_port *port;
+	uint32_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
+		rc = fp_err_set(err, ENOENT, "no such interface");
+		goto out;
+	}
+	port = &fp_router.ports[idx];
+	if (port->kind == FP_IF_PORT) {
+		rc = fp_err_set(err, EOPNOTSUPP, "'%s' is a port, not a cloned interface",
+				port->name);
+		goto out;
+	}
+	for (i = 0; i < fp_router.nports; i++)
+		if (fp_router.ports[i].in_use && fp_router.ports[i].kind == FP_IF_VLAN &&
+		    fp_router.ports[i].parent == idx && i != idx) {
+			rc = fp_err_set(err, EBUSY, "'%s' is the parent of '%s'", port->name,
+					fp_router.ports[i].name);
+			goto out;
+		}
+	/* Stop receiving first, then stop sending, then forget. */
+	if (port->kind == FP_IF_VLAN)
+		__atomic_store_n(&fp_router.vlan_map[port->parent][port->vlan_id], 0,
+				 __ATOMIC_RELEASE);
+	port->up = false;
+	iface_forget_locked(idx);
+	port->in_use = false;
+	fp_generation_bump();
+	/* No lcore is still inside a vector that saw the interface. */
+	rte_rcu_qsbr_synchronize(fp_router.qsbr, RTE_QSBR_THRID_INVALID);
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_iface_set_mtu(uint16_t idx, uint16_t mtu, struct fp_err *err)
+{
+	struct fp_port *port;
+	struct rte_eth_dev_info info;
+	uint32_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
+		rc = fp_err_set(err, ENOENT, "no such interface");
+		goto out;
+	}
+	port = &fp_router.ports[idx];
+	if (mtu < 1280) {
+		rc = fp_err_set(err, EINVAL, "mtu: %u is below IPv6's minimum 1280", mtu);
+		goto out;
+	}
+	if (port->kind == FP_IF_VLAN && mtu > fp_router.ports[port->parent].mtu) {
+		rc = fp_err_set(err, EINVAL, "mtu: %u is above the parent's %u", mtu,
+				fp_router.ports[port->parent].mtu);
+		goto out;
+	}
+	if (port->kind == FP_IF_PORT) {
+		if (rte_eth_dev_info_get(port->port_id, &info) == 0 &&
+		    (mtu < info.min_mtu || mtu > info.max_mtu)) {
+			rc = fp_err_set(err, EINVAL, "mtu: %u is outside the device's limits %u..%u",
+					mtu, info.min_mtu, info.max_mtu);
+			goto out;
+		}
+		rc = rte_eth_dev_set_mtu(port->port_id, mtu);
+		if (rc != 0 && rc != -ENOTSUP) {
+			rc = fp_err_set(err, EINVAL, "mtu: the device refused %u: %s", mtu,
+					rte_strerror(-rc));
+			goto out;
+		}
+		rc = 0;
+		/* A VLAN never exceeds its parent. */
+		for (i = 0; i < fp_router.nports; i++)
+			if (fp_router.ports[i].in_use && fp_router.ports[i].kind == FP_IF_VLAN &&
+			    fp_router.ports[i].parent == idx && fp_router.ports[i].mtu > mtu)
+				fp_router.ports[i].mtu = mtu;
+	}
+	port->mtu = mtu;
+	fp_generation_bump();
+out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
 }
@@ -1397,7 +1656,9 @@ fp_stats_snapshot(uint64_t *out, size_t max)
 	for (p = 0; p < fp_router.nports; p++) {
 		struct rte_eth_stats st;
 		memset(&st, 0, sizeof(st));
-		rte_eth_stats_get(fp_router.ports[p].port_id, &st);
+		/* Device counters exist for ports; clones have their own only. */
+		if (fp_router.ports[p].kind == FP_IF_PORT)
+			rte_eth_stats_get(fp_router.ports[p].port_id, &st);
 		out[n++] = st.ipackets;
 		out[n++] = st.opackets;
 		out[n++] = st.ibytes;

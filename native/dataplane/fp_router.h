@@ -34,7 +34,9 @@
 #include "fp_neigh.h"
 #include "fp_tokens.h"
 
-#define FP_MAX_PORTS 16
+#define FP_MAX_PORTS 16  /* physical ports (DPDK devices) */
+#define FP_MAX_IFACES 32 /* interface slots: ports, then clones (never reused) */
+#define FP_VLAN_IDS 4096
 #define FP_MAX_WORKERS 64
 #define FP_MAX_ADDRS 16
 #define FP_BURST 32
@@ -105,13 +107,24 @@ struct fp_router_config {
 
 /* A router port (interface). Written only while no lcore runs, except `up`.
  * The fields every forwarded packet reads come first (one cache line). */
+enum fp_iface_kind {
+	FP_IF_PORT = 0, /* a DPDK device */
+	FP_IF_VLAN,     /* 802.1Q sub-interface of a port */
+	FP_IF_LOOP,     /* loopback clone: addresses only */
+};
+
 struct fp_port {
 	uint64_t mac64; /* the MAC in the low 6 bytes (memory order), for compares */
 	struct rte_ether_addr mac;
 	uint16_t mtu;
 	volatile bool up; /* admin state, read by lcores */
 	bool promiscuous;
-	uint16_t port_id; /* DPDK port id */
+	uint16_t port_id; /* DPDK port id (a VLAN's: its parent's) */
+	uint8_t kind;     /* enum fp_iface_kind */
+	bool in_use;      /* false once destroyed: the slot stays, unused */
+	uint16_t parent;  /* VLAN: the port's index */
+	uint16_t vlan_id; /* VLAN: 1..4094; 0 otherwise */
+	bool hw_vlan_insert; /* port: the PMD inserts 802.1Q tags on tx */
 	uint16_t ifindex; /* 1-based, stable while the router runs */
 	bool is_vdev;
 	uint16_t nb_rxq, nb_txq;
@@ -186,8 +199,13 @@ struct fp_lcore {
 	struct {
 		uint16_t port_idx, port_id, queue;
 	} rxq[FP_MAX_PORTS];
-	uint16_t txq[FP_MAX_PORTS]; /* tx queue id per port index */
-	struct fp_txbuf tx[FP_MAX_PORTS];
+	uint16_t txq[FP_MAX_IFACES]; /* tx queue id per interface index */
+	struct fp_txbuf tx[FP_MAX_IFACES];
+	/* 802.1Q frames demultiplexed to a sub-interface during a vector,
+	 * processed after it (fp_lcore.c) */
+	uint16_t nvlan;
+	uint16_t vlan_idx[FP_BURST];
+	struct rte_mbuf *vlan_pkts[FP_BURST];
 	struct fp_flowcache *flowcache;
 	void *flowcache_mem;
 	uint64_t idle_cycles;
@@ -203,7 +221,7 @@ struct fp_lcore {
 	uint64_t tsc_hz;
 	uint64_t ctr[FP_LCORE_CTR_MAX] __rte_cache_aligned;
 	uint64_t drop[FP_DROP_MAX] __rte_cache_aligned;
-	uint64_t port_ctr[FP_MAX_PORTS][FP_PORT_CTR_MAX] __rte_cache_aligned;
+	uint64_t port_ctr[FP_MAX_IFACES][FP_PORT_CTR_MAX] __rte_cache_aligned;
 } __rte_cache_aligned;
 
 struct fp_router {
@@ -211,9 +229,13 @@ struct fp_router {
 	bool running;  /* tables and ports configured (fp_router_start) */
 	bool launched; /* ports started, workers and control thread running */
 	pthread_mutex_t ctl_lock;
-	uint32_t nports;
-	struct fp_port ports[FP_MAX_PORTS];
+	uint32_t nports; /* interface slots in use (ports, then clones) */
+	uint32_t nphys;  /* of which DPDK ports: slots 0..nphys-1 */
+	struct fp_port ports[FP_MAX_IFACES];
 	uint16_t port_idx_by_id[RTE_MAX_ETHPORTS];
+	/* Port index x VLAN id → sub-interface index + 1 (0: none); read by
+	 * lcores for 802.1Q frames */
+	uint8_t vlan_map[FP_MAX_PORTS][FP_VLAN_IDS];
 	uint32_t nworkers;
 	struct fp_lcore *lcores[FP_MAX_WORKERS];
 	struct rte_mempool *pool;
@@ -359,5 +381,22 @@ int fp_neighbour_flush(uint16_t port_idx, bool all_ports);
 
 /* Admin state of an interface (IFF_UP). */
 int fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err);
+
+/* Interface cloning (NetBSD if_clone_create / if_clone_destroy). A VLAN
+ * sub-interface of port `parent` with 802.1Q id `vlan_id`, or a loopback;
+ * with its addresses. Returns the new index or -errno (err says why):
+ * EEXIST name in use or VLAN id taken on the parent, EINVAL bad VLAN id or
+ * parent, ENOSPC no interface slot left (indices are never reused).
+ * A failed clone leaves nothing behind. */
+int fp_iface_clone(uint8_t kind, const char *name, uint16_t parent,
+		   uint16_t vlan_id, const struct fp_addr *addrs, uint32_t naddrs,
+		   struct fp_err *err);
+/* Destroy a clone: its routes, neighbours and addresses go, the name is
+ * free again, the index is not reused. EOPNOTSUPP for a port, EBUSY while
+ * VLANs use it. */
+int fp_iface_destroy(uint16_t idx, struct fp_err *err);
+/* Change an interface's MTU: within the device's limits for a port
+ * (EINVAL outside), at most the parent's for a VLAN. */
+int fp_iface_set_mtu(uint16_t idx, uint16_t mtu, struct fp_err *err);
 
 #endif
