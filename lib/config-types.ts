@@ -84,6 +84,20 @@ export interface PortConfig {
   dadTransmits?: number;
 }
 
+/** An interface created at start (interfaces.clone() does it at run time). */
+export interface CloneConfig {
+  /** 'vlan' (802.1Q sub-interface of a port) or 'loop' (loopback). */
+  cloner: 'vlan' | 'loop';
+  /** Default `<parent>.<vlan>` for a VLAN, `lo<N>` for a loopback. */
+  name?: string;
+  /** VLAN: the port it is on. */
+  parent?: string;
+  /** VLAN: 802.1Q id, 1..4094. */
+  vlan?: number;
+  /** Addresses with prefix length. Default []. */
+  addresses?: string[];
+}
+
 /** A static route. */
 export interface RouteConfig {
   /** Destination prefix ('2001:db8:2::/64', '::/0'). */
@@ -161,6 +175,8 @@ export interface RouterConfig {
   ports: PortConfig[];
   routes?: RouteConfig[];
   neighbours?: NeighbourConfig[];
+  /** VLAN and loopback interfaces, created before routes and neighbours (which may name them). */
+  clones?: CloneConfig[];
   flowCache?: FlowCacheConfig;
   mempool?: MempoolConfig;
   neighbourDiscovery?: NeighbourDiscoveryConfig;
@@ -175,6 +191,7 @@ export interface NormalizedConfig {
   ports: Required<Omit<PortConfig, 'mac'>>[] & { mac?: string }[];
   routes: RouteConfig[];
   neighbours: NeighbourConfig[];
+  clones: (Required<Pick<CloneConfig, 'cloner' | 'name' | 'addresses'>> & Pick<CloneConfig, 'parent' | 'vlan'>)[];
   flowCache: Required<FlowCacheConfig>;
   mempool: Required<MempoolConfig>;
   neighbourDiscovery: Required<NeighbourDiscoveryConfig>;

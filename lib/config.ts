@@ -140,7 +140,7 @@ const PCI_FULL = /^([0-9A-Fa-f]{4,8}):([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7
 const PCI_SHORT = /^([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7])$/;
 const VDEV_NAME = /^[a-z][A-Za-z0-9_]*$/;
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'topology'] as const;
 const EAL_FIELDS = [
   'workers',
   'workerCpus',
@@ -168,6 +168,7 @@ const PORT_FIELDS = [
   'dadTransmits',
 ] as const;
 const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
+const CLONE_FIELDS = ['cloner', 'name', 'parent', 'vlan', 'addresses'] as const;
 const NEIGHBOUR_FIELDS = ['address', 'mac', 'dev'] as const;
 const FLOWCACHE_FIELDS = ['maxflows', 'hashsize', 'idleTimeoutMs'] as const;
 const MEMPOOL_FIELDS = ['mbufs', 'cacheSize'] as const;
@@ -625,21 +626,69 @@ function checkAddressUnique(seen: CheckedPort[], portIndex: number, addrIndex: n
   }
 }
 
-/** A `dev` field: the name of a configured port. */
-function portName(obj: Obj, path: string, ports: readonly NormalizedPort[]): string {
+/** A `dev` field: the name of a configured interface (port or clone). */
+function portName(obj: Obj, path: string, names: readonly string[]): string {
   const value = obj.dev;
-  if (typeof value !== 'string' || !ports.some((p) => p.name === value)) {
-    fail(field(path, 'dev'), portNames(ports), value);
+  if (typeof value !== 'string' || !names.includes(value)) {
+    fail(field(path, 'dev'), portNames(names), value);
   }
   return value;
 }
 
-/** 'the name of a port (eth0, eth1)': what a port reference may be. */
-function portNames(ports: readonly NormalizedPort[]): string {
-  return `the name of a port (${ports.map((p) => p.name).join(', ') || 'none configured'})`;
+/** 'the name of a port (eth0, eth1)': what an interface reference may be. */
+function portNames(names: readonly string[]): string {
+  return `the name of a port (${names.join(', ') || 'none configured'})`;
 }
 
-function normalizeRoutes(root: Obj, ports: readonly NormalizedPort[]): RouteConfig[] {
+type NormalizedClone = NormalizedConfig['clones'][number];
+
+/** clones[]: cloner, parent port, VLAN id, a name no other interface has, addresses assigned nowhere else. */
+function normalizeClones(root: Obj, ports: readonly NormalizedPort[]): NormalizedClone[] {
+  const list = optArray(root, 'clones', '', 'an array of { cloner, ... }');
+  const names = ports.map((p) => p.name);
+  const used = ports.flatMap((p) => p.addresses.map((a) => parsePrefix(a).address));
+  const vlans: string[] = [];
+  return list.map((value, i) => {
+    const path = item('clones', i);
+    const o = expectObject(value, path, 'a clone object with cloner', CLONE_FIELDS);
+    if (o.cloner !== 'vlan' && o.cloner !== 'loop') fail(field(path, 'cloner'), "'vlan' or 'loop'", o.cloner);
+    const clone: NormalizedClone = { cloner: o.cloner, name: '', addresses: [] };
+    if (o.cloner === 'vlan') {
+      if (typeof o.parent !== 'string' || !ports.some((p) => p.name === o.parent)) {
+        fail(field(path, 'parent'), portNames(ports.map((p) => p.name)), o.parent);
+      }
+      const vlan = o.vlan;
+      if (typeof vlan !== 'number' || !Number.isInteger(vlan) || vlan < 1 || vlan > 4094) {
+        fail(field(path, 'vlan'), 'an 802.1Q id 1..4094', vlan);
+      }
+      const key = `${o.parent}.${vlan}`;
+      if (vlans.includes(key)) fail(field(path, 'vlan'), `a VLAN id not already on ${o.parent}`, vlan);
+      vlans.push(key);
+      clone.parent = o.parent;
+      clone.vlan = vlan;
+      clone.name = key;
+    } else {
+      if (o.parent !== undefined) fail(field(path, 'parent'), 'nothing (a loopback has no parent)', o.parent);
+      if (o.vlan !== undefined) fail(field(path, 'vlan'), 'nothing (a loopback has no VLAN)', o.vlan);
+      let n = 1;
+      while (names.includes(`lo${n}`)) n++;
+      clone.name = `lo${n}`;
+    }
+    if (o.name !== undefined) clone.name = requireMatch(o, 'name', path, IFNAME, 'an interface name matching [A-Za-z][A-Za-z0-9_.-]{0,14}');
+    if (names.includes(clone.name)) fail(field(path, 'name'), 'a name no other interface has', clone.name);
+    names.push(clone.name);
+    const addrPath = field(path, 'addresses');
+    clone.addresses = optArray(o, 'addresses', path, 'an array of "address/length" strings').map((a, j) => {
+      const p = interfaceAddress(a, item(addrPath, j));
+      if (used.some((u) => addressEqual(u, p.address))) fail(item(addrPath, j), 'an address not assigned elsewhere', a);
+      used.push(p.address);
+      return formatPrefix(p);
+    });
+    return clone;
+  });
+}
+
+function normalizeRoutes(root: Obj, ports: readonly string[]): RouteConfig[] {
   const list = optArray(root, 'routes', '', 'an array of routes');
   const networks: string[] = [];
   return list.map((value, i) => {
@@ -655,7 +704,7 @@ function normalizeRoutes(root: Obj, ports: readonly NormalizedPort[]): RouteConf
   });
 }
 
-function normalizeNeighbours(root: Obj, ports: readonly NormalizedPort[]): NeighbourConfig[] {
+function normalizeNeighbours(root: Obj, ports: readonly string[]): NeighbourConfig[] {
   const list = optArray(root, 'neighbours', '', 'an array of neighbours');
   const result: NeighbourConfig[] = [];
   list.forEach((value, i) => {
@@ -717,7 +766,7 @@ function normalizeHost(value: unknown, path: string, ports: readonly NormalizedP
   const name = requireMatch(o, 'name', path, HOST_NAME, nameWhat);
   if (/-\d+$/.test(name)) fail(field(path, 'name'), nameWhat, name);
   const port = ports.find((p) => p.name === o.port);
-  if (port === undefined) fail(field(path, 'port'), portNames(ports), o.port);
+  if (port === undefined) fail(field(path, 'port'), portNames(ports.map((p) => p.name)), o.port);
   const address = interfaceAddress(o.address, field(path, 'address'));
   const gateway = unicastAddress(o.gateway, field(path, 'gateway'));
   checkGateway(parseIPv6(gateway), address, port, field(path, 'gateway'), o.gateway);
@@ -770,11 +819,14 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
   const allowed = [...(opts.allowedCpus ?? allowedCpus())].sort((a, b) => a - b);
   const eal = normalizeEal(root.eal, allowed);
   const ports = normalizePorts(root);
+  const clones = normalizeClones(root, ports);
+  const devs = [...ports.map((p) => p.name), ...clones.map((c) => c.name)];
   const config: NormalizedRouterConfig = {
     eal,
     ports,
-    routes: normalizeRoutes(root, ports),
-    neighbours: normalizeNeighbours(root, ports),
+    clones,
+    routes: normalizeRoutes(root, devs),
+    neighbours: normalizeNeighbours(root, devs),
     flowCache: normalizeFlowCache(root.flowCache),
     mempool: normalizeMempool(root.mempool),
     neighbourDiscovery: normalizeNeighbourDiscovery(root.neighbourDiscovery),

@@ -10,7 +10,9 @@ export type FastpathErrorCode =
   | 'ENOTSUP'
   | 'EIO'
   | 'ENOMEM'
-  | 'ETIMEDOUT';
+  | 'ETIMEDOUT'
+  | 'ENXIO'
+  | 'EOPNOTSUPP';
 
 /**
  * The one error class fastpath throws. `code` is stable; `message` names the

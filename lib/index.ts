@@ -1,6 +1,6 @@
 /** fastpath: an IPv6 software router on DPDK, driven from TypeScript. */
 export { Router, Routes, Neighbours, FlowCache, Interfaces } from './router';
-export type { InterfaceInfo, RouteInfo, NeighbourInfo, FlowInfo, StartOptions, InterfaceFlag } from './router';
+export type { InterfaceInfo, RouteInfo, NeighbourInfo, FlowInfo, StartOptions, InterfaceFlag, InterfaceKind, CloneOptions } from './router';
 export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
 export { FastpathError } from './errors';
 export { EventStream } from './events';

@@ -57,7 +57,15 @@ export interface NativeStartConfig {
 
 export interface NativePort {
   name: string;
+  /** 1-based interface index (slot + 1). */
   index: number;
+  slot: number;
+  kind: 'port' | 'vlan' | 'loop';
+  parentIndex: number | null;
+  vlanId: number;
+  allmulti: boolean;
+  promiscRefs: number;
+  allmultiRefs: number;
   portId: number;
   device: string;
   driver: string;
@@ -129,6 +137,11 @@ export interface NativeAddon {
   running(): boolean;
   ports(): NativePort[];
   portSetUp(index: number, up: boolean): void;
+  /** A clone in a new slot; returns the slot. */
+  ifaceClone(kind: string, name: string, parentSlot: number, vlan: number, addresses: NativeAddress[]): number;
+  ifaceDestroy(slot: number): void;
+  ifaceSetMtu(slot: number, mtu: number): void;
+  ifaceSetFlag(slot: number, flag: 'promisc' | 'allmulti', on: boolean): void;
   routeAdd(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;
   routeDelete(prefix: Uint8Array, length: number): void;
   routeList(): NativeRoute[];
@@ -188,7 +201,7 @@ export function native(): NativeAddon {
 }
 
 const CODES: readonly FastpathErrorCode[] = [
-  'EINVAL', 'EEXIST', 'ENOENT', 'EPERM', 'ENOSPC', 'EBUSY', 'ENODEV', 'ENOTSUP', 'EIO', 'ENOMEM',
+  'EINVAL', 'EEXIST', 'ENOENT', 'EPERM', 'ENOSPC', 'EBUSY', 'ENODEV', 'ENOTSUP', 'EIO', 'ENOMEM', 'ENXIO', 'EOPNOTSUPP',
 ];
 
 /** Convert an addon error into a FastpathError, prefixing what was asked. */

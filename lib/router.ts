@@ -29,13 +29,18 @@ import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 /** Route table size (per router). */
 const MAX_ROUTES = 16384;
 
-export type InterfaceFlag = 'UP' | 'RUNNING' | 'PROMISC' | 'MULTICAST';
+export type InterfaceFlag = 'UP' | 'RUNNING' | 'PROMISC' | 'ALLMULTI' | 'MULTICAST' | 'LOOPBACK';
+export type InterfaceKind = 'port' | 'vlan' | 'loop';
 
 export interface InterfaceInfo {
   readonly name: string;
-  /** 1-based, stable while the router runs. */
+  /** 1-based, stable while the router runs; never reused (a destroyed clone's index stays unused). */
   readonly index: number;
-  readonly kind: 'port';
+  readonly kind: InterfaceKind;
+  /** A VLAN's parent port. */
+  readonly parent?: string;
+  /** A VLAN's 802.1Q id. */
+  readonly vlan?: number;
   readonly device: string;
   readonly driver: string;
   readonly mac: string;
@@ -98,13 +103,15 @@ function dispatchNativeEvents(addon: NativeAddon): void {
   if (router !== undefined) for (const e of events) router.deliverEvent(e);
 }
 
-/** Ports: name → index map, shared by the table views. */
+/** Interfaces: name → slot index, shared by the table views ('' marks a destroyed clone's slot). */
 class PortMap {
   constructor(private readonly names: readonly string[]) {}
   index(dev: unknown, what: string): number {
     if (typeof dev !== 'string') throw new FastpathError('EINVAL', `${what}: expected an interface name, got ${JSON.stringify(dev)}`);
-    const i = this.names.indexOf(dev);
-    if (i < 0) throw new FastpathError('ENOENT', `${what}: no interface named ${JSON.stringify(dev)} (have ${this.names.join(', ')})`);
+    const i = dev === '' ? -1 : this.names.indexOf(dev);
+    if (i < 0) {
+      throw new FastpathError('ENOENT', `${what}: no interface named ${JSON.stringify(dev)} (have ${this.names.filter((n) => n !== '').join(', ')})`);
+    }
     return i;
   }
   name(index: number): string {
@@ -284,6 +291,21 @@ export class FlowCache {
   }
 }
 
+/** The interface cloners, as NetBSD's if_clone_list: `lo` and `vlan` there, 'loop' and 'vlan' here. */
+const CLONERS = ['loop', 'vlan'] as const;
+const IFNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+
+export interface CloneOptions {
+  /** Interface name; default `<parent>.<vlan>` for a VLAN, `lo<N>` (lowest free N from 1) for a loopback. */
+  name?: string;
+  /** VLAN: the port it is on. */
+  parent?: string;
+  /** VLAN: the 802.1Q id, 1..4094. */
+  vlan?: number;
+  /** Addresses with prefix length ('2001:db8:ff::1/128'). */
+  addresses?: string[];
+}
+
 export class Interfaces {
   /** @internal */
   constructor(private readonly router: Router) {}
@@ -296,6 +318,111 @@ export class Interfaces {
     const i = this.list().find((x) => x.name === name);
     if (i === undefined) throw new FastpathError('ENOENT', `interfaces.get: no interface named ${JSON.stringify(name)}`);
     return i;
+  }
+
+  /** The kinds of interface clone() makes (if_clone_list). */
+  cloners(): string[] {
+    return [...CLONERS];
+  }
+
+  /**
+   * Create an interface (if_clone_create): `clone('vlan', { parent: 'eth0', vlan: 100 })`,
+   * `clone('loop', { addresses: ['2001:db8:ff::1/128'] })`. Errors, as if.c
+   * gives them: EINVAL for an unknown cloner, a bad name, VLAN id (0, 4095,
+   * above) or address; ENXIO for an unknown parent; EEXIST for a name in use,
+   * a VLAN id the parent has already, or an address assigned elsewhere;
+   * ENOSPC when no interface index is left. A failed clone leaves nothing.
+   */
+  clone(cloner: string, options: CloneOptions = {}): InterfaceInfo {
+    const what = 'interfaces.clone';
+    if (typeof cloner !== 'string' || !(CLONERS as readonly string[]).includes(cloner)) {
+      throw new FastpathError('EINVAL', `${what}: unknown cloner ${JSON.stringify(cloner)} (have ${CLONERS.join(', ')})`);
+    }
+    if (options === null || typeof options !== 'object') throw new FastpathError('EINVAL', `${what}: options: expected an object`);
+    const names = this.list().map((i) => i.name);
+    let parentSlot = 0;
+    let vlan = 0;
+    let name = options.name;
+    if (cloner === 'vlan') {
+      if (typeof options.parent !== 'string') throw new FastpathError('EINVAL', `${what}: parent: expected a port name, got ${JSON.stringify(options.parent)}`);
+      const parent = this.list().find((i) => i.name === options.parent);
+      if (parent === undefined) throw new FastpathError('ENXIO', `${what}: parent: no interface named ${JSON.stringify(options.parent)}`);
+      if (parent.kind !== 'port') throw new FastpathError('EINVAL', `${what}: parent: ${parent.name} is a ${parent.kind}; a VLAN's parent must be a port`);
+      if (!Number.isInteger(options.vlan) || (options.vlan as number) < 1 || (options.vlan as number) > 4094) {
+        throw new FastpathError('EINVAL', `${what}: vlan: expected an 802.1Q id 1..4094, got ${JSON.stringify(options.vlan)}`);
+      }
+      vlan = options.vlan as number;
+      parentSlot = parent.index - 1;
+      name ??= `${parent.name}.${vlan}`;
+    } else {
+      if (options.parent !== undefined || options.vlan !== undefined) {
+        throw new FastpathError('EINVAL', `${what}: a loopback has no parent or vlan`);
+      }
+      if (name === undefined) {
+        let n = 1;
+        while (names.includes(`lo${n}`)) n++;
+        name = `lo${n}`;
+      }
+    }
+    if (typeof name !== 'string' || !IFNAME_RE.test(name)) {
+      throw new FastpathError('EINVAL', `${what}: name: expected [A-Za-z][A-Za-z0-9_.-]{0,14}, got ${JSON.stringify(name)}`);
+    }
+    if (names.includes(name)) throw new FastpathError('EEXIST', `${what}: an interface named ${JSON.stringify(name)} exists`);
+    const addresses = (options.addresses ?? []).map((a, i) => {
+      try {
+        if (typeof a !== 'string') throw new Error('expected "address/length"');
+        const p = parsePrefix(a);
+        if (isMulticast(p.address) || isUnspecified(p.address)) throw new Error('must be unicast');
+        return p;
+      } catch (e) {
+        throw new FastpathError('EINVAL', `${what}: addresses[${i}]: ${JSON.stringify(a)}: ${(e as Error).message}`);
+      }
+    });
+    const slot = call(`${what} ${name}`, () => this.router.addonForInterfaces().ifaceClone(cloner, name as string, parentSlot, vlan, addresses));
+    this.router.slotNamed(slot, name);
+    return this.get(name);
+  }
+
+  /**
+   * Destroy a cloned interface (if_clone_destroy): its addresses, routes and
+   * neighbours go; its name is free again; its index is not reused. ENXIO for
+   * an unknown name, EOPNOTSUPP for a port, EBUSY while VLANs use it.
+   */
+  destroy(name: string): void {
+    const what = 'interfaces.destroy';
+    const iface = this.list().find((i) => i.name === name);
+    if (iface === undefined) throw new FastpathError('ENXIO', `${what}: no interface named ${JSON.stringify(name)}`);
+    if (iface.kind === 'port') throw new FastpathError('EOPNOTSUPP', `${what}: ${name} is a port, not a cloned interface`);
+    const child = this.list().find((i) => i.parent === name);
+    if (child !== undefined) throw new FastpathError('EBUSY', `${what}: ${name} is the parent of ${child.name}`);
+    call(`${what} ${name}`, () => this.router.addonForInterfaces().ifaceDestroy(iface.index - 1));
+    this.router.slotNamed(iface.index - 1, '');
+  }
+
+  /** Change the MTU: 1280.. the device's maximum for a port, at most the parent's for a VLAN (EINVAL outside). */
+  setMtu(name: string, mtu: number): void {
+    const iface = this.get(name);
+    if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) {
+      throw new FastpathError('EINVAL', `interfaces.setMtu ${name}: mtu: expected an integer 1280..65535, got ${JSON.stringify(mtu)}`);
+    }
+    call(`interfaces.setMtu ${name}`, () => this.router.addonForInterfaces().ifaceSetMtu(iface.index - 1, mtu));
+  }
+
+  /**
+   * Take (true) or release (false) a promiscuous-mode reference, as NetBSD's
+   * ifpromisc: the first reference turns the device's promiscuous mode on,
+   * the last release turns it off; releasing with none held is EINVAL. A
+   * VLAN's references are held on its parent.
+   */
+  setPromiscuous(name: string, on: boolean): void {
+    const iface = this.get(name);
+    call(`interfaces.setPromiscuous ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'promisc', on === true));
+  }
+
+  /** All-multicast references, counted like setPromiscuous. */
+  setAllMulticast(name: string, on: boolean): void {
+    const iface = this.get(name);
+    call(`interfaces.setAllMulticast ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'allmulti', on === true));
   }
 
   /** IFF_UP: the interface receives and sends again; its addresses run duplicate address detection again. */
@@ -412,6 +539,13 @@ export class Router extends EventEmitter {
       call('Router.start', () => addon.start(nativeStartConfig(cfg)));
       const router = new Router(addon, cfg);
       try {
+        for (const c of cfg.clones) {
+          router.interfaces.clone(c.cloner, {
+            name: c.name,
+            addresses: c.addresses,
+            ...(c.cloner === 'vlan' ? { parent: c.parent, vlan: c.vlan } : {}),
+          });
+        }
         for (const n of cfg.neighbours) router.neighbours.add(n);
         for (const r of cfg.routes) router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev } : { dev: r.dev });
         call('Router.start', () => addon.launch());
@@ -510,6 +644,18 @@ export class Router extends EventEmitter {
   }
 
   /** @internal */
+  addonForInterfaces(): NativeAddon {
+    if (this.stopped) throw new FastpathError('EINVAL', 'interfaces: the router is stopped');
+    return this.addon;
+  }
+
+  /** @internal a clone got slot `slot` (or, with '', a destroyed one freed its name) */
+  slotNamed(slot: number, name: string): void {
+    while (this.portNames.length <= slot) this.portNames.push('');
+    this.portNames[slot] = name;
+  }
+
+  /** @internal */
   interfaceList(): InterfaceInfo[] {
     if (this.stopped) return [];
     const ports = this.addon.ports();
@@ -519,11 +665,13 @@ export class Router extends EventEmitter {
       if (p.up) flags.push('UP');
       if (p.up && p.linkState === 'up') flags.push('RUNNING');
       if (p.promiscuous) flags.push('PROMISC');
-      flags.push('MULTICAST');
+      if (p.allmulti) flags.push('ALLMULTI');
+      flags.push(p.kind === 'loop' ? 'LOOPBACK' : 'MULTICAST');
       return {
         name: p.name,
         index: p.index,
-        kind: 'port' as const,
+        kind: p.kind,
+        ...(p.parentIndex !== null ? { parent: this.portNames[p.parentIndex], vlan: p.vlanId } : {}),
         device: p.device,
         driver: p.driver,
         mac: p.mac,

@@ -63,7 +63,7 @@ export interface RouterStats {
 
 const ETHDEV_WORDS = 8;
 
-/** Decode a snapshot of `words` words for ports named in order. */
+/** Decode a snapshot of `words` words for interface slots named in order ('' for a destroyed clone's slot, left out). */
 export function decodeStats(
   buf: BigUint64Array,
   words: number,
@@ -91,7 +91,7 @@ export function decodeStats(
   const drops: Record<string, bigint> = {};
   for (const k of names.lcore) totals[k] = 0n;
   for (const k of names.drop) drops[k] = 0n;
-  const portSums = portNames.map(() => {
+  const portSums = Array.from({ length: nports }, () => {
     const r: Record<string, bigint> = {};
     for (const k of names.port) r[k] = 0n;
     return r;
@@ -115,6 +115,7 @@ export function decodeStats(
       Array.from({ length: ETHDEV_WORDS }, next);
     void ipackets; void opackets; void ibytes; void obytes;
     const s = portSums[p];
+    if (portNames[p] === '') continue; // a destroyed clone
     ports[portNames[p] ?? `port${p}`] = {
       ipackets: s.ipackets,
       opackets: s.opackets,

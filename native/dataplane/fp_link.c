@@ -213,6 +213,15 @@ fp_link_start(struct fp_err *err)
 		if (state != FP_LINK_UNKNOWN)
 			post_link_event(p, state, FP_LINK_UNKNOWN);
 	}
+	/* VLANs cloned before launch (from the config) take their parent's. */
+	for (p = fp_router.nphys; p < fp_router.nports; p++) {
+		struct fp_port *v = &fp_router.ports[p];
+		if (!v->in_use || v->kind != FP_IF_VLAN)
+			continue;
+		v->link_state = fp_router.ports[v->parent].link_state;
+		if (v->link_state != FP_LINK_UNKNOWN)
+			post_link_event(p, v->link_state, FP_LINK_UNKNOWN);
+	}
 	if (need_nl && nl_fd < 0) {
 		nl_fd = netlink_open();
 		if (nl_fd < 0) {

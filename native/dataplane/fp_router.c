@@ -478,6 +478,8 @@ port_start(uint16_t idx, struct fp_err *err)
 		rte_eth_promiscuous_enable(port->port_id);
 	else
 		rte_eth_promiscuous_disable(port->port_id);
+	/* The config's promiscuous: true is one reference (ifpromisc). */
+	port->pcount = port->promiscuous ? 1 : 0;
 	port->up = true;
 	return 0;
 }
@@ -1362,6 +1364,9 @@ fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
 
 /* ---- cloned interfaces ------------------------------------------------------ */
 
+static int port_flag_ref(struct fp_port *port, uint32_t *count, bool on, bool allmulti,
+			 struct fp_err *err);
+
 static int
 iface_by_name_locked(const char *name)
 {
@@ -1408,7 +1413,9 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 	int rc;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running || !fp_router.launched) {
+	/* Also between start and launch: clones from the config exist before
+	 * the first packet. */
+	if (!fp_router.running) {
 		rc = fp_err_set(err, EINVAL, "no router is running");
 		goto out;
 	}
@@ -1467,7 +1474,6 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 		port->mac = par->mac;
 		port->mac64 = par->mac64;
 		port->mtu = par->mtu;
-		port->promiscuous = par->promiscuous;
 		port->dad_transmits = par->dad_transmits;
 		port->link_state = par->link_state;
 		snprintf(port->device, sizeof(port->device), "%s.%u", par->name, vlan_id);
@@ -1534,6 +1540,14 @@ fp_iface_destroy(uint16_t idx, struct fp_err *err)
 					fp_router.ports[i].name);
 			goto out;
 		}
+	/* References a VLAN holds on its parent's flags go with it. */
+	if (port->kind == FP_IF_VLAN) {
+		struct fp_port *par = &fp_router.ports[port->parent];
+		for (; port->pcount > 0; port->pcount--)
+			port_flag_ref(par, &par->pcount, false, false, NULL);
+		for (; port->amcount > 0; port->amcount--)
+			port_flag_ref(par, &par->amcount, false, true, NULL);
+	}
 	/* Stop receiving first, then stop sending, then forget. */
 	if (port->kind == FP_IF_VLAN)
 		__atomic_store_n(&fp_router.vlan_map[port->parent][port->vlan_id], 0,
@@ -1547,6 +1561,80 @@ fp_iface_destroy(uint16_t idx, struct fp_err *err)
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
+}
+
+/* One reference more or less on a flag of a port (the device programmed on
+ * the first and the last). Caller holds ctl_lock. */
+static int
+port_flag_ref(struct fp_port *port, uint32_t *count, bool on, bool allmulti,
+	      struct fp_err *err)
+{
+	int rc = 0;
+
+	if (on) {
+		if ((*count)++ != 0)
+			return 0;
+	} else {
+		if (*count == 0)
+			return fp_err_set(err, EINVAL, "%s: no %s reference to release",
+					  port->name, allmulti ? "all-multicast" : "promiscuous");
+		if (--(*count) > 0)
+			return 0;
+	}
+	if (port->kind == FP_IF_PORT) {
+		if (allmulti)
+			rc = on ? rte_eth_allmulticast_enable(port->port_id)
+				: rte_eth_allmulticast_disable(port->port_id);
+		else
+			rc = on ? rte_eth_promiscuous_enable(port->port_id)
+				: rte_eth_promiscuous_disable(port->port_id);
+	}
+	/* -ENOTSUP: pcap, null... see every frame anyway. */
+	if (rc != 0 && rc != -ENOTSUP) {
+		*count = on ? *count - 1 : *count + 1; /* as ifpromisc: restore */
+		return fp_err_set(err, EIO, "%s: the device refused: %s", port->name,
+				  rte_strerror(-rc));
+	}
+	if (!allmulti)
+		port->promiscuous = *count > 0;
+	return 0;
+}
+
+static int
+iface_flag(uint16_t idx, bool on, bool allmulti, struct fp_err *err)
+{
+	struct fp_port *port;
+	int rc;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
+		rc = fp_err_set(err, ENOENT, "no such interface");
+		goto out;
+	}
+	port = &fp_router.ports[idx];
+	rc = port_flag_ref(port, allmulti ? &port->amcount : &port->pcount, on, allmulti, err);
+	if (rc == 0 && port->kind == FP_IF_VLAN) {
+		/* NetBSD's vlan: the parent does the filtering. */
+		struct fp_port *par = &fp_router.ports[port->parent];
+		rc = port_flag_ref(par, allmulti ? &par->amcount : &par->pcount, on, allmulti, err);
+		if (rc != 0) /* undo ours */
+			port_flag_ref(port, allmulti ? &port->amcount : &port->pcount, !on, allmulti, NULL);
+	}
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+int
+fp_iface_set_promisc(uint16_t idx, bool on, struct fp_err *err)
+{
+	return iface_flag(idx, on, false, err);
+}
+
+int
+fp_iface_set_allmulti(uint16_t idx, bool on, struct fp_err *err)
+{
+	return iface_flag(idx, on, true, err);
 }
 
 int

@@ -125,6 +125,8 @@ struct fp_port {
 	uint16_t parent;  /* VLAN: the port's index */
 	uint16_t vlan_id; /* VLAN: 1..4094; 0 otherwise */
 	bool hw_vlan_insert; /* port: the PMD inserts 802.1Q tags on tx */
+	uint32_t pcount;     /* promiscuous references (ifpromisc) */
+	uint32_t amcount;    /* all-multicast references */
 	uint16_t ifindex; /* 1-based, stable while the router runs */
 	bool is_vdev;
 	uint16_t nb_rxq, nb_txq;
@@ -395,6 +397,12 @@ int fp_iface_clone(uint8_t kind, const char *name, uint16_t parent,
  * free again, the index is not reused. EOPNOTSUPP for a port, EBUSY while
  * VLANs use it. */
 int fp_iface_destroy(uint16_t idx, struct fp_err *err);
+/* Promiscuous / all-multicast references, as NetBSD's ifpromisc: the
+ * first "on" programs the device, the last "off" clears it; "off" with no
+ * reference is EINVAL. A VLAN passes its references to its parent. */
+int fp_iface_set_promisc(uint16_t idx, bool on, struct fp_err *err);
+int fp_iface_set_allmulti(uint16_t idx, bool on, struct fp_err *err);
+
 /* Change an interface's MTU: within the device's limits for a port
  * (EINVAL outside), at most the parent's for a VLAN. */
 int fp_iface_set_mtu(uint16_t idx, uint16_t mtu, struct fp_err *err);

@@ -98,6 +98,7 @@ describe('config: normalizeConfig defaults', () => {
       ],
       routes: [],
       neighbours: [],
+      clones: [],
       flowCache: { maxflows: 16384, hashsize: 32768, idleTimeoutMs: 5000 },
       mempool: { mbufs: 16383, cacheSize: 256 },
       neighbourDiscovery: { baseReachableTimeMs: 30000, maxNeighbours: 16384 },
