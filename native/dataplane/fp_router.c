@@ -171,7 +171,7 @@ fp_port_addr_index(uint16_t p, const uint8_t addr[16])
 {
 	uint32_t a;
 
-	if (p >= fp_router.nports)
+	if (p >= fp_router.nports || !fp_router.ports[p].in_use)
 		return -1;
 	for (a = 0; a < fp_router.ports[p].naddrs; a++)
 		if (memcmp(fp_router.ports[p].addrs[a].addr, addr, 16) == 0)
@@ -1555,6 +1555,7 @@ fp_iface_destroy(uint16_t idx, struct fp_err *err)
 	port->up = false;
 	iface_forget_locked(idx);
 	port->in_use = false;
+	port->naddrs = 0;
 	fp_generation_bump();
 	/* No lcore is still inside a vector that saw the interface. */
 	rte_rcu_qsbr_synchronize(fp_router.qsbr, RTE_QSBR_THRID_INVALID);

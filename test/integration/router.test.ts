@@ -531,3 +531,92 @@ function carrierSequence(text: string, ifname: string): string[] {
   }
   return states;
 }
+
+describe('integration: VLAN sub-interface and loopback clone against Linux hosts', function () {
+  this.timeout(120000);
+  const VLAN_PEER = path.resolve(__dirname, '..', 'helpers', 'vlan-peer.py');
+  const current = demoFor((p) => p, {
+    clones: [
+      { cloner: 'vlan', name: 'eth0.100', parent: 'eth0', vlan: 100, addresses: ['2001:db8:100::1/64'] },
+      { cloner: 'loop', name: 'lo1', addresses: ['2001:db8:ff::1/128'] },
+    ],
+  });
+  let demo: Demo;
+  beforeEach(() => (demo = current()));
+  before(() => requireTools(['tshark', 'scapy']));
+
+  /** Does this kernel have 802.1Q (`ip link add ... type vlan`)? */
+  async function kernelHasVlan(): Promise<boolean> {
+    const h1 = demo.host('h1');
+    const r = await h1.exec(['ip', 'link', 'add', 'link', 'eth0', 'name', 'vq', 'type', 'vlan', 'id', '3999']);
+    if (r.code === 0) await h1.exec(['ip', 'link', 'del', 'vq']);
+    return r.code === 0;
+  }
+
+  interface Reply { vlan: number | null; src: string; dst: string; hlim: number; seq: number }
+
+  /** Three tagged Echo Requests from h1's raw socket; the tagged replies that came back. */
+  async function taggedEcho(src: string, dst: string, vlan = 100): Promise<Reply[]> {
+    const h1 = demo.host('h1');
+    const r = await h1.exec(['/usr/bin/python3', VLAN_PEER, 'eth0', demo.router.interfaces.get('eth0').mac, await h1.mac(), src, dst, String(vlan)], { timeoutMs: 30000 });
+    expect(r.code, r.stderr).to.equal(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Reply[];
+  }
+
+  it('answers an Echo Request tagged 100 on eth0.100 with tag 100 (tshark), routes tagged traffic to h2 and back, untagged traffic stays on eth0', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    const vlanKernel = await kernelHasVlan();
+    console.log(`      802.1Q peer: ${vlanKernel ? 'kernel VLAN interface (type vlan)' : 'raw packet socket (scapy): this kernel has no 802.1Q'}`);
+    demo.router.neighbours.add({ address: '2001:db8:100::2', mac: await h1.mac(), dev: 'eth0.100' });
+    const tshark = h1.exec(['tshark', '-i', 'eth0', '-a', 'duration:6', '-f', 'vlan 100', '-Y', 'icmpv6.type == 129',
+      '-T', 'fields', '-e', 'vlan.id', '-e', 'ipv6.src', '-e', 'icmpv6.checksum.status'], { timeoutMs: 20000 });
+    await new Promise((r) => setTimeout(r, 1500)); // tshark starting
+    let replies: Reply[];
+    if (vlanKernel) {
+      await h1.exec(['ip', 'link', 'add', 'link', 'eth0', 'name', 'eth0.100', 'type', 'vlan', 'id', '100'], { check: true });
+      await h1.exec(['ip', '-6', 'addr', 'add', '2001:db8:100::2/64', 'dev', 'eth0.100', 'nodad'], { check: true });
+      await h1.exec(['ip', 'link', 'set', 'eth0.100', 'up'], { check: true });
+      const ping = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', '2001:db8:100::1']);
+      expect(ping.stdout).to.match(/3 packets transmitted, 3 received/);
+      replies = [];
+    } else {
+      replies = await taggedEcho('2001:db8:100::2', '2001:db8:100::1');
+      expect(replies.map((r) => `${r.vlan} ${r.src} ${r.seq}`)).to.deep.equal([0, 1, 2].map((s) => `100 2001:db8:100::1 ${s}`));
+    }
+    const cap = await tshark;
+    const lines = cap.stdout.trim().split('\n').filter((l) => l !== '');
+    expect(lines.length, cap.stdout + cap.stderr).to.be.at.least(3);
+    for (const l of lines) expect(l.split('\t')).to.deep.equal(['100', '2001:db8:100::1', '1']); // checksum status 1: good
+
+    // Routed through the VLAN: to h2 untagged, h2's replies back tagged 100.
+    if (!vlanKernel) {
+      const routed = await taggedEcho('2001:db8:100::2', h2.address);
+      expect(routed.map((r) => `${r.vlan} ${r.src} ${r.hlim}`)).to.deep.equal([0, 1, 2].map(() => `100 ${h2.address} 63`));
+    }
+    expect(demo.router.stats().ports['eth0.100'].ipackets >= 6n).to.equal(true);
+    // Untagged traffic on the same link keeps working.
+    const plain = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', h2.address]);
+    expect(plain.code, plain.stdout).to.equal(0);
+
+    // Destroyed: tagged frames are dropped as an unknown VLAN, the name is free.
+    const before = demo.router.stats().drops.vlan_unknown;
+    demo.router.interfaces.destroy('eth0.100');
+    if (!vlanKernel) {
+      expect(await taggedEcho('2001:db8:100::2', '2001:db8:100::1')).to.deep.equal([]);
+    } else {
+      const ping = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '1', '2001:db8:100::1']);
+      expect(ping.code).to.not.equal(0);
+      await h1.exec(['ip', 'link', 'del', 'eth0.100']);
+    }
+    expect(demo.router.stats().drops.vlan_unknown - before >= 2n).to.equal(true);
+    const again = demo.router.interfaces.clone('vlan', { parent: 'eth0', vlan: 100, addresses: ['2001:db8:100::1/64'] });
+    expect(again.name).to.equal('eth0.100');
+  });
+
+  it("a loopback clone's /128 answers ping from h1 (routed through the router)", async () => {
+    const ping = await demo.host('h1').exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', '2001:db8:ff::1']);
+    expect(ping.stdout).to.match(/3 packets transmitted, 3 received/);
+    expect(demo.router.interfaces.get('lo1').flags).to.include('LOOPBACK');
+  });
+});
