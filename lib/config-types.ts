@@ -82,6 +82,8 @@ export interface PortConfig {
    * once). 0..10, default 1.
    */
   dadTransmits?: number;
+  /** MLD listener (RFC 3810 / 2710): `{ version: 2 }` (default) or `{ version: 1 }`. */
+  mld?: { version?: 1 | 2 };
 }
 
 /** An interface created at start (interfaces.clone() does it at run time). */

@@ -166,6 +166,7 @@ const PORT_FIELDS = [
   'raMinIntervalS',
   'raRouterLifetimeS',
   'dadTransmits',
+  'mld',
 ] as const;
 const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
 const CLONE_FIELDS = ['cloner', 'name', 'parent', 'vlan', 'addresses'] as const;
@@ -578,9 +579,17 @@ function normalizePort(value: unknown, path: string): CheckedPort {
     routerAdvertisements: optBool(o, 'routerAdvertisements', path, false),
     ...raTimers(o, path),
     dadTransmits: optInt(o, 'dadTransmits', path, 0, 10, 1),
+    mld: mldConfig(o.mld, field(path, 'mld')),
   };
   if (o.mac !== undefined) port.mac = unicastMac(o.mac, field(path, 'mac'));
   return { port, info, prefixes, written: list };
+}
+
+/** ports[].mld: { version: 1 | 2 }, default 2. */
+function mldConfig(value: unknown, path: string): { version: 1 | 2 } {
+  const o = expectObject(value === undefined ? {} : value, path, 'an object { version: 1 | 2 }', ['version'] as const);
+  if (o.version !== undefined && o.version !== 1 && o.version !== 2) fail(field(path, 'version'), '1 or 2', o.version);
+  return { version: (o.version as 1 | 2 | undefined) ?? 2 };
 }
 
 /** Router Advertisement intervals and lifetime with RFC 4861 6.2.1's bounds. */

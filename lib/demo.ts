@@ -49,6 +49,12 @@ export async function startDemo(source: string, opts: DemoOptions = {}): Promise
     // Duplicate address detection: the router answers on its addresses
     // once they are preferred (about 1-2 s).
     await router.addressesSettled();
+    // And the first MLD reports of its groups are out (none pending).
+    for (let i = 0; i < 60; i++) {
+      const pending = router.interfaces.list().some((itf) => itf.kind !== 'loop' && router!.interfaces.groups(itf.name).groups.some((g) => g.timerMs > 0));
+      if (!pending) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     // Static neighbours: the router learns each host's MAC (ND arrives with
     // the control-plane work); hosts already know the router's (routerMacs).
     for (const host of topology.hosts) {

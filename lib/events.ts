@@ -51,7 +51,18 @@ export interface LinkEvent {
   readonly at: Date;
 }
 
-export type RouterEvent = AddressEvent | NeighbourEvent | LinkEvent;
+/** MLD: a group joined or left, a report sent, a query heard (group '::' for a general query). */
+export interface MldEvent {
+  readonly type: 'mld';
+  readonly interface: string;
+  readonly action: 'join' | 'leave' | 'report' | 'query';
+  readonly group: string;
+  readonly at: Date;
+}
+
+export type RouterEvent = AddressEvent | NeighbourEvent | LinkEvent | MldEvent;
+
+const MLD_ACTIONS = [undefined, 'join', 'leave', 'report', 'query'] as const;
 
 const LINK_STATES = ['unknown', 'down', 'up'] as const;
 
@@ -74,6 +85,11 @@ export function decodeEvent(e: NativeEvent, portName: (index: number) => string)
       previous,
       at,
     };
+  }
+  if (e.type === 'mld') {
+    const action = MLD_ACTIONS[e.state];
+    if (action === undefined) return undefined;
+    return { type: 'mld', interface: portName(e.portIndex), action, group: formatIPv6(e.address), at };
   }
   if (e.type === 'link') {
     const state = LINK_STATES[e.state];

@@ -16,7 +16,7 @@ export interface NativeAddress {
 
 /** An event drained from the native queue (native/dataplane/fp_event.h). */
 export interface NativeEvent {
-  type: 'address' | 'neighbour' | 'link' | 'none';
+  type: 'address' | 'neighbour' | 'link' | 'mld' | 'none';
   portIndex: number;
   /** enum fp_addr_state / fp_neigh_state */
   state: number;
@@ -41,6 +41,7 @@ export interface NativePortConfig {
   raMinIntervalS: number;
   raRouterLifetimeS: number;
   dadTransmits: number;
+  mldVersion: number;
   addresses: NativeAddress[];
 }
 
@@ -140,6 +141,11 @@ export interface NativeAddon {
   /** A clone in a new slot; returns the slot. */
   ifaceClone(kind: string, name: string, parentSlot: number, vlan: number, addresses: NativeAddress[]): number;
   ifaceDestroy(slot: number): void;
+  mldJoinLeave(slot: number, group: Uint8Array, join: boolean): void;
+  mldGroups(slot: number): {
+    version: number;
+    groups: { address: Uint8Array; state: string; reportedLast: boolean; automatic: boolean; refs: number; timerMs: number }[];
+  };
   ifaceSetMtu(slot: number, mtu: number): void;
   ifaceSetFlag(slot: number, flag: 'promisc' | 'allmulti', on: boolean): void;
   routeAdd(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;

@@ -295,6 +295,19 @@ export class FlowCache {
 const CLONERS = ['loop', 'vlan'] as const;
 const IFNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 
+export interface GroupInfo {
+  readonly address: string;
+  /** MLDv1 listener state (mld6.c): 'delaying' while a report is due. */
+  readonly state: 'non-listener' | 'delaying' | 'idle';
+  /** Until the next report, ms (0: none due). */
+  readonly timerMs: number;
+  /** MLDv1: this router sent the last report (it sends Done when leaving). */
+  readonly reportedLast: boolean;
+  readonly refs: number;
+  /** Joined by the router itself (ff02::1, ff02::2, ff02::16, solicited-node groups). */
+  readonly automatic: boolean;
+}
+
 export interface CloneOptions {
   /** Interface name; default `<parent>.<vlan>` for a VLAN, `lo<N>` (lowest free N from 1) for a loopback. */
   name?: string;
@@ -425,6 +438,44 @@ export class Interfaces {
     call(`interfaces.setAllMulticast ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'allmulti', on === true));
   }
 
+  /**
+   * Join a multicast group on an interface (reference counted, like the
+   * seed's in6_multi): the first join reports it with MLD (v2: a state-change
+   * report to ff02::16, repeated once; v1: a report to the group, again
+   * within 10 s) and programs the port's multicast filter; packets to the
+   * group are handed to the control plane from then on.
+   */
+  joinGroup(name: string, group: string): void {
+    const iface = this.get(name);
+    const g = addressArg(group, `interfaces.joinGroup ${name}: group`);
+    if (!isMulticast(g)) throw new FastpathError('EINVAL', `interfaces.joinGroup ${name}: group ${JSON.stringify(group)} is not a multicast address`);
+    call(`interfaces.joinGroup ${name} ${group}`, () => this.router.addonForInterfaces().mldJoinLeave(iface.index - 1, g, true));
+  }
+
+  /** Drop one reference; the last one leaves the group (v2: a state-change report; v1: Done to ff02::2 if we reported last). ENOENT if not joined; EPERM for the router's own groups. */
+  leaveGroup(name: string, group: string): void {
+    const iface = this.get(name);
+    const g = addressArg(group, `interfaces.leaveGroup ${name}: group`);
+    call(`interfaces.leaveGroup ${name} ${group}`, () => this.router.addonForInterfaces().mldJoinLeave(iface.index - 1, g, false));
+  }
+
+  /** The groups joined on an interface: address, MLDv1 listener state, timer, "reported last", references, automatic (the router's own). */
+  groups(name: string): { version: number; groups: GroupInfo[] } {
+    const iface = this.get(name);
+    const r = call(`interfaces.groups ${name}`, () => this.router.addonForInterfaces().mldGroups(iface.index - 1));
+    return {
+      version: r.version,
+      groups: r.groups.map((g) => ({
+        address: formatIPv6(g.address),
+        state: g.state as GroupInfo['state'],
+        timerMs: g.timerMs,
+        reportedLast: g.reportedLast,
+        refs: g.refs,
+        automatic: g.automatic,
+      })),
+    };
+  }
+
   /** IFF_UP: the interface receives and sends again; its addresses run duplicate address detection again. */
   setUp(name: string): void {
     this.router.setInterfaceUp(name, true);
@@ -471,6 +522,7 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
         raMinIntervalS: p.raMinIntervalS,
         raRouterLifetimeS: p.raRouterLifetimeS,
         dadTransmits: p.dadTransmits,
+        mldVersion: p.mld.version ?? 2,
         addresses: p.addresses.map((a) => parsePrefix(a)),
       };
     }),

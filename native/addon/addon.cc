@@ -21,6 +21,7 @@ extern "C" {
 
 #include "../dataplane/fp_counters.h"
 #include "../dataplane/fp_event.h"
+#include "../dataplane/fp_mld.h"
 #include "../dataplane/fp_nd.h"
 #include "../dataplane/fp_router.h"
 }
@@ -173,6 +174,7 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
     pc.ra_min_interval_s = static_cast<uint16_t>(U32(p.Get("raMinIntervalS"), "ports[].raMinIntervalS", 3, pc.ra_max_interval_s * 3 / 4));
     pc.ra_router_lifetime_s = static_cast<uint16_t>(U32(p.Get("raRouterLifetimeS"), "ports[].raRouterLifetimeS", 0, 9000));
     pc.dad_transmits = static_cast<uint8_t>(U32(p.Get("dadTransmits"), "ports[].dadTransmits", 0, 10));
+    pc.mld_version = static_cast<uint8_t>(U32(p.Get("mldVersion"), "ports[].mldVersion", 1, 2));
     pc.rx_desc = static_cast<uint16_t>(U32(p.Get("rxDescriptors"), "ports[].rxDescriptors", 64, 16384));
     pc.tx_desc = static_cast<uint16_t>(U32(p.Get("txDescriptors"), "ports[].txDescriptors", 64, 16384));
     auto addrs = p.Get("addresses");
@@ -360,6 +362,44 @@ Napi::Value IfaceSetFlag(const Napi::CallbackInfo &info) {
     Throw(env, EINVAL, "flag: expected promisc or allmulti");
   if (rc < 0) ThrowErr(env, err);
   return env.Undefined();
+}
+
+Napi::Value MldJoinLeave(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  uint32_t idx = U32(info[0], "interface index", 0, FP_MAX_IFACES - 1);
+  uint8_t g[16];
+  Bytes(info[1], "group", g, 16);
+  bool join = info[2].ToBoolean();
+  fp_err err{};
+  int rc = join ? fp_mld_join(static_cast<uint16_t>(idx), g, &err)
+                : fp_mld_leave(static_cast<uint16_t>(idx), g, &err);
+  if (rc < 0) ThrowErr(env, err);
+  return env.Undefined();
+}
+
+Napi::Value MldGroups(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  uint32_t idx = U32(info[0], "interface index", 0, FP_MAX_IFACES - 1);
+  fp_mld_group_info g[FP_MLD_MAX_GROUPS];
+  uint32_t n = fp_mld_groups(static_cast<uint16_t>(idx), g, FP_MLD_MAX_GROUPS);
+  static const char *states[] = {"non-listener", "delaying", "idle"};
+  auto arr = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; i++) {
+    auto o = Napi::Object::New(env);
+    o.Set("address", ToBytes(env, g[i].addr, 16));
+    o.Set("state", states[g[i].state <= 2 ? g[i].state : 0]);
+    o.Set("reportedLast", g[i].reported_last);
+    o.Set("automatic", g[i].automatic);
+    o.Set("refs", g[i].refs);
+    o.Set("timerMs", g[i].timer_ms);
+    arr.Set(i, o);
+  }
+  auto r = Napi::Object::New(env);
+  r.Set("version", fp_mld_version(static_cast<uint16_t>(idx)));
+  r.Set("groups", arr);
+  return r;
 }
 
 Napi::Value PortSetUp(const Napi::CallbackInfo &info) {
@@ -649,7 +689,7 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
   CheckEnv(env);
   // Cleared before draining: a post after this point wakes JS again.
   g_event_wake_pending = false;
-  static const char *types[] = {"none", "address", "neighbour", "link"};
+  static const char *types[] = {"none", "address", "neighbour", "link", "mld"};
   auto arr = Napi::Array::New(env);
   fp_event buf[64];
   unsigned n, total = 0;
@@ -657,7 +697,7 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
     for (unsigned i = 0; i < n; i++) {
       const fp_event &e = buf[i];
       auto o = Napi::Object::New(env);
-      o.Set("type", types[e.type < 4 ? e.type : 0]);
+      o.Set("type", types[e.type < 5 ? e.type : 0]);
       o.Set("portIndex", e.port_idx);
       o.Set("state", e.state);
       o.Set("previous", e.previous);
@@ -693,6 +733,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ports", Napi::Function::New(env, Ports));
   exports.Set("portSetUp", Napi::Function::New(env, PortSetUp));
   exports.Set("ifaceClone", Napi::Function::New(env, IfaceClone));
+  exports.Set("mldJoinLeave", Napi::Function::New(env, MldJoinLeave));
+  exports.Set("mldGroups", Napi::Function::New(env, MldGroups));
   exports.Set("ifaceDestroy", Napi::Function::New(env, IfaceDestroy));
   exports.Set("ifaceSetMtu", Napi::Function::New(env, IfaceSetMtu));
   exports.Set("ifaceSetFlag", Napi::Function::New(env, IfaceSetFlag));

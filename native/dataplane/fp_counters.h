@@ -108,6 +108,20 @@
 	X(nd_nud_failed, "NUD: neighbours removed after 3 unanswered probes")   \
 	X(nd_table_full, "neighbours not learned: the table was full")         \
 	X(nd_gc_evicted, "unused STALE entries collected to make room")         \
+	X(mld_in, "MLD messages received (queries, reports, done)")            \
+	X(mld_bad_source, "MLD dropped: source not link-local")                 \
+	X(mld_bad_hop_limit, "MLD dropped: hop limit not 1")                   \
+	X(mld_truncated, "MLD dropped: shorter than its type needs")           \
+	X(mld_bad_checksum, "MLD dropped: bad ICMPv6 checksum")                \
+	X(mld_v1_query_in, "MLDv1 queries heard (v1 compatibility starts)")    \
+	X(mld_v2_query_in, "MLDv2 queries heard")                              \
+	X(mld_v1_report_in, "MLDv1 reports of other listeners heard")          \
+	X(mld_other_in, "MLD Done and v2 reports heard (for queriers)")        \
+	X(mld_v1_report_out, "MLDv1 reports sent")                             \
+	X(mld_v2_report_out, "MLDv2 reports sent")                             \
+	X(mld_done_out, "MLDv1 Done messages sent")                            \
+	X(mld_joins, "group memberships started")                              \
+	X(mld_leaves, "group memberships ended")                               \
 	X(dad_probes_out, "duplicate address detection probes sent (NS from ::)") \
 	X(dad_succeeded, "addresses that passed duplicate address detection")  \
 	X(dad_duplicates, "addresses found duplicated (NA, or another node's probe)") \

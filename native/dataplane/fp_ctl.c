@@ -20,6 +20,7 @@
 
 #include "fp_icmp6.h"
 #include "fp_ip6.h"
+#include "fp_mld.h"
 #include "fp_nd.h"
 #include "fp_router.h"
 
@@ -112,7 +113,7 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 		fp_nd_resolve(lc, m, false);
 		return;
 	}
-	if (fp_nd_advertisement(m) || fp_nd_router_solicitation(lc, m))
+	if (fp_mld_input(m) || fp_nd_advertisement(m) || fp_nd_router_solicitation(lc, m))
 		return;
 	if (fp_icmp6_echo_reply(m)) {
 		fp_ctl_output(lc, m);
@@ -156,6 +157,7 @@ ctl_main(void *arg)
 		fp_nd_timers();
 		fp_nd_nud_timers();
 		fp_nd_ra_timers();
+		fp_mld_timers();
 		if (total == 0)
 			nanosleep(&ts, NULL);
 	}
@@ -172,6 +174,7 @@ fp_ctl_start(struct fp_err *err)
 	 * receives: an answer to a probe can never find an address that has
 	 * not started. (No route changes here: the caller holds ctl_lock.) */
 	fp_dad_timers();
+	fp_mld_start();
 	rc = rte_ctrl_thread_create(&fp_router.ctl_thread, "fp-ctl", NULL,
 				    ctl_main, NULL);
 	fp_router.ctl_running = rc == 0;
@@ -195,4 +198,5 @@ fp_ctl_stop(void)
 	fp_dad_reset();
 	fp_nd_nud_reset();
 	fp_icmp6_reset();
+	fp_mld_reset();
 }

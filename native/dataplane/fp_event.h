@@ -19,6 +19,14 @@ enum fp_event_type {
 	FP_EVENT_ADDRESS = 1, /* an interface address changed state (DAD) */
 	FP_EVENT_NEIGHBOUR,   /* a learned neighbour failed NUD and was removed */
 	FP_EVENT_LINK,        /* a port's link state changed (enum fp_link_state) */
+	FP_EVENT_MLD,         /* MLD: state = enum fp_mld_event, addr = group */
+};
+
+enum fp_mld_event {
+	FP_MLD_EVENT_JOIN = 1,
+	FP_MLD_EVENT_LEAVE,
+	FP_MLD_EVENT_REPORT, /* a report sent */
+	FP_MLD_EVENT_QUERY,  /* a query heard (addr :: for a general one) */
 };
 
 struct fp_event {

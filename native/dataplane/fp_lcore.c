@@ -231,6 +231,26 @@ lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
 	lcore_tx_enqueue(lc, m, out_port);
 }
 
+/* Has the interface joined this group (fp_mld.c)? Read under the port's
+ * sequence lock. */
+static inline bool
+lcore_mcast_joined(const struct fp_port *port, const uint8_t *g)
+{
+	uint32_t s1, s2, i;
+	bool hit;
+
+	do {
+		s1 = __atomic_load_n(&port->mcast_seq, __ATOMIC_ACQUIRE);
+		hit = false;
+		for (i = 0; i < port->nmcast && i < 32; i++)
+			if (memcmp(port->mcast[i], g, 16) == 0)
+				hit = true;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&port->mcast_seq, __ATOMIC_RELAXED);
+	} while ((s1 & 1) || s1 != s2);
+	return hit;
+}
+
 /*
  * Classify a frame the fast check did not pass: find the drop reason, punt
  * what is for us, trim Ethernet padding. Returns true when the packet may
@@ -300,7 +320,8 @@ lcore_classify_slow(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t in_idx)
 		return false;
 	}
 	if (unlikely(fp_ip6_is_multicast(ip6 + FP_IP6_OFF_DST))) {
-		if (fp_ip6_is_router_group(ip6 + FP_IP6_OFF_DST))
+		if (fp_ip6_is_router_group(ip6 + FP_IP6_OFF_DST) ||
+		    lcore_mcast_joined(port, ip6 + FP_IP6_OFF_DST))
 			lcore_punt(lc, m, in_idx);
 		else
 			lcore_drop(lc, m, in_idx, FP_DROP_mcast_unjoined);

@@ -27,6 +27,7 @@
 #include <rte_mbuf.h>
 
 #include "fp_event.h"
+#include "fp_mld.h"
 #include "fp_nd.h"
 #include "fp_router.h"
 
@@ -451,6 +452,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	port->ra_min_interval_s = pc->ra_min_interval_s ? pc->ra_min_interval_s : 200;
 	port->ra_router_lifetime_s = pc->ra_router_lifetime_s;
 	port->dad_transmits = pc->dad_transmits;
+	port->mld_version = pc->mld_version == 1 ? 1 : 2;
 	port->naddrs = pc->naddrs;
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));
 	add_link_local(port);
@@ -1475,6 +1477,7 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 		port->mac64 = par->mac64;
 		port->mtu = par->mtu;
 		port->dad_transmits = par->dad_transmits;
+		port->mld_version = par->mld_version;
 		port->link_state = par->link_state;
 		snprintf(port->device, sizeof(port->device), "%s.%u", par->name, vlan_id);
 	} else {
@@ -1507,6 +1510,10 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 	if (par != NULL)
 		__atomic_store_n(&fp_router.vlan_map[parent][vlan_id], (uint8_t)(idx + 1),
 				 __ATOMIC_RELEASE);
+	/* Its groups (all-nodes, all-routers, solicited-node...): at launch
+	 * for the config's clones, now for later ones. */
+	if (fp_router.launched)
+		fp_mld_iface((uint16_t)idx);
 	rc = (int)idx;
 bump:
 	fp_generation_bump();
@@ -1624,6 +1631,14 @@ iface_flag(uint16_t idx, bool on, bool allmulti, struct fp_err *err)
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
+}
+
+int
+fp_iface_set_allmulti_locked(uint16_t idx, bool on)
+{
+	struct fp_port *port = &fp_router.ports[idx];
+
+	return port_flag_ref(port, &port->amcount, on, true, NULL);
 }
 
 int

@@ -84,6 +84,7 @@ struct fp_port_config {
 	bool router_adverts;
 	uint16_t ra_max_interval_s, ra_min_interval_s, ra_router_lifetime_s;
 	uint8_t dad_transmits; /* DupAddrDetectTransmits; 0: no DAD */
+	uint8_t mld_version;   /* 1 or 2 */
 	uint32_t naddrs;
 	struct fp_addr addrs[FP_MAX_ADDRS];
 };
@@ -127,6 +128,13 @@ struct fp_port {
 	bool hw_vlan_insert; /* port: the PMD inserts 802.1Q tags on tx */
 	uint32_t pcount;     /* promiscuous references (ifpromisc) */
 	uint32_t amcount;    /* all-multicast references */
+	uint8_t mld_version; /* configured MLD version (fp_mld.c) */
+	bool mc_filter;      /* port: rte_eth_dev_set_mc_addr_list works */
+	/* Joined multicast groups (fp_mld.c) for the lcores: odd mcast_seq
+	 * while being written. */
+	uint32_t mcast_seq;
+	uint8_t nmcast;
+	uint8_t mcast[32][16];
 	uint16_t ifindex; /* 1-based, stable while the router runs */
 	bool is_vdev;
 	uint16_t nb_rxq, nb_txq;
@@ -402,6 +410,8 @@ int fp_iface_destroy(uint16_t idx, struct fp_err *err);
  * reference is EINVAL. A VLAN passes its references to its parent. */
 int fp_iface_set_promisc(uint16_t idx, bool on, struct fp_err *err);
 int fp_iface_set_allmulti(uint16_t idx, bool on, struct fp_err *err);
+/* The same, for callers that hold ctl_lock already (MLD at launch). */
+int fp_iface_set_allmulti_locked(uint16_t idx, bool on);
 
 /* Change an interface's MTU: within the device's limits for a port
  * (EINVAL outside), at most the parent's for a VLAN. */

@@ -48,3 +48,16 @@ export function na(srcMac: string, src: string, dst: string, dstMac: string, tar
   Buffer.from(parseMac(srcMac)).copy(body, 26);
   return icmp6({ srcMac, dstMac, src, dst, body });
 }
+
+/** Is this frame an MLD message (IPv6, hop-by-hop header, then ICMPv6 130-132 or 143)? */
+export function isMld(frame: Buffer): boolean {
+  let off = 12;
+  if (frame.readUInt16BE(off) === 0x8100) off += 4;
+  if (frame.readUInt16BE(off) !== 0x86dd || frame[off + 2 + 6] !== 0) return false;
+  const hbh = off + 2 + 40;
+  const icmp = hbh + 8 * (frame[hbh + 1] + 1);
+  return frame[hbh] === 58 && [130, 131, 132, 143].includes(frame[icmp]);
+}
+
+/** The frames a test is about: the router's MLD reports (tested on their own) left out. */
+export const withoutMld = (frames: Buffer[]): Buffer[] => frames.filter((f) => !isMld(f));

@@ -94,6 +94,7 @@ describe('config: normalizeConfig defaults', () => {
           raMinIntervalS: 200,
           raRouterLifetimeS: 1800,
           dadTransmits: 1,
+          mld: { version: 2 },
         },
       ],
       routes: [],
