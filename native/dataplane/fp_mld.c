@@ -609,6 +609,15 @@ query_in(uint16_t p, const uint8_t *msg, uint16_t len)
 		 * Present Timeout (RFC 3810 8.2.1). */
 		fp_router.ctl_ctr[FP_CCTR_mld_v1_query_in]++;
 		mld[p].v1_querier_until = now + ms_tsc(MLD_OLDER_QUERIER_MS);
+		/* Older version mode: pending v2 retransmissions and answers
+		 * are cancelled (RFC 3810 8.2.1); leaves in progress end. */
+		mld[p].general_at = 0;
+		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
+			struct mld_group *grp = &mld[p].groups[i];
+			grp->v2_left = 0;
+			if (grp->used && grp->leaving)
+				grp->used = false;
+		}
 	} else {
 		fp_router.ctl_ctr[FP_CCTR_mld_v2_query_in]++;
 		if (mrd >= 0x8000) /* exponential form (RFC 3810 5.1.3) */
