@@ -118,15 +118,20 @@ for (const version of [2, 1] as const) {
     });
 
     it('traffic to the group reaches the router\'s punt path, and stops after leaveGroup; the bridge forgets the group', async () => {
-      // Echo Requests to the group: the router answers none (not unicast),
-      // but a joined group's packets reach its control plane.
+      // UDP datagrams to the group from the host (hop limit 1, out of eth0).
+      const udp = 'import socket,time\n' +
+        's=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n' +
+        "s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_IF,socket.if_nametoindex('eth0'))\n" +
+        `for i in range(5):\n s.sendto(b'fastpath mld',('${GROUP}',9999)); time.sleep(0.05)\n`;
       const send = (): Promise<unknown> =>
-        execCommand(['ip', 'netns', 'exec', HOST, 'ping', '-6', '-c', '5', '-i', '0.1', '-w', '2', '-I', 'eth0', GROUP], { timeoutMs: 20000 });
+        execCommand(['ip', 'netns', 'exec', HOST, '/usr/bin/python3', '-c', udp], { timeoutMs: 20000, check: true });
       const before = router.stats();
       await send();
       await new Promise((r) => setTimeout(r, 300));
       const mid = router.stats();
       expect(mid.totals.punted - before.totals.punted >= 5n, 'delivered to the control plane').to.equal(true);
+      // No UDP service listens there: counted and freed by the control thread.
+      expect(mid.control.punt_dropped - before.control.punt_dropped >= 5n).to.equal(true);
       router.interfaces.leaveGroup('eth0', GROUP);
       expect(router.interfaces.groups('eth0').groups.some((g) => g.address === GROUP)).to.equal(false);
       let gone = false;
