@@ -1369,6 +1369,18 @@ fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
 static int port_flag_ref(struct fp_port *port, uint32_t *count, bool on, bool allmulti,
 			 struct fp_err *err);
 
+/* Interface idx if it exists (in use, router running); else NULL, with
+ * ENOENT in err and *rc. Caller holds ctl_lock. */
+static struct fp_port *
+iface_locked(uint16_t idx, struct fp_err *err, int *rc)
+{
+	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
+		*rc = fp_err_set(err, ENOENT, "no such interface");
+		return NULL;
+	}
+	return &fp_router.ports[idx];
+}
+
 static int
 iface_by_name_locked(const char *name)
 {
@@ -1530,11 +1542,9 @@ fp_iface_destroy(uint16_t idx, struct fp_err *err)
 	int rc = 0;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
-		rc = fp_err_set(err, ENOENT, "no such interface");
+	port = iface_locked(idx, err, &rc);
+	if (port == NULL)
 		goto out;
-	}
-	port = &fp_router.ports[idx];
 	if (port->kind == FP_IF_PORT) {
 		rc = fp_err_set(err, EOPNOTSUPP, "'%s' is a port, not a cloned interface",
 				port->name);
@@ -1615,11 +1625,9 @@ iface_flag(uint16_t idx, bool on, bool allmulti, struct fp_err *err)
 	int rc;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
-		rc = fp_err_set(err, ENOENT, "no such interface");
+	port = iface_locked(idx, err, &rc);
+	if (port == NULL)
 		goto out;
-	}
-	port = &fp_router.ports[idx];
 	rc = port_flag_ref(port, allmulti ? &port->amcount : &port->pcount, on, allmulti, err);
 	if (rc == 0 && port->kind == FP_IF_VLAN) {
 		/* NetBSD's vlan: the parent does the filtering. */
@@ -1662,11 +1670,9 @@ fp_iface_set_mtu(uint16_t idx, uint16_t mtu, struct fp_err *err)
 	int rc = 0;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running || idx >= fp_router.nports || !fp_router.ports[idx].in_use) {
-		rc = fp_err_set(err, ENOENT, "no such interface");
+	port = iface_locked(idx, err, &rc);
+	if (port == NULL)
 		goto out;
-	}
-	port = &fp_router.ports[idx];
 	if (mtu < 1280) {
 		rc = fp_err_set(err, EINVAL, "mtu: %u is below IPv6's minimum 1280", mtu);
 		goto out;
