@@ -11,7 +11,8 @@ import { spawnSync } from 'child_process';
 
 import { startDemo } from './demo';
 import { FastpathError } from './errors';
-import { Router } from './router';
+import { InterfaceInfo, Router } from './router';
+import type { AddressEvent, LinkEvent, MldEvent, NeighbourEvent } from './events';
 import { RouterStats } from './stats';
 import { formatStats } from './statsview';
 
@@ -71,7 +72,10 @@ async function demo(opts: CliOptions): Promise<void> {
   try {
     const h1 = d.host('h1');
     const h2 = d.host('h2');
-    console.log(`router up: ${d.router.interfaces.list().map((i) => `${i.name} ${i.mac} ${i.addresses.join(' ')}`).join(' | ')}`);
+    const states = (i: InterfaceInfo): string =>
+      i.addresses.map((a) => `${a} (${i.addressStates[a]})`).join(' ');
+    console.log(`router up: ${d.router.interfaces.list().map((i) => `${i.name} ${i.mac} link ${i.linkState} ${states(i)}`).join(' | ')}`);
+    logEvents(d.router);
     console.log(`ping -6 ${h2.address} from h1 (through the router):`);
     const ping = await h1.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', h2.address]);
     process.stdout.write(ping.stdout);
@@ -83,9 +87,20 @@ async function demo(opts: CliOptions): Promise<void> {
   }
 }
 
+/** Print link, address, neighbour and MLD events as they come. */
+function logEvents(router: Router): void {
+  router.on('link', (e: LinkEvent) => console.log(`event: link ${e.interface} ${e.previous} -> ${e.state}`));
+  router.on('address', (e: AddressEvent) => console.log(`event: address ${e.interface} ${e.address} ${e.previous} -> ${e.state}`));
+  router.on('neighbour', (e: NeighbourEvent) => console.log(`event: neighbour ${e.interface} ${e.address} ${e.previous} -> ${e.state}`));
+  router.on('mld', (e: MldEvent) => {
+    if (e.action !== 'report') console.log(`event: mld ${e.interface} ${e.action} ${e.group}`);
+  });
+}
+
 async function start(opts: CliOptions): Promise<void> {
   if (!opts.config) throw new FastpathError('EINVAL', 'start: -c <config.yaml> is required');
   const router = await Router.start(opts.config);
+  logEvents(router);
   try {
     await watch(router, opts);
   } finally {
