@@ -46,6 +46,7 @@
 #define MLD_LISTENER_REPORT 131
 #define MLD_LISTENER_DONE 132
 #define MLDV2_LISTENER_REPORT 143
+#define MLDV2_MODE_IS_INCLUDE 1
 #define MLDV2_MODE_IS_EXCLUDE 2
 #define MLDV2_CHANGE_TO_INCLUDE 3
 #define MLDV2_CHANGE_TO_EXCLUDE 4
@@ -54,6 +55,7 @@
 #define MLD_V2_UNSOLICITED_MS 1000
 #define MLD_OLDER_QUERIER_MS 260000 /* 2 x 125 s + 10 s */
 #define MLD_RETRY_MS 100            /* no link-local source yet: try again */
+#define MLD_MAX_QUERY_SOURCES 8     /* sources of a group-and-source query kept */
 
 struct mld_group {
 	bool used;
@@ -65,6 +67,11 @@ struct mld_group {
 	uint64_t timer;        /* TSC of the next report; 0: none */
 	uint8_t v2_left;       /* state-change retransmissions left */
 	uint8_t v2_record;     /* the pending state-change record type */
+	/* v2 answer to a group(-and-source) query, on its own timer (RFC
+	 * 3810 6.2: independent of state-change retransmissions) */
+	uint64_t q_timer;      /* TSC; 0: no answer pending */
+	uint8_t nsrc;          /* the query's sources (IS_IN), 0: IS_EX({}) */
+	uint8_t srcs[MLD_MAX_QUERY_SOURCES][16];
 	bool leaving;          /* refs reached 0: reported, then freed */
 };
 
@@ -287,8 +294,30 @@ send_v1(uint16_t p, const uint8_t g[16], uint8_t type)
 							  : FP_CCTR_mld_v1_report_out);
 }
 
+/* An MLDv2 report for one group with sources: MODE_IS_INCLUDE of the
+ * sources a group-and-source query asked about (RFC 3810 6.3: in EXCLUDE
+ * mode with no excluded sources, IS_IN(Q - X) = IS_IN(Q)). */
+static bool
+send_v2_sources(uint16_t p, const uint8_t g[16], const uint8_t (*srcs)[16], uint8_t nsrc)
+{
+	uint16_t len = (uint16_t)(8 + 20 + 16 * nsrc);
+	uint8_t *msg, *rec;
+	struct rte_mbuf *m = mld_alloc(p, all_mldv2_routers, len, &msg);
+
+	if (m == NULL)
+		return false;
+	msg[0] = MLDV2_LISTENER_REPORT;
+	msg[7] = 1;
+	rec = msg + 8;
+	rec[0] = MLDV2_MODE_IS_INCLUDE;
+	rec[3] = nsrc;
+	memcpy(rec + 4, g, 16);
+	memcpy(rec + 20, srcs, 16 * (size_t)nsrc);
+	return mld_send(p, m, len, FP_CCTR_mld_v2_report_out);
+}
+
 /* MLDv2 report to ff02::16 with one record per group given (all reportable
- * joined groups when g is NULL), of record type `rtype`. */
+ * joined groups when g is NULL), of record type `rtype`, no sources. */
 static bool
 send_v2(uint16_t p, const uint8_t *g, uint8_t rtype)
 {
@@ -560,6 +589,15 @@ fp_mld_timers(void)
 		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
 			struct mld_group *g = &mi->groups[i];
 
+			if (g->used && g->q_timer != 0 && now >= g->q_timer) {
+				bool sent = g->nsrc > 0
+						    ? send_v2_sources(p, g->addr,
+								      (const uint8_t (*)[16])g->srcs, g->nsrc)
+						    : send_v2(p, g->addr, MLDV2_MODE_IS_EXCLUDE);
+				g->q_timer = sent ? 0 : now + ms_tsc(MLD_RETRY_MS);
+				if (sent)
+					post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
+			}
 			if (!g->used || g->timer == 0 || now < g->timer)
 				continue;
 			if (g->v2_left > 0) {
@@ -615,6 +653,7 @@ query_in(uint16_t p, const uint8_t *msg, uint16_t len)
 		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
 			struct mld_group *grp = &mld[p].groups[i];
 			grp->v2_left = 0;
+			grp->q_timer = 0;
 			if (grp->used && grp->leaving)
 				grp->used = false;
 		}
@@ -634,10 +673,24 @@ query_in(uint16_t p, const uint8_t *msg, uint16_t len)
 		}
 		{
 			struct mld_group *grp = group_find(p, g);
-			if (grp != NULL && !grp->leaving && reportable(g) && grp->v2_left == 0) {
-				grp->v2_record = MLDV2_MODE_IS_EXCLUDE;
-				grp->v2_left = 1;
-				grp->timer = now + rand_ms_tsc(mrd);
+			uint16_t nq = len >= 28 ? (uint16_t)(msg[26] << 8 | msg[27]) : 0;
+
+			if (grp != NULL && !grp->leaving && reportable(g)) {
+				/* Group query: IS_EX({}); group-and-source query:
+				 * IS_IN(the sources asked about). A pending answer
+				 * is replaced by the newer query's. */
+				grp->nsrc = 0;
+				while (nq > 0 && grp->nsrc < MLD_MAX_QUERY_SOURCES &&
+				       28u + 16u * (grp->nsrc + 1u) <= len) {
+					memcpy(grp->srcs[grp->nsrc], msg + 28 + 16 * grp->nsrc, 16);
+					grp->nsrc++;
+					nq--;
+				}
+				{
+					uint64_t at = now + rand_ms_tsc(mrd);
+					if (grp->q_timer == 0 || at < grp->q_timer)
+						grp->q_timer = at;
+				}
 			}
 		}
 		return;

@@ -49,6 +49,31 @@ const v1Query = (group: string, mrd = 1000): Buffer => {
   return b;
 };
 
+/** An MLDv2 query (28 bytes + sources) for group with the given sources, max response code 0. */
+const v2Query = (group: string, sources: string[]): Buffer => {
+  const b = Buffer.alloc(28 + 16 * sources.length);
+  b[0] = 130;
+  Buffer.from(parseIPv6(group)).copy(b, 8);
+  b[25] = 125; // QQIC
+  b.writeUInt16BE(sources.length, 26);
+  sources.forEach((src, i) => Buffer.from(parseIPv6(src)).copy(b, 28 + 16 * i));
+  return b;
+};
+
+/** The MLDv2 report records of a frame: [type, group, sources]. */
+function v2Records(frame: Buffer): { type: number; group: string; sources: string[] }[] {
+  const msg = 14 + 40 + 8;
+  const out: { type: number; group: string; sources: string[] }[] = [];
+  let off = msg + 8;
+  for (let r = 0; r < frame.readUInt16BE(msg + 6); r++) {
+    const nsrc = frame.readUInt16BE(off + 2);
+    const hex = (o: number): string => frame.subarray(o, o + 16).toString('hex');
+    out.push({ type: frame[off], group: hex(off + 4), sources: Array.from({ length: nsrc }, (_, i) => hex(off + 20 + 16 * i)) });
+    off += 20 + 16 * nsrc + 4 * frame[off + 1];
+  }
+  return out;
+}
+
 describe('MLD input (net_pcap)', function () {
   this.timeout(30000);
   let dir: string;
@@ -109,5 +134,18 @@ describe('MLD input (net_pcap)', function () {
     });
     const reports = out.filter(isMld).map((f) => f[14 + 40 + 8]);
     expect(reports).to.include(131);
+  });
+
+  it('answers an MLDv2 group-and-source query with IS_IN of the sources asked about (RFC 3810 6.3)', async () => {
+    const group = 'ff02::1:ff00:1'; // our solicited-node group
+    const out = await run([mldFrame({ src: 'fe80::9', dst: group, body: v2Query(group, ['fe80::77', 'fe80::78']) })], async (router) => {
+      expect(router.stats().control.mld_v2_query_in).to.equal(1n);
+      expect(await waitFor(() => router.stats().control.mld_v2_report_out >= 1n, 2000)).to.equal(true);
+      await sleep(200);
+    });
+    const hex = (a: string): string => Buffer.from(parseIPv6(a)).toString('hex');
+    const answers = out.filter(isMld).flatMap(v2Records).filter((r) => r.group === hex(group) && r.type === 1);
+    expect(answers).to.have.length(1);
+    expect(answers[0].sources).to.deep.equal([hex('fe80::77'), hex('fe80::78')]);
   });
 });
