@@ -196,9 +196,9 @@ static const uint8_t *
 link_local(uint16_t p)
 {
 	static const uint8_t ll[16] = { 0xfe, 0x80 };
-	return fp_port_source(p, ll) != NULL && fp_ip6_is_linklocal(fp_port_source(p, ll))
-		       ? fp_port_source(p, ll)
-		       : NULL;
+	const uint8_t *src = fp_port_source(p, ll); /* prefers link-local */
+
+	return src != NULL && fp_ip6_is_linklocal(src) ? src : NULL;
 }
 
 /* An MLD message of len bytes (*msg) to dst out of p: Ethernet, IPv6
