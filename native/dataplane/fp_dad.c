@@ -33,8 +33,6 @@
 
 #define DAD_RETRANS_MS 1000       /* RetransTimer */
 #define DAD_MAX_DELAY_MS 1000     /* MAX_RTR_SOLICITATION_DELAY */
-#define ND_NEIGHBOR_SOLICIT 135
-#define ND_OPT_NONCE 14
 
 struct dad_state {
 	bool started;   /* an event was sent for this address already */
@@ -46,18 +44,11 @@ struct dad_state {
 static struct dad_state dad[FP_MAX_IFACES][FP_MAX_ADDRS];
 static bool dad_port_up[FP_MAX_IFACES]; /* admin state seen at the last tick */
 
-static uint64_t
-ms_tsc(uint64_t ms)
-{
-	return rte_get_tsc_hz() / 1000 * ms;
-}
-
 static void
 set_state(uint16_t p, uint32_t a, uint8_t state)
 {
 	struct fp_port *port = &fp_router.ports[p];
 	uint8_t prev = dad[p][a].started ? port->addr_state[a] : FP_ADDR_NONE;
-	struct fp_event ev;
 
 	if (dad[p][a].started && prev == state)
 		return;
@@ -67,14 +58,8 @@ set_state(uint16_t p, uint32_t a, uint8_t state)
 		fp_port_addr_route(p, a, false);
 	else if (prev == FP_ADDR_DUPLICATED)
 		fp_port_addr_route(p, a, true);
-	memset(&ev, 0, sizeof(ev));
-	ev.type = FP_EVENT_ADDRESS;
-	ev.port_idx = p;
-	ev.state = state;
-	ev.previous = prev;
-	ev.plen = port->addrs[a].plen;
-	memcpy(ev.addr, port->addrs[a].addr, 16);
-	fp_event_post(&ev);
+	fp_event_notify(FP_EVENT_ADDRESS, p, state, prev, port->addrs[a].addr,
+			port->addrs[a].plen);
 }
 
 /* One probe: NS from ::, to the solicited-node group, target the address,
@@ -83,23 +68,10 @@ static void
 send_probe(uint16_t p, uint32_t a)
 {
 	static const uint8_t unspecified[16];
-	const uint8_t *target = fp_router.ports[p].addrs[a].addr;
-	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
-	struct rte_mbuf *m;
-	uint8_t *icmp;
 
-	memcpy(group + 13, target + 13, 3);
-	m = fp_icmp6_alloc(p, unspecified, group, NULL, 255, 32, &icmp);
-	if (m == NULL)
-		return;
-	icmp[0] = ND_NEIGHBOR_SOLICIT;
-	memcpy(icmp + 8, target, 16);
-	icmp[24] = ND_OPT_NONCE;
-	icmp[25] = 1;
-	memcpy(icmp + 26, dad[p][a].nonce, 6);
-	fp_icmp6_checksum(m);
-	fp_router.ctl_ctr[FP_CCTR_dad_probes_out]++;
-	fp_ctl_send(fp_router.lcores[0], m, p);
+	if (fp_nd_send_ns(fp_router.lcores[0], p, unspecified, fp_router.ports[p].addrs[a].addr,
+			  NULL, FP_ND_OPT_NONCE, dad[p][a].nonce))
+		fp_router.ctl_ctr[FP_CCTR_dad_probes_out]++;
 }
 
 /* The interface came up: every address starts over (5.4: "whenever an
@@ -120,7 +92,7 @@ port_begin(uint16_t p, uint64_t now)
 		}
 		set_state(p, a, FP_ADDR_TENTATIVE);
 		d->sent = 0;
-		d->next = now + ms_tsc(r % (DAD_MAX_DELAY_MS + 1));
+		d->next = now + fp_ms_to_tsc(r % (DAD_MAX_DELAY_MS + 1));
 		memcpy(d->nonce, &r, 6);
 		d->nonce[0] ^= (uint8_t)(now >> 8); /* differs per round */
 	}
@@ -157,7 +129,7 @@ fp_dad_timers(void)
 			if (d->sent < port->dad_transmits) {
 				send_probe(p, a);
 				d->sent++;
-				d->next = now + ms_tsc(DAD_RETRANS_MS);
+				d->next = now + fp_ms_to_tsc(DAD_RETRANS_MS);
 				continue;
 			}
 			fp_router.ctl_ctr[FP_CCTR_dad_succeeded]++;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include <rte_errno.h>
@@ -48,6 +49,23 @@ fp_event_post(struct fp_event *ev)
 	if (notify_fn != NULL)
 		notify_fn(notify_arg);
 	pthread_mutex_unlock(&notify_lock);
+}
+
+void
+fp_event_notify(uint16_t type, uint16_t port_idx, uint8_t state, uint8_t previous,
+		const uint8_t *addr, uint8_t plen)
+{
+	struct fp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.port_idx = port_idx;
+	ev.state = state;
+	ev.previous = previous;
+	ev.plen = plen;
+	if (addr != NULL)
+		memcpy(ev.addr, addr, 16);
+	fp_event_post(&ev);
 }
 
 unsigned

@@ -46,6 +46,10 @@ struct fp_event {
 int fp_event_init(void);
 /* Queue an event (any thread); at_ms is filled in. Never blocks. */
 void fp_event_post(struct fp_event *ev);
+/* Build and post an event: type, interface, state and previous state, an
+ * address (or NULL) with its prefix length. */
+void fp_event_notify(uint16_t type, uint16_t port_idx, uint8_t state, uint8_t previous,
+		     const uint8_t *addr, uint8_t plen);
 /* Take up to max events, oldest first. */
 unsigned fp_event_drain(struct fp_event *out, unsigned max);
 /* Called after each post, from the posting thread; NULL to stop. */

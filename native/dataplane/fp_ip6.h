@@ -50,6 +50,15 @@ fp_ip6_is_unspecified(const uint8_t *a)
 	return (hi | lo) == 0;
 }
 
+/* The solicited-node group of addr: ff02::1:ffXX:XXXX (RFC 4291 2.7.1). */
+static inline void
+fp_ip6_solicited_node(uint8_t group[16], const uint8_t addr[16])
+{
+	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	memcpy(group, prefix, 13);
+	memcpy(group + 13, addr + 13, 3);
+}
+
 /* Multicast groups every router node listens to before MLD exists:
  * ff02::1, ff02::2 and solicited-node ff02::1:ffXX:XXXX. */
 static inline bool

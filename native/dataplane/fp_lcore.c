@@ -242,7 +242,7 @@ lcore_mcast_joined(const struct fp_port *port, const uint8_t *g)
 	do {
 		s1 = __atomic_load_n(&port->mcast_seq, __ATOMIC_ACQUIRE);
 		hit = false;
-		for (i = 0; i < port->nmcast && i < 32; i++)
+		for (i = 0; i < port->nmcast && i < FP_MAX_MCAST; i++)
 			if (memcmp(port->mcast[i], g, 16) == 0)
 				hit = true;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);

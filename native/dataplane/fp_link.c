@@ -181,14 +181,7 @@ current_link(uint16_t p)
 static void
 post_link_event(uint16_t p, uint8_t state, uint8_t prev)
 {
-	struct fp_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = FP_EVENT_LINK;
-	ev.port_idx = p;
-	ev.state = state;
-	ev.previous = prev;
-	fp_event_post(&ev);
+	fp_event_notify(FP_EVENT_LINK, p, state, prev, NULL, 0);
 }
 
 int
@@ -354,7 +347,7 @@ fp_link_timers(void)
 	if (nl_fd >= 0)
 		netlink_read();
 	if (now >= next_poll) {
-		next_poll = now + rte_get_tsc_hz() / 1000 * LINK_POLL_MS;
+		next_poll = now + fp_ms_to_tsc(LINK_POLL_MS);
 		for (p = 0; p < fp_router.nphys; p++)
 			if (fp_router.ports[p].link_source == FP_LINK_SOURCE_POLL)
 				link_push(p, ethdev_link(fp_router.ports[p].port_id));

@@ -90,16 +90,11 @@ static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
 static const uint8_t all_mldv2_routers[16] = { 0xff, 0x02, [15] = 0x16 };
 
-static uint64_t
-ms_tsc(uint64_t ms)
-{
-	return rte_get_tsc_hz() / 1000 * ms;
-}
-
+/* A random time in [0, max_ms], in TSC cycles. */
 static uint64_t
 rand_ms_tsc(uint64_t max_ms)
 {
-	return ms_tsc(max_ms == 0 ? 0 : rte_rand() % (max_ms + 1));
+	return fp_ms_to_tsc(max_ms == 0 ? 0 : rte_rand() % (max_ms + 1));
 }
 
 static bool
@@ -179,14 +174,7 @@ publish(uint16_t p)
 static void
 post_mld_event(uint16_t p, const uint8_t g[16], uint8_t what)
 {
-	struct fp_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = FP_EVENT_MLD;
-	ev.port_idx = p;
-	ev.state = what;
-	memcpy(ev.addr, g, 16);
-	fp_event_post(&ev);
+	fp_event_notify(FP_EVENT_MLD, p, what, 0, g, 128);
 }
 
 /* ---- sending ---------------------------------------------------------- */
@@ -251,23 +239,36 @@ mld_alloc(uint16_t p, const uint8_t dst[16], uint16_t len, uint8_t **msg)
 	return m;
 }
 
-/* ICMPv6 checksum of an MLD message behind the hop-by-hop header: the
- * pseudo-header's length is the message's, not the IPv6 payload's. */
+/* The ICMPv6 checksum of an MLD message of len bytes behind a hop-by-hop
+ * header: the pseudo-header's length is the message's and its next header
+ * ICMPv6, not the IPv6 header's, so both are set for the computation.
+ * Returns the complemented sum: the field's value, or 0 when verifying a
+ * right message. */
+static uint16_t
+mld_cksum(struct rte_ipv6_hdr *ip6, const uint8_t *msg, uint16_t len)
+{
+	rte_be16_t plen = ip6->payload_len;
+	uint8_t proto = ip6->proto;
+	uint16_t ck;
+
+	ip6->payload_len = rte_cpu_to_be_16(len);
+	ip6->proto = FP_IPPROTO_ICMPV6;
+	ck = rte_ipv6_udptcp_cksum(ip6, msg);
+	ip6->payload_len = plen;
+	ip6->proto = proto;
+	return ck;
+}
+
 static void
 mld_checksum(struct rte_mbuf *m, uint16_t len)
 {
 	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, FP_ETHER_HDR_LEN);
 	uint8_t *msg = (uint8_t *)(ip6 + 1) + 8;
-	rte_be16_t plen = ip6->payload_len;
 	uint16_t ck;
 
-	ip6->payload_len = rte_cpu_to_be_16(len);
-	ip6->proto = FP_IPPROTO_ICMPV6;
 	msg[2] = msg[3] = 0;
-	ck = rte_ipv6_udptcp_cksum(ip6, msg);
+	ck = mld_cksum(ip6, msg, len);
 	memcpy(msg + 2, &ck, 2);
-	ip6->payload_len = plen;
-	ip6->proto = 0;
 }
 
 static bool
@@ -503,11 +504,11 @@ fp_mld_groups(uint16_t p, struct fp_mld_group_info *out, uint32_t max)
 void
 fp_mld_address(uint16_t p, const uint8_t addr[16], bool added)
 {
-	uint8_t g[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	uint8_t g[16];
 
 	if (!mld_iface_ok(p))
 		return;
-	memcpy(g + 13, addr + 13, 3);
+	fp_ip6_solicited_node(g, addr);
 	pthread_mutex_lock(&mld_lock);
 	if (added)
 		join_locked(p, g, true, NULL);
@@ -584,7 +585,7 @@ fp_mld_timers(void)
 			if (send_v2(p, NULL, MLDV2_MODE_IS_EXCLUDE))
 				mi->general_at = 0;
 			else
-				mi->general_at = now + ms_tsc(MLD_RETRY_MS);
+				mi->general_at = now + fp_ms_to_tsc(MLD_RETRY_MS);
 		}
 		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
 			struct mld_group *g = &mi->groups[i];
@@ -594,7 +595,7 @@ fp_mld_timers(void)
 						    ? send_v2_sources(p, g->addr,
 								      (const uint8_t (*)[16])g->srcs, g->nsrc)
 						    : send_v2(p, g->addr, MLDV2_MODE_IS_EXCLUDE);
-				g->q_timer = sent ? 0 : now + ms_tsc(MLD_RETRY_MS);
+				g->q_timer = sent ? 0 : now + fp_ms_to_tsc(MLD_RETRY_MS);
 				if (sent)
 					post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
 			}
@@ -602,7 +603,7 @@ fp_mld_timers(void)
 				continue;
 			if (g->v2_left > 0) {
 				if (!send_v2(p, g->addr, g->v2_record)) {
-					g->timer = now + ms_tsc(MLD_RETRY_MS);
+					g->timer = now + fp_ms_to_tsc(MLD_RETRY_MS);
 					continue;
 				}
 				g->v2_left--;
@@ -623,7 +624,7 @@ fp_mld_timers(void)
 				g->timer = 0;
 				post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
 			} else {
-				g->timer = now + ms_tsc(MLD_RETRY_MS);
+				g->timer = now + fp_ms_to_tsc(MLD_RETRY_MS);
 			}
 		}
 	}
@@ -646,7 +647,7 @@ query_in(uint16_t p, const uint8_t *msg, uint16_t len)
 		/* An MLDv1 querier: v1 mode for the Older Version Querier
 		 * Present Timeout (RFC 3810 8.2.1). */
 		fp_router.ctl_ctr[FP_CCTR_mld_v1_query_in]++;
-		mld[p].v1_querier_until = now + ms_tsc(MLD_OLDER_QUERIER_MS);
+		mld[p].v1_querier_until = now + fp_ms_to_tsc(MLD_OLDER_QUERIER_MS);
 		/* Older version mode: pending v2 retransmissions and answers
 		 * are cancelled (RFC 3810 8.2.1); leaves in progress end. */
 		mld[p].general_at = 0;
@@ -662,8 +663,7 @@ query_in(uint16_t p, const uint8_t *msg, uint16_t len)
 		if (mrd >= 0x8000) /* exponential form (RFC 3810 5.1.3) */
 			mrd = ((mrd & 0x0fff) | 0x1000) << (((mrd >> 12) & 0x7) + 3);
 	}
-	post_mld_event(p, general ? (const uint8_t *)"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" : g,
-		       FP_MLD_EVENT_QUERY);
+	post_mld_event(p, g, FP_MLD_EVENT_QUERY); /* :: for a general query */
 	if (fp_mld_version(p) == 2) {
 		if (general) {
 			uint64_t at = now + rand_ms_tsc(mrd);
@@ -758,16 +758,9 @@ fp_mld_input(struct rte_mbuf *m)
 		goto drop;
 	}
 	{
-		/* The checksum's pseudo-header length is the message's. */
-		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)ip6;
-		rte_be16_t saved = h->payload_len;
-		int bad;
-		h->payload_len = rte_cpu_to_be_16(len);
-		h->proto = FP_IPPROTO_ICMPV6;
-		bad = rte_ipv6_udptcp_cksum_verify(h, msg);
-		h->payload_len = saved;
-		h->proto = 0;
-		if (bad) {
+		/* Summed with its own checksum field, a right message's sum is
+		 * 0xffff: its complement, what mld_cksum returns, is 0. */
+		if (mld_cksum((struct rte_ipv6_hdr *)ip6, msg, len) != 0) {
 			fp_router.ctl_ctr[FP_CCTR_mld_bad_checksum]++;
 			goto drop;
 		}

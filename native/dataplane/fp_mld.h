@@ -19,7 +19,7 @@ struct rte_mbuf;
 struct fp_err;
 struct fp_lcore;
 
-#define FP_MLD_MAX_GROUPS 32 /* groups per interface */
+#define FP_MLD_MAX_GROUPS FP_MAX_MCAST /* groups per interface (fp_router.h) */
 
 /* Listener states of mld6.c (MLDv1) */
 enum fp_mld_state {

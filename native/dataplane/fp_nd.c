@@ -96,7 +96,6 @@ nd_option(const struct rte_ipv6_hdr *ip6, const uint8_t *icmp, uint16_t fixed,
 	return NULL;
 }
 
-#define ND_OPT_NONCE 14
 
 bool
 fp_nd_solicitation(struct rte_mbuf *m)
@@ -125,7 +124,7 @@ fp_nd_solicitation(struct rte_mbuf *m)
 	/* A tentative or duplicated address of ours is never answered for; a
 	 * probe for a tentative one means a duplicate (fp_dad.c). */
 	if (fp_dad_solicitation(in_idx, target, dad,
-				dad ? nd_option(ip6, icmp, ND_NS_LEN, ND_OPT_NONCE, 8) : NULL))
+				dad ? nd_option(ip6, icmp, ND_NS_LEN, FP_ND_OPT_NONCE, 8) : NULL))
 		return false;
 	if (!fp_port_addr_usable(in_idx, target))
 		return false; /* not ours: nothing to say (we do not proxy) */
@@ -233,35 +232,43 @@ pending_find(const uint8_t addr[16], uint16_t port_idx)
 	return NULL;
 }
 
+bool
+fp_nd_send_ns(struct fp_lcore *lc, uint16_t p, const uint8_t src[16],
+	      const uint8_t target[16], const uint8_t *unicast_mac, uint8_t opt_type,
+	      const uint8_t opt_value[6])
+{
+	uint8_t group[16], *icmp;
+	struct rte_mbuf *m;
+
+	fp_ip6_solicited_node(group, target);
+	m = fp_icmp6_alloc(p, src, unicast_mac != NULL ? target : group, unicast_mac,
+			   ND_HOP_LIMIT, 32, &icmp);
+	if (m == NULL)
+		return false;
+	icmp[0] = ND_NEIGHBOR_SOLICIT;
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = opt_type;
+	icmp[25] = 1; /* 8 bytes */
+	memcpy(icmp + 26, opt_value, 6);
+	fp_icmp6_checksum(m);
+	fp_ctl_send(lc, m, p);
+	return true;
+}
+
 /* Send a Neighbor Solicitation for target out of port p: multicast to its
  * solicited-node group (resolution), or, with a MAC, unicast to the
- * target (NUD probe, 7.3.3). */
+ * target (NUD probe, 7.3.3); from a preferred address, with our MAC. */
 static void
 send_solicitation(struct fp_lcore *lc, const uint8_t target[16], uint16_t p,
 		  const uint8_t *unicast_mac)
 {
-	const struct fp_port *port = &fp_router.ports[p];
-	uint8_t group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
 	const uint8_t *src = fp_port_source(p, target);
-	struct rte_mbuf *m;
-	uint8_t *icmp;
 
 	if (src == NULL)
 		return; /* no preferred address to solicit from (yet) */
-	/* To the target's solicited-node group ff02::1:ffXX:XXXX. */
-	memcpy(group + 13, target + 13, 3);
-	m = fp_icmp6_alloc(p, src, unicast_mac != NULL ? target : group, unicast_mac,
-			   ND_HOP_LIMIT, 32, &icmp);
-	if (m == NULL)
-		return;
-	icmp[0] = ND_NEIGHBOR_SOLICIT;
-	memcpy(icmp + 8, target, 16);
-	icmp[24] = ND_OPT_SOURCE_LINKADDR;
-	icmp[25] = 1;
-	memcpy(icmp + 26, port->mac.addr_bytes, 6);
-	fp_icmp6_checksum(m);
-	fp_router.ctl_ctr[unicast_mac != NULL ? FP_CCTR_nd_nud_probes : FP_CCTR_nd_ns_out]++;
-	fp_ctl_send(lc, m, p);
+	if (fp_nd_send_ns(lc, p, src, target, unicast_mac, ND_OPT_SOURCE_LINKADDR,
+			  fp_router.ports[p].mac.addr_bytes))
+		fp_router.ctl_ctr[unicast_mac != NULL ? FP_CCTR_nd_nud_probes : FP_CCTR_nd_ns_out]++;
 }
 
 /* Drop a held packet, counted. */
@@ -342,7 +349,7 @@ fp_nd_resolve(struct fp_lcore *lc, struct rte_mbuf *m, bool local)
 		p->lc = lc;
 		p->probes = 1;
 		p->since = rte_rdtsc();
-		p->next_probe = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ND_RETRANS_MS;
+		p->next_probe = rte_rdtsc() + fp_ms_to_tsc(ND_RETRANS_MS);
 		send_solicitation(lc, target, port_idx, NULL);
 	}
 	if (p->nheld == FP_ND_HOLD) {
@@ -370,7 +377,7 @@ fp_nd_timers(void)
 			continue;
 		if (p->probes < ND_MAX_MULTICAST_SOLICIT) {
 			p->probes++;
-			p->next_probe = now + rte_get_tsc_hz() / 1000 * ND_RETRANS_MS;
+			p->next_probe = now + fp_ms_to_tsc(ND_RETRANS_MS);
 			send_solicitation(p->lc, p->addr, p->port_idx, NULL);
 			continue;
 		}
@@ -453,12 +460,6 @@ fp_nd_advertisement(struct rte_mbuf *m)
 static uint64_t ra_next[FP_MAX_IFACES];  /* TSC of the next unsolicited RA */
 static uint64_t ra_last[FP_MAX_IFACES];  /* TSC of the last RA sent */
 static uint8_t ra_initial[FP_MAX_IFACES]; /* initial RAs sent */
-
-static uint64_t
-ms_to_tsc(uint64_t ms)
-{
-	return rte_get_tsc_hz() / 1000 * ms;
-}
 
 /* The port's link-local address (RAs must come from one), or NULL. */
 static const uint8_t *
@@ -544,7 +545,7 @@ ra_schedule(uint16_t p, uint64_t now)
 			max = ND_MAX_INITIAL_ADV_MS;
 	}
 	ms = min + (uint64_t)rte_rand() % (max - min + 1);
-	ra_next[p] = now + ms_to_tsc(ms);
+	ra_next[p] = now + fp_ms_to_tsc(ms);
 }
 
 void
@@ -562,7 +563,7 @@ fp_nd_ra_timers(void)
 		if (ra_next[p] == 0) {
 			/* First one soon after start. */
 			ra_initial[p] = 0;
-			ra_next[p] = now + ms_to_tsc(100);
+			ra_next[p] = now + fp_ms_to_tsc(100);
 			continue;
 		}
 		if (now >= ra_next[p]) {
@@ -599,7 +600,7 @@ fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m)
 		return true;
 	/* Answer to all nodes, at most every MIN_DELAY_BETWEEN_RAS (6.2.6). */
 	now = rte_rdtsc();
-	if (now - ra_last[in_idx] >= ms_to_tsc(ND_MIN_DELAY_BETWEEN_RAS_MS))
+	if (now - ra_last[in_idx] >= fp_ms_to_tsc(ND_MIN_DELAY_BETWEEN_RAS_MS))
 		send_advertisement(lc, in_idx);
 	return true;
 }
@@ -636,8 +637,8 @@ reachable_randomise(uint64_t now)
 	uint64_t base = fp_router.nd_base_reachable_ms ? fp_router.nd_base_reachable_ms : 30000;
 	uint64_t ms = base / 2 + rte_rand() % (base + 1);
 
-	reachable_tsc = ms_to_tsc(ms);
-	reachable_rerandom_at = now + ms_to_tsc(ND_REACHABLE_RERANDOM_MS);
+	reachable_tsc = fp_ms_to_tsc(ms);
+	reachable_rerandom_at = now + fp_ms_to_tsc(ND_REACHABLE_RERANDOM_MS);
 }
 
 uint64_t
@@ -681,19 +682,15 @@ neigh_was_used(uint32_t i)
 static void
 nud_failed(struct fp_neigh *n)
 {
-	struct fp_event ev;
+	uint8_t addr[16];
+	uint16_t port_idx = n->port_idx;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = FP_EVENT_NEIGHBOUR;
-	ev.port_idx = n->port_idx;
-	ev.state = FP_NEIGH_NONE;
-	ev.previous = FP_NEIGH_PROBE;
-	memcpy(ev.addr, n->addr, 16);
+	memcpy(addr, n->addr, 16); /* the entry goes now */
 	fp_neigh_delete(&fp_router.neigh, n->addr, n->port_idx);
 	fp_router.ctl_ctr[FP_CCTR_nd_nud_failed]++;
 	fp_router.ctl_ctr[FP_CCTR_neighbour_changes]++;
 	fp_generation_bump();
-	fp_event_post(&ev);
+	fp_event_notify(FP_EVENT_NEIGHBOUR, port_idx, FP_NEIGH_NONE, FP_NEIGH_PROBE, addr, 128);
 }
 
 /* One entry's timers (the RFC's Appendix C, for learned entries). */
@@ -717,14 +714,14 @@ nud_visit(uint32_t i, struct fp_neigh *n, uint64_t now)
 		 * only a solicited NA confirms. */
 		if (used) {
 			fp_neigh_set_state(&fp_router.neigh, i, FP_NEIGH_DELAY);
-			n->nud_deadline = now + ms_to_tsc(ND_DELAY_FIRST_PROBE_MS);
+			n->nud_deadline = now + fp_ms_to_tsc(ND_DELAY_FIRST_PROBE_MS);
 		}
 		break;
 	case FP_NEIGH_DELAY:
 		if (now >= n->nud_deadline) {
 			fp_neigh_set_state(&fp_router.neigh, i, FP_NEIGH_PROBE);
 			n->probes = 1;
-			n->nud_deadline = now + ms_to_tsc(ND_RETRANS_MS);
+			n->nud_deadline = now + fp_ms_to_tsc(ND_RETRANS_MS);
 			send_solicitation(fp_router.lcores[0], n->addr, n->port_idx, n->mac);
 		}
 		break;
@@ -733,7 +730,7 @@ nud_visit(uint32_t i, struct fp_neigh *n, uint64_t now)
 			break;
 		if (n->probes < ND_MAX_UNICAST_SOLICIT) {
 			n->probes++;
-			n->nud_deadline = now + ms_to_tsc(ND_RETRANS_MS);
+			n->nud_deadline = now + fp_ms_to_tsc(ND_RETRANS_MS);
 			send_solicitation(fp_router.lcores[0], n->addr, n->port_idx, n->mac);
 		} else {
 			nud_failed(n);
@@ -757,9 +754,9 @@ nud_gc(uint64_t now)
 	uint32_t i, evicted = 0, budget = t->max / 8 + 1;
 
 	if (gc_requested || t->count >= t->max - t->max / 8)
-		idle = ms_to_tsc(ND_GC_FORCED_MS); /* (nearly) full */
+		idle = fp_ms_to_tsc(ND_GC_FORCED_MS); /* (nearly) full */
 	else if (t->count > t->max / 2)
-		idle = ms_to_tsc(ND_GC_STALE_MS);
+		idle = fp_ms_to_tsc(ND_GC_STALE_MS);
 	else
 		return;
 	for (i = 0; i < t->max && evicted < budget; i++) {
@@ -787,7 +784,7 @@ fp_nd_nud_timers(void)
 
 	if (now < nud_next_tick || fp_router.nworkers == 0)
 		return;
-	nud_next_tick = now + ms_to_tsc(ND_NUD_TICK_MS);
+	nud_next_tick = now + fp_ms_to_tsc(ND_NUD_TICK_MS);
 	if (reachable_tsc == 0 || now >= reachable_rerandom_at)
 		reachable_randomise(now);
 	pthread_mutex_lock(&fp_router.ctl_lock);

@@ -81,5 +81,14 @@ struct fp_neigh_info;
 /* The next hops being resolved (INCOMPLETE), for listing. */
 uint32_t fp_nd_pending_list(struct fp_neigh_info *out, uint32_t max);
 
+/* Send a Neighbor Solicitation for target out of port p from src:
+ * multicast to the target's solicited-node group, or unicast to unicast_mac;
+ * with one 8-byte option (source link-layer address, or a DAD nonce).
+ * False when no mbuf. */
+#define FP_ND_OPT_NONCE 14
+bool fp_nd_send_ns(struct fp_lcore *lc, uint16_t p, const uint8_t src[16],
+		   const uint8_t target[16], const uint8_t *unicast_mac, uint8_t opt_type,
+		   const uint8_t opt_value[6]);
+
 #define FP_ND_HOLD 3            /* packets held per unresolved next hop */
 #define FP_ND_MAX_INCOMPLETE 256 /* bound on next hops being resolved */

@@ -1494,7 +1494,7 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 		snprintf(port->device, sizeof(port->device), "%s.%u", par->name, vlan_id);
 	} else {
 		port->port_id = UINT16_MAX;
-		port->mtu = 65535 < UINT16_MAX ? 65535 : UINT16_MAX;
+		port->mtu = UINT16_MAX; /* nothing leaves a loopback */
 		port->link_state = FP_LINK_UP;
 		snprintf(port->device, sizeof(port->device), "loopback");
 	}

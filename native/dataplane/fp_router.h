@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <rte_atomic.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -37,6 +38,7 @@
 #define FP_MAX_PORTS 16  /* physical ports (DPDK devices) */
 #define FP_MAX_IFACES 32 /* interface slots: ports, then clones (never reused) */
 #define FP_VLAN_IDS 4096
+#define FP_MAX_MCAST 32  /* multicast groups joined per interface (fp_mld.c) */
 #define FP_MAX_WORKERS 64
 #define FP_MAX_ADDRS 16
 #define FP_BURST 32
@@ -134,7 +136,7 @@ struct fp_port {
 	 * while being written. */
 	uint32_t mcast_seq;
 	uint8_t nmcast;
-	uint8_t mcast[32][16];
+	uint8_t mcast[FP_MAX_MCAST][16];
 	uint16_t ifindex; /* 1-based, stable while the router runs */
 	bool is_vdev;
 	uint16_t nb_rxq, nb_txq;
@@ -265,6 +267,13 @@ struct fp_router {
 };
 
 extern struct fp_router fp_router;
+
+/* Milliseconds in TSC cycles (control-plane timers). */
+static inline uint64_t
+fp_ms_to_tsc(uint64_t ms)
+{
+	return rte_get_tsc_hz() / 1000 * ms;
+}
 
 static inline uint32_t
 fp_generation_load(void)
