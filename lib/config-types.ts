@@ -138,6 +138,18 @@ export interface NeighbourDiscoveryConfig {
   maxNeighbours?: number;
 }
 
+/** The routing table (FIB) size: fixed when the router starts. */
+export interface RoutingConfig {
+  /** Routes (static, connected and local together; 16..4194304). Default 16384. */
+  maxRoutes?: number;
+  /**
+   * tbl8 groups per FIB copy (256..4194304; 1 KiB each, two copies): a prefix
+   * longer than /24 needs up to one group per further 8 bits that no other
+   * prefix shares. Default 16384.
+   */
+  tbl8Groups?: number;
+}
+
 /** ICMPv6 error rate limit (RFC 4443 2.4 f): a token bucket per worker lcore. */
 export interface IcmpErrorsConfig {
   /** Tokens per second (0 sends no errors at all; 0..1000000). Default 100. */
@@ -183,6 +195,7 @@ export interface RouterConfig {
   mempool?: MempoolConfig;
   neighbourDiscovery?: NeighbourDiscoveryConfig;
   icmpErrors?: IcmpErrorsConfig;
+  routing?: RoutingConfig;
   /** Only for the demo: namespace hosts to build before the router starts. */
   topology?: TopologyConfig;
 }
@@ -198,5 +211,6 @@ export interface NormalizedConfig {
   mempool: Required<MempoolConfig>;
   neighbourDiscovery: Required<NeighbourDiscoveryConfig>;
   icmpErrors: Required<IcmpErrorsConfig>;
+  routing: Required<RoutingConfig>;
   topology?: TopologyConfig;
 }

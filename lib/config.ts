@@ -40,6 +40,7 @@ import type {
   PortConfig,
   RouteConfig,
   RouterConfig,
+  RoutingConfig,
   TopologyHostConfig,
 } from './config-types';
 import { FastpathError } from './errors';
@@ -140,7 +141,7 @@ const PCI_FULL = /^([0-9A-Fa-f]{4,8}):([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7
 const PCI_SHORT = /^([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7])$/;
 const VDEV_NAME = /^[a-z][A-Za-z0-9_]*$/;
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'topology'] as const;
 const EAL_FIELDS = [
   'workers',
   'workerCpus',
@@ -175,6 +176,7 @@ const FLOWCACHE_FIELDS = ['maxflows', 'hashsize', 'idleTimeoutMs'] as const;
 const MEMPOOL_FIELDS = ['mbufs', 'cacheSize'] as const;
 const ND_FIELDS = ['baseReachableTimeMs', 'maxNeighbours'] as const;
 const ICMP_ERROR_FIELDS = ['perSecond', 'burst'] as const;
+const ROUTING_FIELDS = ['maxRoutes', 'tbl8Groups'] as const;
 const TOPOLOGY_FIELDS = ['prefix', 'hosts'] as const;
 const HOST_FIELDS = ['name', 'port', 'address', 'gateway'] as const;
 
@@ -748,6 +750,14 @@ function normalizeNeighbourDiscovery(value: unknown): Required<NeighbourDiscover
   };
 }
 
+function normalizeRouting(value: unknown): Required<RoutingConfig> {
+  const o = expectObject(value === undefined ? {} : value, 'routing', 'an object', ROUTING_FIELDS);
+  return {
+    maxRoutes: optInt(o, 'maxRoutes', 'routing', 16, 4194304, 16384),
+    tbl8Groups: optInt(o, 'tbl8Groups', 'routing', 256, 4194304, 16384),
+  };
+}
+
 function normalizeIcmpErrors(value: unknown): Required<IcmpErrorsConfig> {
   const o = expectObject(value === undefined ? {} : value, 'icmpErrors', 'an object', ICMP_ERROR_FIELDS);
   return {
@@ -840,6 +850,7 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
     mempool: normalizeMempool(root.mempool),
     neighbourDiscovery: normalizeNeighbourDiscovery(root.neighbourDiscovery),
     icmpErrors: normalizeIcmpErrors(root.icmpErrors),
+    routing: normalizeRouting(root.routing),
   };
   if (root.topology !== undefined) config.topology = normalizeTopology(root.topology, ports);
   return config;

@@ -51,6 +51,7 @@ export interface NativeStartConfig {
   flowCache: { maxflows: number; hashsize: number; idleTimeoutMs: number };
   mempool: { mbufs: number; cacheSize: number };
   maxRoutes: number;
+  tbl8Groups: number;
   maxNeighbours: number;
   baseReachableTimeMs: number;
   icmpErrors: { perSecond: number; burst: number };

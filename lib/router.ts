@@ -26,9 +26,6 @@ import { call, callAsync, CounterNames, native, NativeAddon, NativeStartConfig }
 import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 
-/** Route table size (per router). */
-const MAX_ROUTES = 16384;
-
 export type InterfaceFlag = 'UP' | 'RUNNING' | 'PROMISC' | 'ALLMULTI' | 'MULTICAST' | 'LOOPBACK';
 export type InterfaceKind = 'port' | 'vlan' | 'loop';
 
@@ -528,7 +525,8 @@ function nativeStartConfig(cfg: NormalizedRouterConfig): NativeStartConfig {
     }),
     flowCache: { ...cfg.flowCache },
     mempool: { ...cfg.mempool },
-    maxRoutes: MAX_ROUTES,
+    maxRoutes: cfg.routing.maxRoutes,
+    tbl8Groups: cfg.routing.tbl8Groups,
     maxNeighbours: cfg.neighbourDiscovery.maxNeighbours,
     baseReachableTimeMs: cfg.neighbourDiscovery.baseReachableTimeMs,
     icmpErrors: { ...cfg.icmpErrors },

@@ -44,6 +44,24 @@ export interface FlowCacheStats {
   inuse: bigint;
 }
 
+/** The FIB (routing table) and what it costs; see docs/architecture.md (FIB). */
+export interface FibStats {
+  routes: number;
+  maxRoutes: number;
+  /** tbl8 groups per FIB copy (routing.tbl8Groups). */
+  tbl8Groups: number;
+  /** Groups holding prefixes in the active copy; null where this DPDK does not expose it. */
+  tbl8InUse: number | null;
+  /** rte_fib6's own reservation count (it drifts up on deletes in 22.11); null likewise. */
+  tbl8Reserved: number | null;
+  /** Memory of one FIB copy (there are two). */
+  bytesPerCopy: number;
+  /** Copies recreated from the route list (after reservation drift). */
+  rebuilds: bigint;
+  rebuildLastNs: bigint;
+  rebuildMaxNs: bigint;
+}
+
 export interface RouterStats {
   /** TSC at the snapshot and its frequency. */
   tsc: bigint;
@@ -58,6 +76,7 @@ export interface RouterStats {
   ports: Readonly<Record<string, InterfaceCounters>>;
   control: Readonly<Record<string, bigint>>;
   flowCache: FlowCacheStats;
+  fib: FibStats;
 }
 
 
@@ -86,6 +105,21 @@ export function decodeStats(
   const nworkers = Number(next());
   const nports = Number(next());
   const control = record(names.control);
+  const gauge = (): number | null => {
+    const v = next();
+    return v === 0xffffffffffffffffn ? null : Number(v);
+  };
+  const fib: FibStats = {
+    routes: Number(next()),
+    maxRoutes: Number(next()),
+    tbl8Groups: Number(next()),
+    tbl8InUse: gauge(),
+    tbl8Reserved: gauge(),
+    bytesPerCopy: Number(next()),
+    rebuilds: next(),
+    rebuildLastNs: next(),
+    rebuildMaxNs: next(),
+  };
 
   const totals: Record<string, bigint> = {};
   const drops: Record<string, bigint> = {};
@@ -149,6 +183,7 @@ export function decodeStats(
       invalidations: totals.flow_invalidate,
       inuse: totals.flow_inuse,
     },
+    fib,
   };
 }
 

@@ -196,7 +196,8 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
   auto mp = cfg.Get("mempool").As<Napi::Object>();
   c->mbufs = U32(mp.Get("mbufs"), "mempool.mbufs", 1023, 16777215);
   c->mbuf_cache = U32(mp.Get("cacheSize"), "mempool.cacheSize", 0, 512);
-  c->max_routes = U32(cfg.Get("maxRoutes"), "maxRoutes", 16, 1 << 22);
+  c->max_routes = U32(cfg.Get("maxRoutes"), "routing.maxRoutes", 16, 1 << 22);
+  c->tbl8_groups = U32(cfg.Get("tbl8Groups"), "routing.tbl8Groups", 256, 1 << 22);
   c->max_neighbours = U32(cfg.Get("maxNeighbours"), "maxNeighbours", 16, 1 << 20);
   c->nd_base_reachable_ms = U32(cfg.Get("baseReachableTimeMs"), "baseReachableTimeMs", 1000, 3600000);
   auto ie = cfg.Get("icmpErrors").As<Napi::Object>();

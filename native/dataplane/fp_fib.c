@@ -1,17 +1,83 @@
 /*
- * fp_fib.c — double-buffered rte_fib6 with a shadow route list; see fp_fib.h.
- * Callers hold fp_router.ctl_lock.
+ * fp_fib.c — double-buffered rte_fib6 rebuilt from its route list; see
+ * fp_fib.h. Callers hold fp_router.ctl_lock; workers only read `active`.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_errno.h>
 #include <rte_fib6.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_version.h>
 
 #include "fp_fib.h"
+
+/* The index key: a masked prefix and its length, zero-padded. */
+struct fib_key {
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint8_t pad[3];
+};
+
+/* One change, as applied to a copy or replayed into a rebuilt one. */
+struct fib_change {
+	bool add;
+	const struct fp_route *route; /* masked */
+};
+
+/*
+ * The head of rte_fib6's private trie struct (lib/fib/trie.h) in 22.11:
+ * rte_fib6 offers no way to read how many tbl8 groups are in use, nor to
+ * correct its reservation count. Used only on 22.11 and only while a fresh
+ * copy shows exactly the fields it was created with (fib_copy_create); on
+ * any other DPDK the figures are reported as -1 and copies are rebuilt.
+ */
+struct fib_trie_head_22_11 {
+	uint32_t number_tbl8s;
+	uint32_t rsvd_tbl8s;
+	uint32_t cur_tbl8s;
+	uint64_t def_nh;
+	enum rte_fib_trie_nh_sz nh_sz;
+	uint64_t *tbl8;
+	uint32_t *tbl8_pool;
+	uint32_t tbl8_pool_pos;
+};
+
+/* The private head of a copy when its layout is the one known here. */
+static struct fib_trie_head_22_11 *
+fib_view(const struct fp_fib *fib, int slot)
+{
+#if RTE_VER_YEAR == 22 && RTE_VER_MONTH == 11
+	struct fib_trie_head_22_11 *h;
+
+	if (fib->copy[slot] == NULL)
+		return NULL;
+	h = rte_fib6_get_dp(fib->copy[slot]);
+	if (h == NULL || h->number_tbl8s != fib->tbl8_groups ||
+	    h->nh_sz != RTE_FIB6_TRIE_4B || h->tbl8 == NULL ||
+	    h->tbl8_pool == NULL || h->tbl8_pool_pos > h->number_tbl8s)
+		return NULL;
+	return h;
+#else
+	(void)fib;
+	(void)slot;
+	return NULL;
+#endif
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 void
 fp_prefix_mask(uint8_t out[16], const uint8_t in[16], uint8_t plen)
@@ -25,44 +91,233 @@ fp_prefix_mask(uint8_t out[16], const uint8_t in[16], uint8_t plen)
 	}
 }
 
-int
-fp_fib_init(struct fp_fib *fib, uint32_t max_routes, struct rte_rcu_qsbr *qsbr,
-	    char *errmsg, size_t errlen)
+static void
+fib_key_make(struct fib_key *k, const uint8_t prefix[16], uint8_t plen)
 {
-	static unsigned instance;
+	memset(k, 0, sizeof(*k));
+	fp_prefix_mask(k->prefix, prefix, plen);
+	k->plen = plen;
+}
+
+/* Create copy[slot] empty, under a name no other copy has. */
+static int
+fib_copy_create(struct fp_fib *fib, int slot)
+{
 	struct rte_fib6_conf conf;
 	char name[64];
-	int i;
 
-	memset(fib, 0, sizeof(*fib));
 	memset(&conf, 0, sizeof(conf));
 	conf.type = RTE_FIB6_TRIE;
 	conf.default_nh = FP_NH_NONE;
-	conf.max_routes = (int)max_routes;
+	conf.max_routes = (int)fib->max_routes;
 	conf.rib_ext_sz = 0;
 	conf.trie.nh_sz = RTE_FIB6_TRIE_4B;
-	/* tbl8 groups hold prefixes longer than /24: one per 8 further bits per
-	 * distinct /24; 16 MiB at 16384 groups (4-byte next hops). */
-	conf.trie.num_tbl8 = max_routes < 16384 ? 16384 : max_routes;
-	instance++;
+	conf.trie.num_tbl8 = fib->tbl8_groups;
+	snprintf(name, sizeof(name), "fp_fib6_%u_%u", fib->instance, fib->serial++);
+	fib->copy[slot] = rte_fib6_create(name, SOCKET_ID_ANY, &conf);
+	if (fib->copy[slot] == NULL)
+		return rte_errno == ENOSPC ? -ENOMEM : -(rte_errno ? rte_errno : ENOMEM);
+	fib->deletes_since_build[slot] = 0;
+	{
+		const struct fib_trie_head_22_11 *h = fib_view(fib, slot);
+
+		fib->exact[slot] = !fib->rebuild_only && h != NULL && h->rsvd_tbl8s == 0 &&
+				   h->cur_tbl8s == 0 && h->tbl8_pool_pos == 0 &&
+				   h->def_nh == FP_NH_NONE;
+	}
+	return 0;
+}
+
+/* Add a route to one copy; *reserved gets the tbl8 groups it reserved. */
+static int
+fib_copy_add(struct fp_fib *fib, int slot, const struct fp_route *r,
+	     uint8_t *reserved)
+{
+	struct fib_trie_head_22_11 *h = fib->exact[slot] ? fib_view(fib, slot) : NULL;
+	uint32_t before = h != NULL ? h->rsvd_tbl8s : 0;
+	int rc;
+
+	rc = rte_fib6_add(fib->copy[slot], r->prefix, r->plen, r->nexthop);
+	*reserved = rc == 0 && h != NULL ? (uint8_t)(h->rsvd_tbl8s - before) : 0;
+	return rc;
+}
+
+/* Delete a route from one copy and give back what its add reserved. */
+static int
+fib_copy_delete(struct fp_fib *fib, int slot, const struct fp_route *r,
+		uint8_t reserved)
+{
+	struct fib_trie_head_22_11 *h = fib->exact[slot] ? fib_view(fib, slot) : NULL;
+	int rc;
+
+	rc = rte_fib6_delete(fib->copy[slot], r->prefix, r->plen);
+	if (rc < 0)
+		return rc;
+	if (h != NULL && h->rsvd_tbl8s >= reserved)
+		h->rsvd_tbl8s -= reserved;
+	else
+		fib->deletes_since_build[slot]++;
+	return 0;
+}
+
+static int
+fib_copy_change(struct fp_fib *fib, int slot, const struct fib_change *c)
+{
+	return c->add ? fib_copy_add(fib, slot, c->route, &fib->pending_reserved[slot])
+		      : fib_copy_delete(fib, slot, c->route,
+					fib->reserved[c->route - fib->routes][slot]);
+}
+
+/*
+ * Recreate copy[slot] from the list with `skip` left out, shortest prefixes
+ * first (each route then reserves tbl8 groups below its parent only, as on a
+ * table built in order). The copy must be inactive. On failure it stays stale.
+ */
+static int
+fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
+{
+	uint32_t count[130], i;
+	uint64_t t0 = now_ns(), dt;
+	int rc;
+
+	fib->stale[slot] = true;
+	rte_fib6_free(fib->copy[slot]);
+	fib->copy[slot] = NULL;
+	rc = fib_copy_create(fib, slot);
+	if (rc < 0)
+		return rc;
+	/* Counting sort of positions by prefix length. */
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < fib->nroutes; i++)
+		count[fib->routes[i].plen + 1]++;
+	for (i = 1; i < 130; i++)
+		count[i] += count[i - 1];
+	for (i = 0; i < fib->nroutes; i++)
+		fib->replay_order[count[fib->routes[i].plen]++] = i;
+	for (i = 0; i < fib->nroutes; i++) {
+		const struct fp_route *r = &fib->routes[fib->replay_order[i]];
+
+		if (r == skip)
+			continue;
+		rc = fib_copy_add(fib, slot, r, &fib->reserved[fib->replay_order[i]][slot]);
+		if (rc < 0)
+			return rc;
+	}
+	fib->stale[slot] = false;
+	fib->rebuilds++;
+	dt = now_ns() - t0;
+	fib->rebuild_last_ns = dt;
+	if (dt > fib->rebuild_max_ns)
+		fib->rebuild_max_ns = dt;
+	return 0;
+}
+
+/* Whether a failed change may have written part of itself into the copy:
+ * only a tbl8 pool that ran dry inside the trie's update does that; the
+ * reservation check and the RIB refuse before writing. Unknown → assume so. */
+static bool
+fib_copy_maybe_torn(const struct fp_fib *fib, int slot)
+{
+	const struct fib_trie_head_22_11 *h = fib_view(fib, slot);
+
+	return h == NULL || h->tbl8_pool_pos >= h->number_tbl8s;
+}
+
+/*
+ * Bring the inactive copy[slot] to "list + change". A refusal after deletes
+ * since the copy was built may be the reservation drift (see fp_fib.h), and a
+ * torn or stale copy must be rebuilt anyway: rebuild, then retry once. What
+ * fails on a freshly built copy is real. A delete is replayed as "list
+ * without the route"; an add is applied after, so its refusal leaves the
+ * copy whole.
+ */
+static int
+fib_copy_apply(struct fp_fib *fib, int slot, const struct fib_change *c)
+{
+	int rc;
+
+	if (!fib->stale[slot] && fib->copy[slot] != NULL) {
+		rc = fib_copy_change(fib, slot, c);
+		if (rc == 0)
+			return 0;
+		if (!fib_copy_maybe_torn(fib, slot) &&
+		    !(rc == -ENOSPC && fib->deletes_since_build[slot] > 0))
+			return rc; /* intact, and a rebuild would not change the answer */
+	}
+	rc = fib_copy_rebuild(fib, slot, c->add ? NULL : c->route);
+	if (rc < 0 || !c->add)
+		return rc;
+	rc = fib_copy_change(fib, slot, c);
+	if (rc < 0 && fib_copy_maybe_torn(fib, slot))
+		fib->stale[slot] = true;
+	return rc;
+}
+
+/* Apply one change: inactive copy first, publish, wait, then the old copy.
+ * A failure on the old copy leaves it stale; it is rebuilt before it is
+ * published again, so the change stands. */
+static int
+fib_commit(struct fp_fib *fib, const struct fib_change *c)
+{
+	int next = fib->active_idx ^ 1, old = fib->active_idx;
+	int rc;
+
+	rc = fib_copy_apply(fib, next, c);
+	if (rc < 0)
+		return rc;
+	fib->active_idx = (uint8_t)next;
+	__atomic_store_n(&fib->active, fib->copy[next], __ATOMIC_RELEASE);
+	/* Every online worker passes a quiescent point: none reads `old` now. */
+	rte_rcu_qsbr_synchronize(fib->qsbr, RTE_QSBR_THRID_INVALID);
+	if (fib_copy_apply(fib, old, c) < 0)
+		fib->stale[old] = true;
+	return 0;
+}
+
+int
+fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
+	    struct rte_rcu_qsbr *qsbr, char *errmsg, size_t errlen)
+{
+	static unsigned instance;
+	struct rte_hash_parameters hp;
+	char name[64];
+	int i, rc;
+
+	memset(fib, 0, sizeof(*fib));
+	fib->instance = ++instance;
+	fib->max_routes = max_routes;
+	fib->tbl8_groups = tbl8_groups ? tbl8_groups : FP_FIB_TBL8_DEFAULT;
+	fib->qsbr = qsbr;
 	for (i = 0; i < 2; i++) {
-		snprintf(name, sizeof(name), "fp_fib6_%u_%d", instance, i);
-		fib->copy[i] = rte_fib6_create(name, SOCKET_ID_ANY, &conf);
-		if (fib->copy[i] == NULL) {
-			snprintf(errmsg, errlen, "rte_fib6_create(%u routes): %s",
-				 max_routes, rte_strerror(rte_errno));
+		rc = fib_copy_create(fib, i);
+		if (rc < 0) {
+			snprintf(errmsg, errlen, "rte_fib6_create(%u routes, %u tbl8 "
+				 "groups): %s", max_routes, fib->tbl8_groups,
+				 rte_strerror(-rc));
 			fp_fib_free(fib);
 			return -ENOMEM;
 		}
 	}
+	memset(&hp, 0, sizeof(hp));
+	snprintf(name, sizeof(name), "fp_fibidx_%u", fib->instance);
+	hp.name = name;
+	hp.entries = max_routes < 8 ? 8 : max_routes;
+	hp.key_len = sizeof(struct fib_key);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = SOCKET_ID_ANY;
+	/* The extendable table guarantees `entries` insertions succeed. */
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	fib->index = rte_hash_create(&hp);
 	fib->routes = calloc(max_routes, sizeof(*fib->routes));
-	if (fib->routes == NULL) {
+	fib->reserved = calloc(max_routes, sizeof(*fib->reserved));
+	fib->replay_order = calloc(max_routes ? max_routes : 1, sizeof(uint32_t));
+	if (fib->index == NULL || fib->routes == NULL || fib->reserved == NULL ||
+	    fib->replay_order == NULL) {
 		snprintf(errmsg, errlen, "no memory for %u routes", max_routes);
 		fp_fib_free(fib);
 		return -ENOMEM;
 	}
-	fib->max_routes = max_routes;
-	fib->qsbr = qsbr;
+	fib->active_idx = 0;
 	fib->active = fib->copy[0];
 	return 0;
 }
@@ -72,68 +327,68 @@ fp_fib_free(struct fp_fib *fib)
 {
 	rte_fib6_free(fib->copy[0]);
 	rte_fib6_free(fib->copy[1]);
+	rte_hash_free(fib->index);
 	free(fib->routes);
+	free(fib->reserved);
+	free(fib->replay_order);
 	memset(fib, 0, sizeof(*fib));
 }
 
 struct fp_route *
 fp_fib_find(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen)
 {
-	uint8_t net[16];
-	uint32_t i;
+	struct fib_key k;
+	void *pos;
 
-	fp_prefix_mask(net, prefix, plen);
-	for (i = 0; i < fib->nroutes; i++)
-		if (fib->routes[i].plen == plen &&
-		    memcmp(fib->routes[i].prefix, net, 16) == 0)
-			return &fib->routes[i];
-	return NULL;
-}
-
-/* Apply one change to both copies: inactive first, publish, wait, then old. */
-static int
-fib_apply(struct fp_fib *fib, const uint8_t net[16], uint8_t plen,
-	  uint32_t nexthop, bool add)
-{
-	struct rte_fib6 *old = fib->active;
-	struct rte_fib6 *next = old == fib->copy[0] ? fib->copy[1] : fib->copy[0];
-	int rc;
-
-	rc = add ? rte_fib6_add(next, net, plen, nexthop)
-		 : rte_fib6_delete(next, net, plen);
-	if (rc < 0)
-		return rc;
-	__atomic_store_n(&fib->active, next, __ATOMIC_RELEASE);
-	/* Every online worker passes a quiescent point: none reads `old` now. */
-	rte_rcu_qsbr_synchronize(fib->qsbr, RTE_QSBR_THRID_INVALID);
-	rc = add ? rte_fib6_add(old, net, plen, nexthop)
-		 : rte_fib6_delete(old, net, plen);
-	if (rc < 0) {
-		/* Keep the copies identical: undo on `next`, which is safe to
-		 * change only after readers moved back to `old`. */
-		__atomic_store_n(&fib->active, old, __ATOMIC_RELEASE);
-		rte_rcu_qsbr_synchronize(fib->qsbr, RTE_QSBR_THRID_INVALID);
-		if (add)
-			rte_fib6_delete(next, net, plen);
-		return rc;
-	}
-	return 0;
+	fib_key_make(&k, prefix, plen);
+	if (rte_hash_lookup_data(fib->index, &k, &pos) < 0)
+		return NULL;
+	return &fib->routes[(uintptr_t)pos];
 }
 
 int
-fp_fib_add(struct fp_fib *fib, const struct fp_route *route)
+fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
+	   size_t errlen)
 {
+	struct fib_change c;
+	struct fib_key k;
 	struct fp_route r = *route;
 	int rc;
 
-	fp_prefix_mask(r.prefix, route->prefix, route->plen);
-	if (fp_fib_find(fib, r.prefix, r.plen) != NULL)
+	fib_key_make(&k, route->prefix, route->plen);
+	memcpy(r.prefix, k.prefix, 16);
+	if (rte_hash_lookup(fib->index, &k) >= 0) {
+		snprintf(errmsg, errlen, "a route for this prefix exists");
 		return -EEXIST;
-	if (fib->nroutes >= fib->max_routes)
+	}
+	if (fib->nroutes >= fib->max_routes) {
+		snprintf(errmsg, errlen, "the route table is full (%u routes; "
+			 "raise routing.maxRoutes)", fib->max_routes);
 		return -ENOSPC;
-	rc = fib_apply(fib, r.prefix, r.plen, r.nexthop, true);
+	}
+	/* Index first: the route is in the list only once the FIB has it. */
+	if (rte_hash_add_key_data(fib->index, &k, (void *)(uintptr_t)fib->nroutes) < 0) {
+		snprintf(errmsg, errlen, "the route index is full (%u routes; "
+			 "raise routing.maxRoutes)", fib->max_routes);
+		return -ENOSPC;
+	}
+	c.add = true;
+	c.route = &r;
+	rc = fib_commit(fib, &c);
 	if (rc < 0)
-		return rc == -ENOSPC ? -ENOSPC : rc;
+		rte_hash_del_key(fib->index, &k);
+	if (rc == -ENOSPC) {
+		snprintf(errmsg, errlen, "the FIB's tbl8 groups are exhausted (%u "
+			 "per copy; raise routing.tbl8Groups)", fib->tbl8_groups);
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(errmsg, errlen, "the FIB refused the route: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	fib->reserved[fib->nroutes][0] = fib->pending_reserved[0];
+	fib->reserved[fib->nroutes][1] = fib->pending_reserved[1];
 	fib->routes[fib->nroutes++] = r;
 	return 0;
 }
@@ -142,16 +397,55 @@ int
 fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	      struct fp_route *old)
 {
-	struct fp_route *r = fp_fib_find(fib, prefix, plen);
+	struct fib_change c;
+	struct fib_key k;
+	struct fp_route *r;
+	uint32_t pos, last;
+	void *data;
 	int rc;
 
-	if (r == NULL)
+	fib_key_make(&k, prefix, plen);
+	if (rte_hash_lookup_data(fib->index, &k, &data) < 0)
 		return -ENOENT;
-	rc = fib_apply(fib, r->prefix, r->plen, 0, false);
+	pos = (uint32_t)(uintptr_t)data;
+	r = &fib->routes[pos];
+	c.add = false;
+	c.route = r;
+	rc = fib_commit(fib, &c);
 	if (rc < 0)
 		return rc;
 	if (old != NULL)
 		*old = *r;
-	*r = fib->routes[--fib->nroutes];
+	rte_hash_del_key(fib->index, &k);
+	last = --fib->nroutes;
+	if (pos != last) {
+		/* Keep the list dense: the last route takes the hole. */
+		fib->routes[pos] = fib->routes[last];
+		memcpy(fib->reserved[pos], fib->reserved[last], sizeof(fib->reserved[pos]));
+		fib_key_make(&k, fib->routes[pos].prefix, fib->routes[pos].plen);
+		rte_hash_add_key_data(fib->index, &k, (void *)(uintptr_t)pos);
+	}
 	return 0;
+}
+
+void
+fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st)
+{
+	const struct fib_trie_head_22_11 *h = fib_view(fib, fib->active_idx);
+	/* RIB nodes: rte_fib6 sizes the RIB at two nodes per route (prefix
+	 * plus branch), about 64 bytes each with its mempool header. */
+	uint64_t rib = (uint64_t)fib->max_routes * 2 * 64;
+
+	memset(st, 0, sizeof(*st));
+	st->routes = fib->nroutes;
+	st->max_routes = fib->max_routes;
+	st->tbl8_groups = fib->tbl8_groups;
+	st->tbl8_in_use = h != NULL ? (int64_t)h->tbl8_pool_pos : -1;
+	st->tbl8_reserved = h != NULL ? (int64_t)h->rsvd_tbl8s : -1;
+	st->bytes_per_copy = (1ull << 24) * 4 +
+			     ((uint64_t)fib->tbl8_groups + 1) * 256 * 4 +
+			     (uint64_t)fib->tbl8_groups * 4 + rib;
+	st->rebuilds = fib->rebuilds;
+	st->rebuild_last_ns = fib->rebuild_last_ns;
+	st->rebuild_max_ns = fib->rebuild_max_ns;
 }

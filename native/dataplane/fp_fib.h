@@ -1,5 +1,6 @@
 /*
- * fp_fib.h — IPv6 FIB: DPDK rte_fib6 (DIR-24-8-style trie), double-buffered.
+ * fp_fib.h — IPv6 FIB: DPDK rte_fib6 (DIR-24-8-style trie), double-buffered,
+ * with fastpath's own route list as the source of truth.
  *
  * Why rte_fib6 and not rte_lpm6: rte_fib6's trie does a bulk lookup with
  * fewer memory accesses for typical prefix lengths (/48, /64), its next hops
@@ -13,6 +14,26 @@
  * loop, so this is microseconds), then applies the same change to the old
  * copy. Readers never lock; writers are serialised by fp_router.ctl_lock.
  *
+ * The reservation defect: rte_fib6's trie in DPDK 22.11 keeps a count of
+ * reserved tbl8 groups that an add raises and a delete never lowers (the
+ * delete path computes the reservation with the route itself still in the
+ * RIB, finds it "covered" and releases 0). The groups themselves return to
+ * the pool; only the counter drifts, and once it reaches the pool size every
+ * add of a prefix longer than /24 fails with -ENOSPC for good (16,384 groups:
+ * 5,461 add/delete cycles of one /48). Two remedies, the first preferred:
+ *  - Exact accounting: what each add reserved is read from the trie's
+ *    counter around the call and kept per route and copy; a delete gives it
+ *    back. This reads and writes one field of rte_fib6's private struct,
+ *    done only where its 22.11 layout is verified on every fresh copy.
+ *  - Rebuild: the route list here is authoritative. A copy that refuses a
+ *    change after deletes, or is left half-written by a failed change, is
+ *    recreated from the list while it is inactive (no reader can be on it)
+ *    and the change retried. This alone is correct on any DPDK, but near a
+ *    full table it would rebuild on almost every change.
+ * A copy is only ever published when it holds exactly the list.
+ * native/test/fib_test.c shows the defect on bare rte_fib6 and the fix
+ * through this layer; docs/architecture.md has the cost.
+ *
  * Next-hop encoding (31 bits): 0 = no route, or FP_NH_TYPE in bits 28..30
  * and an index in bits 0..27.
  */
@@ -20,9 +41,11 @@
 #define FP_FIB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct rte_fib6;
+struct rte_hash;
 struct rte_rcu_qsbr;
 
 #define FP_NH_NONE 0u
@@ -31,6 +54,10 @@ struct rte_rcu_qsbr;
 #define FP_NH_GATEWAY (3u << 28)   /* via a neighbour, index = neighbour idx */
 #define FP_NH_TYPE_MASK (7u << 28)
 #define FP_NH_INDEX_MASK ((1u << 28) - 1)
+
+/* Default tbl8 groups per copy when the config names none (1 KiB each with
+ * 4-byte next hops): enough for several thousand long prefixes. */
+#define FP_FIB_TBL8_DEFAULT 16384u
 
 enum fp_route_kind {
 	FP_ROUTE_STATIC,    /* added by the user */
@@ -48,13 +75,41 @@ struct fp_route {
 	uint32_t nexthop; /* encoded FIB value */
 };
 
+/* What the FIB holds and what it costs; gauges, except the counters noted. */
+struct fp_fib_stats {
+	uint32_t routes;
+	uint32_t max_routes;
+	uint32_t tbl8_groups;    /* per copy */
+	int64_t tbl8_in_use;     /* active copy; -1 when this DPDK hides it */
+	int64_t tbl8_reserved;   /* rte_fib6's reservation count; -1 likewise */
+	uint64_t bytes_per_copy; /* tbl24 + tbl8 groups + RIB nodes */
+	uint64_t rebuilds;       /* counter: copies recreated from the list */
+	uint64_t rebuild_last_ns;
+	uint64_t rebuild_max_ns;
+};
+
 struct fp_fib {
 	struct rte_fib6 *copy[2];
 	struct rte_fib6 *active; /* read by lcores with an acquire load */
+	uint8_t active_idx;      /* copy[active_idx] == active */
+	bool stale[2];           /* copy differs from the list: rebuild first */
+	bool exact[2];           /* reservation given back on delete (see above) */
+	bool rebuild_only;       /* tests: use the rebuild remedy alone */
+	uint32_t deletes_since_build[2]; /* drift exists only after deletes */
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t max_routes;
+	uint32_t tbl8_groups;
 	uint32_t nroutes;
-	struct fp_route *routes; /* shadow list for listing and replay */
+	struct fp_route *routes; /* the list: listing, replay, source of truth */
+	uint8_t (*reserved)[2];  /* tbl8 groups each route reserved, per copy */
+	uint8_t pending_reserved[2]; /* the same, for the route being added */
+	struct rte_hash *index;  /* (prefix, plen) → position in routes[] */
+	uint32_t *replay_order;  /* scratch for rebuilds, allocated at init */
+	unsigned instance;       /* names of the rte_fib6 objects */
+	unsigned serial;
+	uint64_t rebuilds;
+	uint64_t rebuild_last_ns;
+	uint64_t rebuild_max_ns;
 };
 
 static inline struct rte_fib6 *
@@ -63,17 +118,22 @@ fp_fib_active(struct fp_fib *fib)
 	return __atomic_load_n(&fib->active, __ATOMIC_ACQUIRE);
 }
 
-int fp_fib_init(struct fp_fib *fib, uint32_t max_routes,
+/* Create both copies and the index; tbl8_groups 0 picks the default. */
+int fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
 		struct rte_rcu_qsbr *qsbr, char *errmsg, size_t errlen);
 void fp_fib_free(struct fp_fib *fib);
-/* Add a route; -EEXIST if the exact prefix exists, -ENOSPC when full. */
-int fp_fib_add(struct fp_fib *fib, const struct fp_route *route);
+/* Add a route; -EEXIST if the exact prefix exists, -ENOSPC when the route
+ * list or the tbl8 groups are full (errmsg says which, and the config field
+ * that raises it), -ENOMEM when a copy cannot be recreated. */
+int fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
+	       size_t errlen);
 /* Delete a route; -ENOENT if absent. The removed route is copied to *old. */
 int fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 		  struct fp_route *old);
-/* Find the route with exactly this prefix, or NULL. */
+/* Find the route with exactly this prefix, or NULL (O(1), hashed). */
 struct fp_route *fp_fib_find(struct fp_fib *fib, const uint8_t prefix[16],
 			     uint8_t plen);
+void fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st);
 /* Zero the host bits of a prefix. */
 void fp_prefix_mask(uint8_t out[16], const uint8_t in[16], uint8_t plen);
 

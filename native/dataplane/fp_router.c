@@ -239,7 +239,9 @@ fp_port_addr_route(uint16_t p, uint32_t a, bool present)
 			r.kind = FP_ROUTE_LOCAL;
 			r.port_idx = p;
 			r.nexthop = FP_NH_LOCAL | p;
-			if (fp_fib_add(&fp_router.fib, &r) == 0) {
+			char msg[160];
+
+			if (fp_fib_add(&fp_router.fib, &r, msg, sizeof(msg)) == 0) {
 				fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
 				fp_generation_bump();
 			}
@@ -647,6 +649,7 @@ add_address_routes(uint16_t idx, struct fp_err *err)
 {
 	struct fp_port *port = &fp_router.ports[idx];
 	struct fp_route r;
+	char msg[160];
 	uint32_t a;
 	int rc;
 
@@ -657,10 +660,10 @@ add_address_routes(uint16_t idx, struct fp_err *err)
 		r.kind = FP_ROUTE_LOCAL;
 		r.port_idx = idx;
 		r.nexthop = FP_NH_LOCAL | idx;
-		rc = fp_fib_add(&fp_router.fib, &r);
+		rc = fp_fib_add(&fp_router.fib, &r, msg, sizeof(msg));
 		if (rc < 0 && rc != -EEXIST)
 			return fp_err_set(err, -rc, "ports[%u].addresses[%u]: cannot add "
-					  "local route: %s", idx, a, strerror(-rc));
+					  "local route: %s", idx, a, msg);
 		/* Link-local prefixes are per link: no connected route (the
 		 * router never forwards link-local), only the local /128. */
 		if (port->addrs[a].plen == 128 ||
@@ -669,7 +672,7 @@ add_address_routes(uint16_t idx, struct fp_err *err)
 		r.plen = port->addrs[a].plen;
 		r.kind = FP_ROUTE_CONNECTED;
 		r.nexthop = FP_NH_CONNECTED | idx;
-		rc = fp_fib_add(&fp_router.fib, &r);
+		rc = fp_fib_add(&fp_router.fib, &r, msg, sizeof(msg));
 		if (rc == -EEXIST)
 			return fp_err_set(err, EEXIST,
 					  "ports[%u].addresses[%u]: the prefix /%u is "
@@ -677,7 +680,7 @@ add_address_routes(uint16_t idx, struct fp_err *err)
 					  idx, a, port->addrs[a].plen);
 		if (rc < 0)
 			return fp_err_set(err, -rc, "ports[%u].addresses[%u]: cannot add "
-					  "connected route: %s", idx, a, strerror(-rc));
+					  "connected route: %s", idx, a, msg);
 	}
 	return 0;
 }
@@ -754,7 +757,7 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 		rc = fp_err_set(err, ENOMEM, "cannot create the QSBR variable");
 		goto fail;
 	}
-	if (fp_fib_init(&fp_router.fib, cfg->max_routes, fp_router.qsbr, msg,
+	if (fp_fib_init(&fp_router.fib, cfg->max_routes, cfg->tbl8_groups, fp_router.qsbr, msg,
 			sizeof(msg)) < 0) {
 		rc = fp_err_set(err, ENOMEM, "%s", msg);
 		goto fail;
@@ -1034,6 +1037,7 @@ fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 	     uint16_t port_idx, struct fp_err *err)
 {
 	struct fp_route r;
+	char msg[160];
 	int rc, nidx = -1;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
@@ -1067,11 +1071,11 @@ fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 	} else {
 		r.nexthop = FP_NH_CONNECTED | port_idx;
 	}
-	rc = fp_fib_add(&fp_router.fib, &r);
+	rc = fp_fib_add(&fp_router.fib, &r, msg, sizeof(msg));
 	if (rc < 0) {
 		if (nidx >= 0)
 			fp_neigh_unref(&fp_router.neigh, (uint32_t)nidx);
-		rc = fp_err_set(err, -rc, "cannot add route: %s", strerror(-rc));
+		rc = fp_err_set(err, -rc, "cannot add route: %s", msg);
 		goto out;
 	}
 	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
@@ -1715,25 +1719,30 @@ out:
  * Snapshot layout (uint64 words):
  *   [0] tsc_hz  [1] tsc now  [2] generation  [3] nworkers  [4] nports
  *   [5 .. 5+CTL)                       control-thread counters
+ *   FIB (FP_FIB_WORDS): routes, max routes, tbl8 groups, in use, reserved
+ *               (both ~0 when unknown), bytes per copy, rebuilds,
+ *               last and longest rebuild in ns
  *   per worker: lcore_id, lcore counters, drop reasons, nports x port counters
  *   per port:   ethdev ipackets, opackets, ibytes, obytes, imissed,
  *               ierrors, oerrors, rx_nombuf
  */
 #define FP_STATS_HDR 5
 #define FP_ETHDEV_WORDS 8
+#define FP_FIB_WORDS 9
 
 size_t
 fp_stats_size(void)
 {
 	size_t per = 1 + FP_LCORE_CTR_MAX + FP_DROP_MAX +
 		     (size_t)fp_router.nports * FP_PORT_CTR_MAX;
-	return FP_STATS_HDR + FP_CTL_CTR_MAX + fp_router.nworkers * per +
+	return FP_STATS_HDR + FP_CTL_CTR_MAX + FP_FIB_WORDS + fp_router.nworkers * per +
 	       (size_t)fp_router.nports * FP_ETHDEV_WORDS;
 }
 
 size_t
 fp_stats_snapshot(uint64_t *out, size_t max)
 {
+	struct fp_fib_stats fs;
 	size_t n = 0, need;
 	uint32_t w, p;
 
@@ -1751,6 +1760,16 @@ fp_stats_snapshot(uint64_t *out, size_t max)
 	fp_router.ctl_ctr[FP_CCTR_events_dropped] = fp_event_dropped();
 	memcpy(out + n, fp_router.ctl_ctr, sizeof(fp_router.ctl_ctr));
 	n += FP_CTL_CTR_MAX;
+	fp_fib_get_stats(&fp_router.fib, &fs);
+	out[n++] = fs.routes;
+	out[n++] = fs.max_routes;
+	out[n++] = fs.tbl8_groups;
+	out[n++] = (uint64_t)fs.tbl8_in_use;
+	out[n++] = (uint64_t)fs.tbl8_reserved;
+	out[n++] = fs.bytes_per_copy;
+	out[n++] = fs.rebuilds;
+	out[n++] = fs.rebuild_last_ns;
+	out[n++] = fs.rebuild_max_ns;
 	for (w = 0; w < fp_router.nworkers; w++) {
 		const struct fp_lcore *lc = fp_router.lcores[w];
 		out[n++] = lc->lcore_id;

@@ -102,6 +102,7 @@ struct fp_router_config {
 	uint32_t mbufs;
 	uint32_t mbuf_cache;
 	uint32_t max_routes;
+	uint32_t tbl8_groups; /* per FIB copy; 0 = FP_FIB_TBL8_DEFAULT */
 	uint32_t max_neighbours;
 	uint32_t nd_base_reachable_ms; /* BaseReachableTime */
 	uint32_t icmp_error_rate;      /* per second and worker lcore */

@@ -10,16 +10,7 @@
 #include "../dataplane/fp_flowcache.h"
 
 static uint64_t ctr[8];
-static int checks;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(cond)) {                                                 \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check.h"
 
 enum { INSERT, REAP, EXPIRE, INVALIDATE, F_USES, F_FWD, F_DROP, INUSE };
 
@@ -279,6 +270,5 @@ main(void)
 	test_generation();
 	test_flush_and_snapshot();
 	test_chains();
-	printf("all %d checks passed\n", checks);
-	return 0;
+	return checks_done();
 }

@@ -6,15 +6,7 @@
 #include "../dataplane/fp_linkq.h"
 #include "../dataplane/fp_tokens.h"
 
-static int checks;
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(c)) {                                                    \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);    \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check.h"
 
 /* Pop everything into out[]; returns how many. */
 static unsigned
@@ -106,6 +98,5 @@ main(void)
 	test_order_and_coalescing();
 	test_overflow_keeps_down();
 	test_tokens();
-	printf("all %d checks passed\n", checks);
-	return 0;
+	return checks_done();
 }

@@ -104,6 +104,7 @@ describe('config: normalizeConfig defaults', () => {
       mempool: { mbufs: 16383, cacheSize: 256 },
       neighbourDiscovery: { baseReachableTimeMs: 30000, maxNeighbours: 16384 },
       icmpErrors: { perSecond: 100, burst: 10 },
+      routing: { maxRoutes: 16384, tbl8Groups: 16384 },
     });
   });
 
@@ -311,6 +312,9 @@ describe('config: every bad field names its path and value', () => {
     ['base reachable time below 1 s', (c) => (c.neighbourDiscovery = { baseReachableTimeMs: 500 }), 'neighbourDiscovery.baseReachableTimeMs', 500],
     ['neighbour table below 16', (c) => (c.neighbourDiscovery = { maxNeighbours: 8 }), 'neighbourDiscovery.maxNeighbours', 8],
     ['ICMPv6 error burst 0', (c) => (c.icmpErrors = { burst: 0 }), 'icmpErrors.burst', 0],
+    ['route table below 16', (c) => (c.routing = { maxRoutes: 8 }), 'routing.maxRoutes', 8],
+    ['route table not an integer', (c) => (c.routing = { maxRoutes: 1000.5 }), 'routing.maxRoutes', 1000.5],
+    ['tbl8 groups above 4194304', (c) => (c.routing = { tbl8Groups: 4194305 }), 'routing.tbl8Groups', 4194305],
   ];
   for (const [what, edit, errPath, value] of cases) {
     it(`${what} → ${errPath || 'config'}`, () => {
@@ -356,6 +360,7 @@ describe('config: unknown fields', () => {
     [(c) => (c.mempool.size = 1), 'mempool.size'],
     [(c) => (c.neighbourDiscovery = { reachableTime: 1 }), 'neighbourDiscovery.reachableTime'],
     [(c) => (c.icmpErrors = { rate: 1 }), 'icmpErrors.rate'],
+    [(c) => (c.routing = { maxroutes: 1 }), 'routing.maxroutes'],
     [(c) => (c.topology.bridge = true), 'topology.bridge'],
     [(c) => (c.topology.hosts[1].gw = 'fe80::1'), 'topology.hosts[1].gw'],
   ];

@@ -1,0 +1,14 @@
+// The FIB layer (native/dataplane/fp_fib.c) against DPDK's rte_fib6, with a
+// reader thread looking up as a worker does, EAL with --no-huge: the 22.11
+// reservation defect on bare rte_fib6, then 1,000,000 churn cycles of one /48
+// and of rotating /16../128 prefixes through fp_fib, with exact reservation
+// accounting and with rebuilds alone (see native/test/fib_test.c).
+import { describeCTest } from '../helpers/ctest';
+
+describeCTest(
+  'FIB under route churn (C test against rte_fib6)',
+  'fib_test',
+  ['dataplane/fp_fib.c'],
+  { dpdk: true, march: true, args: ['1000000'], timeoutMs: 300000 },
+  (out) => process.stdout.write(out.replace(/^/gm, '      ')),
+);
