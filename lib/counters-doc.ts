@@ -1,6 +1,6 @@
 /**
  * Renders docs/counters.md from the counter lists compiled into the addon
- * (native/dataplane/fp_counters.h), so the docs table comes from the same
+ * (native/core/counters.h), so the docs table comes from the same
  * X-macro list as the C enum and the names in stats(). A test checks that
  * the committed file matches; `node dist/lib/counters-doc.js > docs/counters.md`
  * regenerates it.
@@ -16,7 +16,7 @@ export function renderCounterDoc(c: CounterNames): string {
   return [
     '# Counters',
     '',
-    '<!-- Generated from native/dataplane/fp_counters.h by lib/counters-doc.ts; do not edit. -->',
+    '<!-- Generated from native/core/counters.h by lib/counters-doc.ts; do not edit. -->',
     '',
     'Every counter is a `bigint` in `router.stats()`, taken from one native snapshot.',
     'Accounting rule: `rx_packets = forwarded + punted + dropped`, and `dropped` is the sum of the `drop_*` reasons.',

@@ -5,7 +5,7 @@
  * order to `router.on(type, …)` listeners and to `router.events()` async
  * iterators.
  *
- * Native side: one bounded queue (native/dataplane/fp_event.h) and one
+ * Native side: one bounded queue (native/core/event.h) and one
  * ThreadSafeFunction wake-up; a post never blocks a native thread, and what
  * does not fit is counted (stats().control.events_dropped).
  */
@@ -67,7 +67,7 @@ const MLD_ACTIONS = [undefined, 'join', 'leave', 'report', 'query'] as const;
 const LINK_STATES = ['unknown', 'down', 'up'] as const;
 
 const ADDRESS_STATES = ['none', 'tentative', 'preferred', 'duplicated'] as const;
-/** Indexed by enum fp_neigh_state (native/dataplane/fp_neigh.h). */
+/** Indexed by enum fp_neigh_state (native/core/neigh.h). */
 export const NEIGHBOUR_STATES = ['none', 'incomplete', 'reachable', 'stale', 'delay', 'probe', 'permanent'] as const;
 
 /** Turn a native event into its typed form; undefined for unknown types. */

@@ -14,7 +14,7 @@ export interface NativeAddress {
   state?: 'none' | 'tentative' | 'preferred' | 'duplicated';
 }
 
-/** An event drained from the native queue (native/dataplane/fp_event.h). */
+/** An event drained from the native queue (native/core/event.h). */
 export interface NativeEvent {
   type: 'address' | 'neighbour' | 'link' | 'mld' | 'none';
   portIndex: number;

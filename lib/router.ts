@@ -688,7 +688,7 @@ export class Router extends EventEmitter {
     return decodeStats(this.statsBuf, words, this.counterNames, this.portNames);
   }
 
-  /** Names and descriptions of every counter (generated from native/dataplane/fp_counters.h). */
+  /** Names and descriptions of every counter (generated from native/core/counters.h). */
   counterDescriptions(): CounterNames {
     return this.counterNames;
   }

@@ -1,6 +1,6 @@
 /**
  * Decodes the native stats snapshot (one copy of every counter, taken in one
- * addon call; layout in native/dataplane/fp_router.c) into named bigints.
+ * addon call; layout in native/core/router.c) into named bigints.
  */
 import { CounterNames } from './native';
 

@@ -1,6 +1,6 @@
 // addon.cc — node-addon-api bindings for the fastpath data plane.
 //
-// This layer only converts and checks arguments, calls native/dataplane and
+// This layer only converts and checks arguments, calls native/core and native/control and
 // turns fp_err into JS errors carrying an errno-style `code`; the API is
 // shaped in lib/ (TypeScript). It never touches packets.
 //
@@ -19,11 +19,11 @@ extern "C" {
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
-#include "../dataplane/fp_counters.h"
-#include "../dataplane/fp_event.h"
-#include "../dataplane/fp_mld.h"
-#include "../dataplane/fp_nd.h"
-#include "../dataplane/fp_router.h"
+#include "../core/counters.h"
+#include "../core/event.h"
+#include "../control/mld.h"
+#include "../control/nd.h"
+#include "../core/router.h"
 }
 
 namespace {
@@ -657,7 +657,7 @@ Napi::Value FlowCacheFlush(const Napi::CallbackInfo &info) {
   return d.Promise();
 }
 
-// ---- events (fp_event.h) --------------------------------------------------
+// ---- events (core/event.h) --------------------------------------------------
 //
 // Native threads post events to a bounded C queue and call EventNotify(),
 // which wakes JS through one ThreadSafeFunction. The TSFN queue holds at

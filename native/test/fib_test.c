@@ -1,5 +1,5 @@
 /*
- * fib_test.c — the FIB layer (fp_fib.c) against DPDK's rte_fib6, with EAL
+ * fib_test.c — the FIB layer (core/fib.c) against DPDK's rte_fib6, with EAL
  * (--no-huge) and a reader thread doing lookups the way a worker does.
  *
  * 1. rte_fib6 alone: add/delete one /48 until it refuses, and show which
@@ -30,7 +30,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_version.h>
 
-#include "../dataplane/fp_fib.h"
+#include "../core/fib.h"
 #include "check.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;

@@ -1,5 +1,5 @@
 /*
- * flowcache_test.c — unit tests of the flow-cache logic (fp_flowcache.c),
+ * flowcache_test.c — unit tests of the flow-cache logic (core/flowcache.c),
  * which has no DPDK dependency. Built and run by test/unit/flowcache.test.ts.
  * Prints one line per check; exits non-zero on the first failure.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dataplane/fp_flowcache.h"
+#include "../core/flowcache.h"
 
 static uint64_t ctr[8];
 #include "check.h"

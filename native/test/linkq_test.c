@@ -1,10 +1,10 @@
-/* Unit tests for the if.c link-state queue (fp_linkq.h) and the token
- * bucket (fp_tokens.h): DPDK-free headers. */
+/* Unit tests for the if.c link-state queue (core/linkq.h) and the token
+ * bucket (core/tokens.h): DPDK-free headers. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../dataplane/fp_linkq.h"
-#include "../dataplane/fp_tokens.h"
+#include "../core/linkq.h"
+#include "../core/tokens.h"
 
 #include "check.h"
 

@@ -1,6 +1,6 @@
-// Flow-cache logic (native/dataplane/fp_flowcache.c has no DPDK dependency),
+// Flow-cache logic (native/core/flowcache.c has no DPDK dependency),
 // and the if.c link-state queue and token bucket (DPDK-free headers).
 import { describeCTest } from '../helpers/ctest';
 
-describeCTest('flow cache (C unit tests)', 'flowcache_test', ['dataplane/fp_flowcache.c'], { march: true });
+describeCTest('flow cache (C unit tests)', 'flowcache_test', ['core/flowcache.c'], { march: true });
 describeCTest('link-state queue and token bucket (C unit tests)', 'linkq_test', []);

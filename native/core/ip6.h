@@ -1,4 +1,4 @@
-/* fp_ip6.h — IPv6 header constants and address predicates for the fast path. */
+/* core/ip6.h — IPv6 header constants and address predicates for the fast path. */
 #ifndef FP_IP6_H
 #define FP_IP6_H
 

@@ -1,5 +1,5 @@
 /*
- * fp_router.c — EAL hosting, router start/stop, ports, control operations
+ * core/router.c — EAL hosting, router start/stop, ports, control operations
  * and the stats snapshot. Control operations hold fp_router.ctl_lock.
  */
 #ifndef _GNU_SOURCE
@@ -26,10 +26,10 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "fp_event.h"
-#include "fp_mld.h"
-#include "fp_nd.h"
-#include "fp_router.h"
+#include "event.h"
+#include "../control/mld.h"
+#include "../control/nd.h"
+#include "router.h"
 
 struct fp_router fp_router = { .ctl_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -379,7 +379,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	/* VLAN sub-interfaces: tags inserted by the PMD where it offers it,
-	 * in software otherwise (fp_lcore.c). Tags are never stripped on rx:
+	 * in software otherwise (datapath/lcore.c). Tags are never stripped on rx:
 	 * the lcore demultiplexes on the tag in the frame. */
 	port->hw_vlan_insert = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) != 0;
 	if (port->hw_vlan_insert)
@@ -459,7 +459,7 @@ port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	memcpy(port->addrs, pc->addrs, sizeof(pc->addrs));
 	add_link_local(port);
 	/* Every address starts tentative; the control thread runs duplicate
-	 * address detection once the port is up (fp_dad.c). */
+	 * address detection once the port is up (control/dad.c). */
 	for (q = 0; q < port->naddrs; q++)
 		port->addr_state[q] = pc->dad_transmits > 0 ? FP_ADDR_TENTATIVE
 							    : FP_ADDR_PREFERRED;
@@ -1506,7 +1506,7 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 	memcpy(port->addrs, addrs, sizeof(*addrs) * naddrs);
 	if (kind == FP_IF_VLAN)
 		add_link_local(port);
-	/* VLANs are Ethernet links: DAD (fp_dad.c). A loopback has no one
+	/* VLANs are Ethernet links: DAD (control/dad.c). A loopback has no one
 	 * to collide with. */
 	for (a = 0; a < port->naddrs; a++)
 		port->addr_state[a] = kind == FP_IF_VLAN && port->dad_transmits > 0

@@ -1,7 +1,7 @@
-/* fp_counters.c — name and description tables generated from fp_counters.h. */
+/* core/counters.c — name and description tables generated from core/counters.h. */
 #include <stddef.h>
 
-#include "fp_counters.h"
+#include "counters.h"
 
 #define FP_X_NAME(name, desc) #name,
 #define FP_X_DESC(name, desc) desc,

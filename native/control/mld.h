@@ -1,5 +1,5 @@
 /*
- * fp_mld.h — MLD listener (RFC 2710 MLDv1, RFC 3810 MLDv2) after NetBSD's
+ * control/mld.h — MLD listener (RFC 2710 MLDv1, RFC 3810 MLDv2) after NetBSD's
  * mld6.c, on the control thread.
  *
  * Per interface (ports and VLANs), a reference-counted list of joined
@@ -19,7 +19,7 @@ struct rte_mbuf;
 struct fp_err;
 struct fp_lcore;
 
-#define FP_MLD_MAX_GROUPS FP_MAX_MCAST /* groups per interface (fp_router.h) */
+#define FP_MLD_MAX_GROUPS FP_MAX_MCAST /* groups per interface (core/router.h) */
 
 /* Listener states of mld6.c (MLDv1) */
 enum fp_mld_state {

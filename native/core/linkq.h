@@ -1,5 +1,5 @@
 /*
- * fp_linkq.h — the link-state change queue of NetBSD's if.c
+ * core/linkq.h — the link-state change queue of NetBSD's if.c
  * (if_link_state_change / if_link_state_change_si), DPDK-free.
  *
  * Each interface has a densely packed queue of pending link states, 2 bits

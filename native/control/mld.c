@@ -1,5 +1,5 @@
 /*
- * fp_mld.c — the MLD listener (see fp_mld.h), after NetBSD's mld6.c.
+ * control/mld.c — the MLD listener (see control/mld.h), after NetBSD's mld6.c.
  *
  * MLDv2 (RFC 3810, default): joining sends a state-change report
  * (CHANGE_TO_EXCLUDE_MODE, no sources) to ff02::16 at once and again
@@ -36,11 +36,11 @@
 #include <rte_mbuf.h>
 #include <rte_random.h>
 
-#include "fp_event.h"
-#include "fp_icmp6.h"
-#include "fp_ip6.h"
-#include "fp_mld.h"
-#include "fp_router.h"
+#include "../core/event.h"
+#include "icmp6.h"
+#include "../core/ip6.h"
+#include "mld.h"
+#include "../core/router.h"
 
 #define MLD_LISTENER_QUERY 130
 #define MLD_LISTENER_REPORT 131

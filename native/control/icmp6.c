@@ -1,5 +1,5 @@
 /*
- * fp_icmp6.c — Echo Reply for the router's own addresses (RFC 4443 4.2),
+ * control/icmp6.c — Echo Reply for the router's own addresses (RFC 4443 4.2),
  * on the control thread.
  */
 #include <string.h>
@@ -11,9 +11,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "fp_icmp6.h"
-#include "fp_ip6.h"
-#include "fp_router.h"
+#include "icmp6.h"
+#include "../core/ip6.h"
+#include "../core/router.h"
 
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129

@@ -1,5 +1,5 @@
 /*
- * fp_neigh.h — neighbour table: (IPv6 address, port) → MAC and state.
+ * core/neigh.h — neighbour table: (IPv6 address, port) → MAC and state.
  *
  * Writers: control operations only, serialised by fp_router.ctl_lock.
  * Readers: worker lcores, without locks. Entries live in a fixed array and
@@ -10,7 +10,7 @@
  *
  * States are RFC 4861's: static entries are PERMANENT; learned ones move
  * REACHABLE → STALE → DELAY → PROBE under Neighbor Unreachability Detection
- * on the control thread (fp_nd.c). INCOMPLETE next hops live in the
+ * on the control thread (control/nd.c). INCOMPLETE next hops live in the
  * control thread's resolution table, not here. Entries referenced by
  * gateway routes are kept (state NONE, unresolved) when their MAC is
  * deleted, so the route keeps its next-hop index.

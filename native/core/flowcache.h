@@ -1,5 +1,5 @@
 /*
- * fp_flowcache.h — per-lcore IPv6 fast-forward flow cache.
+ * core/flowcache.h — per-lcore IPv6 fast-forward flow cache.
  *
  * Semantics follow NetBSD's ip6_flow.c (ip6flow): a flow is keyed by source,
  * destination and flow label (plus, here, the ingress port); an entry is made

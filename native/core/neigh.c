@@ -1,5 +1,5 @@
 /*
- * fp_neigh.c — neighbour table; see fp_neigh.h. Writers hold ctl_lock.
+ * core/neigh.c — neighbour table; see core/neigh.h. Writers hold ctl_lock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
-#include "fp_neigh.h"
+#include "neigh.h"
 
 int
 fp_neigh_init(struct fp_neigh_table *t, uint32_t max, struct rte_rcu_qsbr *qsbr,

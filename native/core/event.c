@@ -1,5 +1,5 @@
 /*
- * fp_event.c — the bounded native → JS event queue (see fp_event.h).
+ * core/event.c — the bounded native → JS event queue (see core/event.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,8 +11,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "fp_event.h"
-#include "fp_router.h"
+#include "event.h"
+#include "router.h"
 
 static struct rte_ring *event_ring;
 static uint64_t events_dropped;

@@ -1,5 +1,5 @@
 /*
- * fp_nd.h — Neighbor Discovery on the control thread (RFC 4861).
+ * control/nd.h — Neighbor Discovery on the control thread (RFC 4861).
  *
  * This step answers Neighbor Solicitations for the receiving interface's
  * addresses with a Neighbor Advertisement (Router, Solicited and Override
@@ -51,7 +51,7 @@ bool fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m);
 /* Forget RA schedules (router stop). */
 void fp_nd_ra_reset(void);
 
-/* Duplicate Address Detection (fp_dad.c). Timers: (re)start when a port
+/* Duplicate Address Detection (control/dad.c). Timers: (re)start when a port
  * comes up, send probes, conclude. */
 void fp_dad_timers(void);
 void fp_dad_reset(void);

@@ -1,5 +1,5 @@
 /*
- * fp_tokens.h — a token bucket (rate per second, burst), in TSC time.
+ * core/tokens.h — a token bucket (rate per second, burst), in TSC time.
  * DPDK-free; the owner is one thread. Used to rate-limit ICMPv6 errors
  * (RFC 4443 2.4 f) per worker lcore.
  */

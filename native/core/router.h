@@ -1,5 +1,5 @@
 /*
- * fp_router.h — the router's shared state and its control API.
+ * core/router.h — the router's shared state and its control API.
  *
  * Threads and ownership (see docs/architecture.md):
  *  - Worker lcores run fp_lcore_main(). Each owns its struct fp_lcore: rx
@@ -9,8 +9,8 @@
  *  - Control operations (routes, neighbours, flow-cache commands, start/stop)
  *    come from the JS thread or libuv pool threads; they are serialised by
  *    fp_router.ctl_lock, which no lcore ever takes.
- *  - The FIB is double-buffered and swapped under QSBR (fp_fib.h); neighbour
- *    entries are updated in place under a per-entry sequence lock (fp_neigh.h);
+ *  - The FIB is double-buffered and swapped under QSBR (core/fib.h); neighbour
+ *    entries are updated in place under a per-entry sequence lock (core/neigh.h);
  *    every such change bumps fp_router.generation so flow-cache entries built
  *    earlier are rebuilt on their next hit.
  */
@@ -28,17 +28,17 @@
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
-#include "fp_counters.h"
-#include "fp_fib.h"
-#include "fp_flowcache.h"
-#include "fp_linkq.h"
-#include "fp_neigh.h"
-#include "fp_tokens.h"
+#include "counters.h"
+#include "fib.h"
+#include "flowcache.h"
+#include "linkq.h"
+#include "neigh.h"
+#include "tokens.h"
 
 #define FP_MAX_PORTS 16  /* physical ports (DPDK devices) */
 #define FP_MAX_IFACES 32 /* interface slots: ports, then clones (never reused) */
 #define FP_VLAN_IDS 4096
-#define FP_MAX_MCAST 32  /* multicast groups joined per interface (fp_mld.c) */
+#define FP_MAX_MCAST 32  /* multicast groups joined per interface (control/mld.c) */
 #define FP_MAX_WORKERS 64
 #define FP_MAX_ADDRS 16
 #define FP_BURST 32
@@ -131,9 +131,9 @@ struct fp_port {
 	bool hw_vlan_insert; /* port: the PMD inserts 802.1Q tags on tx */
 	uint32_t pcount;     /* promiscuous references (ifpromisc) */
 	uint32_t amcount;    /* all-multicast references */
-	uint8_t mld_version; /* configured MLD version (fp_mld.c) */
+	uint8_t mld_version; /* configured MLD version (control/mld.c) */
 	bool mc_filter;      /* port: rte_eth_dev_set_mc_addr_list works */
-	/* Joined multicast groups (fp_mld.c) for the lcores: odd mcast_seq
+	/* Joined multicast groups (control/mld.c) for the lcores: odd mcast_seq
 	 * while being written. */
 	uint32_t mcast_seq;
 	uint8_t nmcast;
@@ -142,7 +142,7 @@ struct fp_port {
 	bool is_vdev;
 	uint16_t nb_rxq, nb_txq;
 	int ctl_txq; /* tx queue reserved for the control thread, -1 if none */
-	bool router_adverts; /* send RAs, answer RSs (fp_nd.c) */
+	bool router_adverts; /* send RAs, answer RSs (control/nd.c) */
 	uint16_t ra_max_interval_s, ra_min_interval_s, ra_router_lifetime_s;
 	uint8_t dad_transmits;
 	char name[FP_NAME_MAX];
@@ -153,9 +153,9 @@ struct fp_port {
 	/* enum fp_addr_state per address; written by the control thread (DAD),
 	 * read by anyone (single bytes). */
 	volatile uint8_t addr_state[FP_MAX_ADDRS];
-	/* Link state (fp_link.c): enum fp_link_state, written by the control
+	/* Link state (control/link.c): enum fp_link_state, written by the control
 	 * thread, read by lcores; the if.c queue of pending states (under
-	 * fp_link.c's lock); where the state comes from. */
+	 * control/link.c's lock); where the state comes from. */
 	volatile uint8_t link_state;
 	uint8_t link_source; /* enum fp_link_source */
 	uint32_t link_queue;
@@ -215,7 +215,7 @@ struct fp_lcore {
 	uint16_t txq[FP_MAX_IFACES]; /* tx queue id per interface index */
 	struct fp_txbuf tx[FP_MAX_IFACES];
 	/* 802.1Q frames demultiplexed to a sub-interface during a vector,
-	 * processed after it (fp_lcore.c) */
+	 * processed after it (datapath/lcore.c) */
 	uint16_t nvlan;
 	uint16_t vlan_idx[FP_BURST];
 	struct rte_mbuf *vlan_pkts[FP_BURST];
@@ -299,13 +299,13 @@ int fp_router_start(const struct fp_router_config *cfg, struct fp_err *err);
 int fp_router_launch(struct fp_err *err);
 int fp_router_stop(struct fp_err *err);
 
-/* Worker loop (fp_lcore.c). */
+/* Worker loop (datapath/lcore.c). */
 int fp_lcore_main(void *arg);
 
 /* Run a command on every worker and wait for each to finish it. */
 int fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err);
 
-/* Flow cache control (fp_router.c). */
+/* Flow cache control (core/router.c). */
 int fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize,
 			   struct fp_err *err);
 int fp_flowcache_flush_all(struct fp_err *err);
@@ -313,15 +313,15 @@ int fp_flowcache_flush_all(struct fp_err *err);
 int fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
 			 uint32_t *count, struct fp_err *err);
 
-/* Stats snapshot: the layout is described in fp_router.c. */
+/* Stats snapshot: the layout is described in core/router.c. */
 size_t fp_stats_size(void);
 size_t fp_stats_snapshot(uint64_t *out, size_t max);
 
-/* Control thread (fp_ctl.c). */
+/* Control thread (control/ctl.c). */
 int fp_ctl_start(struct fp_err *err);
 void fp_ctl_stop(void);
 
-/* Link state (fp_link.c). Choose port p's source and ask for LSC
+/* Link state (control/link.c). Choose port p's source and ask for LSC
  * interrupts in conf where the PMD has them (before configure); read the
  * first states and start listening (launch); stop; the control thread's
  * tick: read sources, apply queued states. */
@@ -360,7 +360,7 @@ const uint8_t *fp_port_source(uint16_t p, const uint8_t dst[16]);
  * Takes ctl_lock. */
 void fp_port_addr_route(uint16_t p, uint32_t a, bool present);
 
-/* Routes and neighbours (fp_router.c); each takes ctl_lock and bumps the
+/* Routes and neighbours (core/router.c); each takes ctl_lock and bumps the
  * generation after the change is visible to lcores. */
 int fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 		 uint16_t port_idx, struct fp_err *err);

@@ -1,6 +1,6 @@
 /*
- * fp_fib.c — double-buffered rte_fib6 rebuilt from its route list; see
- * fp_fib.h. Callers hold fp_router.ctl_lock; workers only read `active`.
+ * core/fib.c — double-buffered rte_fib6 rebuilt from its route list; see
+ * core/fib.h. Callers hold fp_router.ctl_lock; workers only read `active`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_version.h>
 
-#include "fp_fib.h"
+#include "fib.h"
 
 /* The index key: a masked prefix and its length, zero-padded. */
 struct fib_key {
@@ -225,7 +225,7 @@ fib_copy_maybe_torn(const struct fp_fib *fib, int slot)
 
 /*
  * Bring the inactive copy[slot] to "list + change". A refusal after deletes
- * since the copy was built may be the reservation drift (see fp_fib.h), and a
+ * since the copy was built may be the reservation drift (see core/fib.h), and a
  * torn or stale copy must be rebuilt anyway: rebuild, then retry once. What
  * fails on a freshly built copy is real. A delete is replayed as "list
  * without the route"; an add is applied after, so its refusal leaves the

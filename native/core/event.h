@@ -1,5 +1,5 @@
 /*
- * fp_event.h — events from native threads to the control API (JS).
+ * core/event.h — events from native threads to the control API (JS).
  *
  * One bounded multi-producer queue (an rte_ring of fixed-size elements):
  * posting never blocks and never allocates; an event that does not fit is

@@ -1,5 +1,5 @@
 /*
- * fp_fib.h — IPv6 FIB: DPDK rte_fib6 (DIR-24-8-style trie), double-buffered,
+ * core/fib.h — IPv6 FIB: DPDK rte_fib6 (DIR-24-8-style trie), double-buffered,
  * with fastpath's own route list as the source of truth.
  *
  * Why rte_fib6 and not rte_lpm6: rte_fib6's trie does a bulk lookup with

@@ -1,5 +1,5 @@
 /*
- * fp_dad.c — Duplicate Address Detection (RFC 4862 5.4), on the control
+ * control/dad.c — Duplicate Address Detection (RFC 4862 5.4), on the control
  * thread.
  *
  * Every address of an interface starts tentative when the interface comes
@@ -17,7 +17,7 @@
  *
  * A tentative address answers nothing but DAD: its Echo Requests and other
  * packets are dropped, solicitations for it from unicast sources are not
- * answered (5.4). Each state change is an event for JS (fp_event.h).
+ * answered (5.4). Each state change is an event for JS (core/event.h).
  */
 #include <string.h>
 
@@ -25,11 +25,11 @@
 #include <rte_mbuf.h>
 #include <rte_random.h>
 
-#include "fp_event.h"
-#include "fp_icmp6.h"
-#include "fp_ip6.h"
-#include "fp_nd.h"
-#include "fp_router.h"
+#include "../core/event.h"
+#include "icmp6.h"
+#include "../core/ip6.h"
+#include "nd.h"
+#include "../core/router.h"
 
 #define DAD_RETRANS_MS 1000       /* RetransTimer */
 #define DAD_MAX_DELAY_MS 1000     /* MAX_RTR_SOLICITATION_DELAY */

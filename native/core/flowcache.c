@@ -1,10 +1,10 @@
 /*
- * fp_flowcache.c — per-lcore flow cache; see fp_flowcache.h for the rules.
+ * core/flowcache.c — per-lcore flow cache; see core/flowcache.h for the rules.
  * Only the owning lcore calls these functions (no locks by design).
  */
 #include <string.h>
 
-#include "fp_flowcache.h"
+#include "flowcache.h"
 
 
 static inline size_t

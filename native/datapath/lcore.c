@@ -1,5 +1,5 @@
 /*
- * fp_lcore.c — the worker lcore poll loop (one per worker, l3fwd's shape).
+ * datapath/lcore.c — the worker lcore poll loop (one per worker, l3fwd's shape).
  *
  * Per iteration: run pending commands, rx burst on each queue, classify and
  * forward each vector (flow cache, then a bulk FIB lookup for the misses),
@@ -20,8 +20,8 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
-#include "fp_ip6.h"
-#include "fp_router.h"
+#include "../core/ip6.h"
+#include "../core/router.h"
 
 #define FP_EXPIRE_PERIOD_US 100
 #define FP_EXPIRE_VISIT 64
@@ -231,7 +231,7 @@ lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
 	lcore_tx_enqueue(lc, m, out_port);
 }
 
-/* Has the interface joined this group (fp_mld.c)? Read under the port's
+/* Has the interface joined this group (control/mld.c)? Read under the port's
  * sequence lock. */
 static inline bool
 lcore_mcast_joined(const struct fp_port *port, const uint8_t *g)
@@ -470,7 +470,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 		reason = lcore_resolve(lc, nh, dsts[i], &act);
 		if (reason == FP_RESOLVE_UNRESOLVED) {
 			/* Neighbor Discovery: the control thread holds it and
-			 * solicits the next hop (fp_nd.c). */
+			 * solicits the next hop (control/nd.c). */
 			lc->ctr[FP_CTR_resolve_punted]++;
 			lcore_punt_for(lc, m, in_idx, nh);
 			continue;

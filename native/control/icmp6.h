@@ -1,5 +1,5 @@
 /*
- * fp_icmp6.h — ICMPv6 handled by the control thread (RFC 4443).
+ * control/icmp6.h — ICMPv6 handled by the control thread (RFC 4443).
  *
  * Echo Replies for the router's own (preferred) addresses, and the errors
  * of RFC 4443 for packets it drops or cannot deliver locally. Runs on the

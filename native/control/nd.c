@@ -1,5 +1,5 @@
 /*
- * fp_nd.c — answer Neighbor Solicitations (RFC 4861 7.1.1, 7.2.3, 7.2.4),
+ * control/nd.c — answer Neighbor Solicitations (RFC 4861 7.1.1, 7.2.3, 7.2.4),
  * on the control thread.
  */
 #include <pthread.h>
@@ -13,11 +13,11 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "fp_event.h"
-#include "fp_icmp6.h"
-#include "fp_ip6.h"
-#include "fp_nd.h"
-#include "fp_router.h"
+#include "../core/event.h"
+#include "icmp6.h"
+#include "../core/ip6.h"
+#include "nd.h"
+#include "../core/router.h"
 
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_NEIGHBOR_ADVERT 136
@@ -122,7 +122,7 @@ fp_nd_solicitation(struct rte_mbuf *m)
 	fp_router.ctl_ctr[FP_CCTR_nd_ns_in]++;
 	memcpy(target, icmp + 8, 16);
 	/* A tentative or duplicated address of ours is never answered for; a
-	 * probe for a tentative one means a duplicate (fp_dad.c). */
+	 * probe for a tentative one means a duplicate (control/dad.c). */
 	if (fp_dad_solicitation(in_idx, target, dad,
 				dad ? nd_option(ip6, icmp, ND_NS_LEN, FP_ND_OPT_NONCE, 8) : NULL))
 		return false;

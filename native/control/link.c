@@ -1,5 +1,5 @@
 /*
- * fp_link.c — real link state per port, through the if.c link-state queue.
+ * control/link.c — real link state per port, through the if.c link-state queue.
  *
  * Where a port's link state comes from (fp_link_source):
  *  - LSC: the PMD raises link-status-change interrupts (RTE_ETH_DEV_INTR_LSC
@@ -14,7 +14,7 @@
  *  - POLL: everything else (pcap, null, ring, tap...):
  *    rte_eth_link_get_nowait() every 100 ms from the control thread.
  *
- * Producers push into the port's queue (fp_linkq.h, if.c's semantics)
+ * Producers push into the port's queue (core/linkq.h, if.c's semantics)
  * under link_lock; the control thread pops and applies one state at a time
  * (if_link_state_change0) — for kernel messages right after each one, since
  * it reads them itself, so only LSC interrupts can outrun it: a state equal to the current one is a no-op;
@@ -35,10 +35,10 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
-#include "fp_event.h"
-#include "fp_linkq.h"
-#include "fp_nd.h"
-#include "fp_router.h"
+#include "../core/event.h"
+#include "../core/linkq.h"
+#include "nd.h"
+#include "../core/router.h"
 
 #define LINK_POLL_MS 100
 #ifndef IFF_LOWER_UP

@@ -1,9 +1,9 @@
 /*
- * fp_ctl.c — the control thread: consumes the per-lcore punt rings.
+ * control/ctl.c — the control thread: consumes the per-lcore punt rings.
  *
  * It is an EAL control thread (rte_ctrl_thread_create: runs on the CPUs no
  * worker uses). It answers ICMPv6 Echo Requests to the router's addresses
- * (fp_icmp6.c) and Neighbor Solicitations for them (fp_nd.c); everything
+ * (control/icmp6.c) and Neighbor Solicitations for them (control/nd.c); everything
  * else punted (other ND, MLD, hop-by-hop...) is counted and freed until the
  * control-plane work handles it (punt_dropped).
  * Replies go back through the punting worker's control tx ring: a port's
@@ -18,11 +18,11 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "fp_icmp6.h"
-#include "fp_ip6.h"
-#include "fp_mld.h"
-#include "fp_nd.h"
-#include "fp_router.h"
+#include "icmp6.h"
+#include "../core/ip6.h"
+#include "mld.h"
+#include "nd.h"
+#include "../core/router.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
 

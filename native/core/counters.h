@@ -1,5 +1,5 @@
 /*
- * fp_counters.h — every counter fastpath keeps, as X-macro lists.
+ * core/counters.h — every counter fastpath keeps, as X-macro lists.
  *
  * One list generates the C enum, the names exported to JS (stats()) and the
  * table in docs/architecture.md, so a new counter or drop reason is one line
