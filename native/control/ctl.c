@@ -22,7 +22,9 @@
 #include "../core/ip6.h"
 #include "mld.h"
 #include "nd.h"
+#include "../core/proto.h"
 #include "../core/router.h"
+#include "ctl.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
 
@@ -152,12 +154,7 @@ ctl_main(void *arg)
 				ctl_handle(lc, pkts[i]);
 			total += n;
 		}
-		fp_link_timers();
-		fp_dad_timers();
-		fp_nd_timers();
-		fp_nd_nud_timers();
-		fp_nd_ra_timers();
-		fp_mld_timers();
+		fp_proto_timers();
 		if (total == 0)
 			nanosleep(&ts, NULL);
 	}
@@ -200,3 +197,11 @@ fp_ctl_stop(void)
 	fp_icmp6_reset();
 	fp_mld_reset();
 }
+
+static struct fp_proto ctl_proto = {
+	.name = "ctl",
+	.order = FP_PROTO_ORDER_CTL,
+	.start = fp_ctl_start,
+	.stop = fp_ctl_stop,
+};
+FP_PROTO_REGISTER(ctl_proto)

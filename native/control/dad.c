@@ -29,7 +29,9 @@
 #include "icmp6.h"
 #include "../core/ip6.h"
 #include "nd.h"
+#include "../core/proto.h"
 #include "../core/router.h"
+#include "ctl.h"
 
 #define DAD_RETRANS_MS 1000       /* RetransTimer */
 #define DAD_MAX_DELAY_MS 1000     /* MAX_RTR_SOLICITATION_DELAY */
@@ -195,3 +197,10 @@ fp_dad_reset(void)
 	memset(dad, 0, sizeof(dad));
 	memset(dad_port_up, 0, sizeof(dad_port_up));
 }
+
+static struct fp_proto dad_proto = {
+	.name = "dad",
+	.order = FP_PROTO_ORDER_DAD,
+	.timers = fp_dad_timers,
+};
+FP_PROTO_REGISTER(dad_proto)

@@ -14,6 +14,7 @@
 #include "icmp6.h"
 #include "../core/ip6.h"
 #include "../core/router.h"
+#include "ctl.h"
 
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129

@@ -38,7 +38,9 @@
 #include "../core/event.h"
 #include "../core/linkq.h"
 #include "nd.h"
+#include "../core/proto.h"
 #include "../core/router.h"
+#include "ctl.h"
 
 #define LINK_POLL_MS 100
 #ifndef IFF_LOWER_UP
@@ -355,3 +357,21 @@ fp_link_timers(void)
 	for (p = 0; p < fp_router.nphys; p++)
 		link_drain(p);
 }
+
+/* Core's hook for port configuration: link.c has no use for the result. */
+static void
+link_port_configure(uint16_t p, const struct rte_eth_dev_info *info,
+		    struct rte_eth_conf *conf)
+{
+	fp_link_configure(p, info, conf);
+}
+
+static struct fp_proto link_proto = {
+	.name = "link",
+	.order = FP_PROTO_ORDER_LINK,
+	.port_configure = link_port_configure,
+	.start = fp_link_start,
+	.stop_locked = fp_link_stop,
+	.timers = fp_link_timers,
+};
+FP_PROTO_REGISTER(link_proto)

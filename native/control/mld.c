@@ -40,7 +40,9 @@
 #include "icmp6.h"
 #include "../core/ip6.h"
 #include "mld.h"
+#include "../core/proto.h"
 #include "../core/router.h"
+#include "ctl.h"
 
 #define MLD_LISTENER_QUERY 130
 #define MLD_LISTENER_REPORT 131
@@ -792,3 +794,11 @@ drop:
 	rte_pktmbuf_free(m);
 	return true;
 }
+
+static struct fp_proto mld_proto = {
+	.name = "mld",
+	.order = FP_PROTO_ORDER_MLD,
+	.iface_added = fp_mld_iface,
+	.timers = fp_mld_timers,
+};
+FP_PROTO_REGISTER(mld_proto)

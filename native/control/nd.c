@@ -17,7 +17,9 @@
 #include "icmp6.h"
 #include "../core/ip6.h"
 #include "nd.h"
+#include "../core/proto.h"
 #include "../core/router.h"
+#include "ctl.h"
 
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_NEIGHBOR_ADVERT 136
@@ -813,3 +815,21 @@ fp_nd_nud_reset(void)
 	gc_requested = false;
 	reachable_tsc = 0;
 }
+
+/* Resolution and router solicitations, unreachability detection, router
+ * advertisements: one tick, in that order. */
+static void
+nd_timers(void)
+{
+	fp_nd_timers();
+	fp_nd_nud_timers();
+	fp_nd_ra_timers();
+}
+
+static struct fp_proto nd_proto = {
+	.name = "nd",
+	.order = FP_PROTO_ORDER_ND,
+	.timers = nd_timers,
+	.neigh_list = fp_nd_pending_list,
+};
+FP_PROTO_REGISTER(nd_proto)

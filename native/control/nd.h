@@ -20,6 +20,20 @@ struct rte_mbuf;
  * m->port). Invalid ND messages are counted; false means "not answered". */
 bool fp_nd_solicitation(struct rte_mbuf *m);
 
+/* Learn a link-layer address from Neighbor Discovery (state STALE); static
+ * (PERMANENT) entries are never changed. Returns 1 when the table changed,
+ * 0 when not, negative errno when full. Control thread. */
+int fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx,
+		       const uint8_t mac[6], uint8_t state);
+/* A valid Neighbor Advertisement for addr on port_idx (RFC 4861 7.2.5):
+ * takes the target link-layer address (tlla, may be NULL) per the Solicited
+ * and Override flags, confirms reachability when solicited. `resolving`:
+ * the control thread is resolving addr (an INCOMPLETE entry), so an entry
+ * may be created. Returns 1 when the MAC changed or an entry was made. */
+int fp_neighbour_advert(const uint8_t addr[16], uint16_t port_idx,
+			const uint8_t *tlla, bool solicited, bool override,
+			bool resolving);
+
 #endif
 
 struct fp_lcore;

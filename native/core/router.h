@@ -305,7 +305,7 @@ int fp_lcore_main(void *arg);
 /* Run a command on every worker and wait for each to finish it. */
 int fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err);
 
-/* Flow cache control (core/router.c). */
+/* Flow cache control (core/commands.c). */
 int fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize,
 			   struct fp_err *err);
 int fp_flowcache_flush_all(struct fp_err *err);
@@ -313,39 +313,12 @@ int fp_flowcache_flush_all(struct fp_err *err);
 int fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
 			 uint32_t *count, struct fp_err *err);
 
-/* Stats snapshot: the layout is described in core/router.c. */
+/* Stats snapshot: the layout is described in core/stats.c. */
 size_t fp_stats_size(void);
 size_t fp_stats_snapshot(uint64_t *out, size_t max);
 
-/* Control thread (control/ctl.c). */
-int fp_ctl_start(struct fp_err *err);
-void fp_ctl_stop(void);
-
-/* Link state (control/link.c). Choose port p's source and ask for LSC
- * interrupts in conf where the PMD has them (before configure); read the
- * first states and start listening (launch); stop; the control thread's
- * tick: read sources, apply queued states. */
-struct rte_eth_dev_info;
-struct rte_eth_conf;
-int fp_link_configure(uint16_t p, const struct rte_eth_dev_info *info,
-		      struct rte_eth_conf *conf);
-int fp_link_start(struct fp_err *err);
-void fp_link_stop(void);
-void fp_link_timers(void);
-
 /* Find a port by name; -1 if none. */
 int fp_port_index(const char *name);
-
-/* Queue a control-plane frame on a worker's control tx ring, to go out of
- * port index out_idx; counted and freed when the ring is full. */
-void fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx);
-
-/* Send a frame the router originated (built for port m->port by
- * fp_icmp6_alloc): link-local and multicast destinations go out of that
- * port as built; others are routed like forwarded packets (FIB, neighbour,
- * resolution when needed, no hop-limit decrement), so replies and errors
- * take the route back rather than the way the packet came in. */
-void fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m);
 
 /* Index of addr among port p's addresses, or -1. */
 int fp_port_addr_index(uint16_t p, const uint8_t addr[16]);
@@ -379,19 +352,6 @@ int fp_neighbour_add(const uint8_t addr[16], uint16_t port_idx,
 		     const uint8_t mac[6], struct fp_err *err);
 int fp_neighbour_delete(const uint8_t addr[16], uint16_t port_idx,
 			struct fp_err *err);
-/* Learn a link-layer address from Neighbor Discovery (state STALE); static
- * (PERMANENT) entries are never changed. Returns 1 when the table changed,
- * 0 when not, negative errno when full. Control thread. */
-int fp_neighbour_learn(const uint8_t addr[16], uint16_t port_idx,
-		       const uint8_t mac[6], uint8_t state);
-/* A valid Neighbor Advertisement for addr on port_idx (RFC 4861 7.2.5):
- * takes the target link-layer address (tlla, may be NULL) per the Solicited
- * and Override flags, confirms reachability when solicited. `resolving`:
- * the control thread is resolving addr (an INCOMPLETE entry), so an entry
- * may be created. Returns 1 when the MAC changed or an entry was made. */
-int fp_neighbour_advert(const uint8_t addr[16], uint16_t port_idx,
-			const uint8_t *tlla, bool solicited, bool override,
-			bool resolving);
 /* Learned entries and, after them, the next hops being resolved
  * (INCOMPLETE, from the control thread's table). */
 uint32_t fp_neighbour_list(struct fp_neigh_info *out, uint32_t max);

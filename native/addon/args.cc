@@ -1,0 +1,108 @@
+// args.cc — the helpers every binding area shares (declared in args.h):
+// errno → JS error mapping, the one-environment check, argument checks and
+// conversions to JS values. Binds no JS name itself.
+
+#include "args.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+extern "C" {
+#include "../core/router.h"
+}
+
+namespace fastpath {
+
+napi_env g_owner_env = nullptr;
+
+namespace {
+
+const char *ErrnoName(int code) {
+  switch (code) {
+    case EINVAL: return "EINVAL";
+    case EEXIST: return "EEXIST";
+    case ENOENT: return "ENOENT";
+    case EPERM: return "EPERM";
+    case ENOSPC: return "ENOSPC";
+    case EBUSY: return "EBUSY";
+    case EALREADY: return "EBUSY";
+    case ENODEV: return "ENODEV";
+    case ENOTSUP: return "ENOTSUP";
+    case ENOMEM: return "ENOMEM";
+    case ENXIO: return "ENXIO";
+    default: return "EIO";
+  }
+}
+
+}  // namespace
+
+Napi::Error MakeError(Napi::Env env, int code, const std::string &msg) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, ErrnoName(code)));
+  return e;
+}
+
+[[noreturn]] void Throw(Napi::Env env, int code, const std::string &msg) {
+  throw MakeError(env, code, msg);
+}
+
+[[noreturn]] void ThrowErr(Napi::Env env, const fp_err &err) {
+  Throw(env, err.code ? err.code : EIO, err.msg);
+}
+
+void CheckEnv(Napi::Env env) {
+  if (g_owner_env != env)
+    Throw(env, EBUSY,
+          "fastpath's native router belongs to the main Node environment of "
+          "this process; it cannot be used from worker threads");
+}
+
+// ---- argument checks ----------------------------------------------------
+
+uint32_t U32(const Napi::Value &v, const char *what, uint32_t min, uint32_t max) {
+  if (!v.IsNumber()) Throw(v.Env(), EINVAL, std::string(what) + ": expected a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<uint32_t>(d) || d < min || d > max)
+    Throw(v.Env(), EINVAL,
+          std::string(what) + ": expected an integer " + std::to_string(min) +
+              ".." + std::to_string(max) + ", got " + std::to_string(d));
+  return static_cast<uint32_t>(d);
+}
+
+void Bytes(const Napi::Value &v, const char *what, uint8_t *out, size_t len) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    Throw(v.Env(), EINVAL, std::string(what) + ": expected a Uint8Array");
+  auto a = v.As<Napi::Uint8Array>();
+  if (a.ElementLength() != len)
+    Throw(v.Env(), EINVAL,
+          std::string(what) + ": expected " + std::to_string(len) + " bytes");
+  std::memcpy(out, a.Data(), len);
+}
+
+std::string Str(const Napi::Value &v, const char *what, size_t max) {
+  if (!v.IsString()) Throw(v.Env(), EINVAL, std::string(what) + ": expected a string");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s.empty() || s.size() >= max)
+    Throw(v.Env(), EINVAL, std::string(what) + ": expected 1.." +
+                               std::to_string(max - 1) + " characters");
+  return s;
+}
+
+// ---- conversions to JS ----------------------------------------------------
+
+Napi::Uint8Array ToBytes(Napi::Env env, const uint8_t *p, size_t len) {
+  auto a = Napi::Uint8Array::New(env, len);
+  std::memcpy(a.Data(), p, len);
+  return a;
+}
+
+std::string MacString(const uint8_t *m) {
+  char buf[18];
+  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+                m[3], m[4], m[5]);
+  return buf;
+}
+
+}  // namespace fastpath

@@ -1,0 +1,91 @@
+// args.h — what every binding area of the fastpath addon shares: argument
+// checks, the fp_err → JS error mapping, the one-environment check, and the
+// Init function of each area (called by the module init in router.cc).
+//
+// This layer only converts and checks arguments, calls native/core and
+// native/control and turns fp_err into JS errors carrying an errno-style
+// `code`; the API is shaped in lib/ (TypeScript). It never touches packets.
+//
+// One file per API area, after zeromq.js (src/*.cc, src/util/arguments.h,
+// src/util/error.h):
+//   router.cc      EAL, start/launch/stop, lifecycle, module init, teardown
+//   interfaces.cc  ports, clones, up/down, MTU, promisc/allmulti flags
+//   mld.cc         MLD listener groups (control/mld.h)
+//   routes.cc      the FIB: add, delete, list
+//   neighbours.cc  the neighbour table and ND's ReachableTime
+//   stats.cc       counter names and the stats snapshot
+//   flowcache.cc   the per-worker flow caches (async, through command rings)
+//   events.cc      event delivery to JS through one ThreadSafeFunction
+
+#ifndef FP_ADDON_ARGS_H
+#define FP_ADDON_ARGS_H
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+struct fp_err;  // ../core/router.h
+
+namespace fastpath {
+
+// ---- errors ------------------------------------------------------------------
+
+// A JS Error whose `code` is the errno name of `code` (EIO when unknown).
+Napi::Error MakeError(Napi::Env env, int code, const std::string &msg);
+
+// Throw MakeError(env, code, msg).
+[[noreturn]] void Throw(Napi::Env env, int code, const std::string &msg);
+
+// Throw a native failure; a zero code becomes EIO.
+[[noreturn]] void ThrowErr(Napi::Env env, const fp_err &err);
+
+// ---- the owning environment --------------------------------------------------
+//
+// One Node environment only: EAL is a process singleton, so a second
+// environment (a worker thread) gets a clear error instead of shared state.
+
+// The first environment that loaded the addon (set by the module init).
+extern napi_env g_owner_env;
+
+// Throws EBUSY unless env is the owning environment.
+void CheckEnv(Napi::Env env);
+
+// ---- argument checks (throw EINVAL naming `what`) ----------------------------
+
+// An integer number in min..max.
+uint32_t U32(const Napi::Value &v, const char *what, uint32_t min, uint32_t max);
+
+// A Uint8Array of exactly len bytes, copied to out.
+void Bytes(const Napi::Value &v, const char *what, uint8_t *out, size_t len);
+
+// A string of 1..max-1 characters (it must fit a C buffer of max bytes).
+std::string Str(const Napi::Value &v, const char *what, size_t max);
+
+// ---- conversions to JS -------------------------------------------------------
+
+// A new Uint8Array holding a copy of p[0..len).
+Napi::Uint8Array ToBytes(Napi::Env env, const uint8_t *p, size_t len);
+
+// "aa:bb:cc:dd:ee:ff".
+std::string MacString(const uint8_t *m);
+
+// ---- areas: each registers its exports ---------------------------------------
+
+void InitRouter(Napi::Env env, Napi::Object exports);      // router.cc
+void InitInterfaces(Napi::Env env, Napi::Object exports);  // interfaces.cc
+void InitMld(Napi::Env env, Napi::Object exports);         // mld.cc
+void InitRoutes(Napi::Env env, Napi::Object exports);      // routes.cc
+void InitNeighbours(Napi::Env env, Napi::Object exports);  // neighbours.cc
+void InitStats(Napi::Env env, Napi::Object exports);       // stats.cc
+void InitFlowCache(Napi::Env env, Napi::Object exports);   // flowcache.cc
+void InitEvents(Napi::Env env, Napi::Object exports);      // events.cc
+
+// Drops the native event hook and aborts the ThreadSafeFunction (events.cc).
+// Only from the environment cleanup hook, after every native thread is joined.
+void EventsTeardown();
+
+}  // namespace fastpath
+
+#endif  // FP_ADDON_ARGS_H

@@ -1,0 +1,128 @@
+// flowcache.cc — binds the per-worker flow caches (core/flowcache.h):
+// flowCacheList, flowCacheConfigure, flowCacheFlush. Each returns a Promise:
+// an AsyncWorker waits off the JS thread while every worker answers through
+// its command ring.
+
+#include "args.h"
+
+#include <cstdlib>
+
+extern "C" {
+#include <rte_cycles.h>
+
+#include "../core/router.h"
+}
+
+namespace fastpath {
+namespace {
+
+// ---- flow cache (async: each worker answers through its command ring) ------------
+
+class FlowListWorker : public Napi::AsyncWorker {
+ public:
+  FlowListWorker(Napi::Env env, Napi::Promise::Deferred d)
+      : Napi::AsyncWorker(env), deferred_(d) {}
+  ~FlowListWorker() override {
+    free(entries_);
+    free(workers_);
+  }
+  void Execute() override {
+    hz_ = rte_get_tsc_hz();
+    if (fp_flowcache_collect(&entries_, &workers_, &count_, &err_) < 0)
+      SetError(err_.msg);
+    now_ = rte_rdtsc();
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    auto arr = Napi::Array::New(env, count_);
+    for (uint32_t i = 0; i < count_; i++) {
+      const fp_flow_entry &e = entries_[i];
+      auto o = Napi::Object::New(env);
+      o.Set("worker", workers_[i]);
+      o.Set("src", ToBytes(env, e.key.src, 16));
+      o.Set("dst", ToBytes(env, e.key.dst, 16));
+      o.Set("flowLabel", fp_flow_key_label(&e.key));
+      o.Set("inPortIndex", fp_flow_key_port(&e.key));
+      o.Set("outPortIndex", e.out_port);
+      o.Set("nextHopMac", MacString(e.dst_mac));
+      o.Set("generation", e.generation);
+      o.Set("uses", Napi::BigInt::New(env, e.uses));
+      o.Set("forwarded", Napi::BigInt::New(env, e.uses - e.dropped));
+      o.Set("dropped", Napi::BigInt::New(env, e.dropped));
+      o.Set("ageMs", static_cast<double>((now_ - e.created) * 1000 / hz_));
+      o.Set("idleMs", static_cast<double>((now_ - e.last_used) * 1000 / hz_));
+      arr.Set(i, o);
+    }
+    deferred_.Resolve(arr);
+  }
+  void OnError(const Napi::Error &) override {
+    deferred_.Reject(MakeError(Env(), err_.code, err_.msg).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  fp_err err_{};
+  fp_flow_entry *entries_ = nullptr;
+  uint32_t *workers_ = nullptr;
+  uint32_t count_ = 0;
+  uint64_t hz_ = 1, now_ = 0;
+};
+
+class FlowConfigureWorker : public Napi::AsyncWorker {
+ public:
+  FlowConfigureWorker(Napi::Env env, Napi::Promise::Deferred d, bool flush,
+                      uint32_t maxflows, uint32_t hashsize)
+      : Napi::AsyncWorker(env), deferred_(d), flush_(flush), maxflows_(maxflows),
+        hashsize_(hashsize) {}
+  void Execute() override {
+    int rc = flush_ ? fp_flowcache_flush_all(&err_)
+                    : fp_flowcache_configure(maxflows_, hashsize_, &err_);
+    if (rc < 0) SetError(err_.msg);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error &) override {
+    deferred_.Reject(MakeError(Env(), err_.code, err_.msg).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  fp_err err_{};
+  bool flush_;
+  uint32_t maxflows_, hashsize_;
+};
+
+Napi::Value FlowCacheList(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  auto d = Napi::Promise::Deferred::New(env);
+  (new FlowListWorker(env, d))->Queue();
+  return d.Promise();
+}
+
+Napi::Value FlowCacheConfigure(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  uint32_t maxflows = U32(info[0], "maxflows", 0, FP_FLOWCACHE_MAX_FLOWS);
+  uint32_t hashsize = U32(info[1], "hashsize", 1, FP_FLOWCACHE_MAX_HASHSIZE);
+  auto d = Napi::Promise::Deferred::New(env);
+  (new FlowConfigureWorker(env, d, false, maxflows, hashsize))->Queue();
+  return d.Promise();
+}
+
+Napi::Value FlowCacheFlush(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  auto d = Napi::Promise::Deferred::New(env);
+  (new FlowConfigureWorker(env, d, true, 0, 1))->Queue();
+  return d.Promise();
+}
+
+}  // namespace
+
+void InitFlowCache(Napi::Env env, Napi::Object exports) {
+  exports.Set("flowCacheList", Napi::Function::New(env, FlowCacheList));
+  exports.Set("flowCacheConfigure", Napi::Function::New(env, FlowCacheConfigure));
+  exports.Set("flowCacheFlush", Napi::Function::New(env, FlowCacheFlush));
+}
+
+}  // namespace fastpath

@@ -1,0 +1,72 @@
+/*
+ * core/proto.h — how control-plane protocols hook into core.
+ *
+ * Core never calls a protocol by name (the model: VPP's ip6_link delegates,
+ * NetBSD if.c's per-domain ifattach). Each protocol in native/control/ fills
+ * one struct fp_proto and registers it from its own file at load time
+ * (FP_PROTO_REGISTER); core walks the list in `order`, lowest first when
+ * starting and when told of a change, highest first when stopping. A hook
+ * left NULL is skipped.
+ *
+ * Threads and locks: every hook is called with fp_router.ctl_lock held,
+ * except stop(), which is called without it (a protocol's thread may need
+ * the lock to finish) and then stop_locked(), with it, and timers(), which
+ * the control thread calls on each turn of its loop, without it.
+ */
+#ifndef FP_PROTO_H
+#define FP_PROTO_H
+
+#include <stdint.h>
+
+struct fp_err;
+struct fp_neigh_info;
+struct rte_eth_conf;
+struct rte_eth_dev_info;
+
+struct fp_proto {
+	const char *name;
+	int order; /* FP_PROTO_ORDER_*: who runs first */
+	/* A port is being configured: add what the protocol needs (link-state
+	 * interrupts, say) to its device configuration. */
+	void (*port_configure)(uint16_t port_idx, const struct rte_eth_dev_info *info,
+			       struct rte_eth_conf *conf);
+	/* The router is launching (ports started, workers not yet). */
+	int (*start)(struct fp_err *err);
+	/* The router is stopping (workers stopped). */
+	void (*stop)(void);
+	void (*stop_locked)(void);
+	/* An interface was cloned on a running router. */
+	void (*iface_added)(uint16_t idx);
+	/* The control thread's tick: run what is due. */
+	void (*timers)(void);
+	/* Neighbour entries the protocol holds outside the table (ND's
+	 * resolutions in progress): append up to max, return how many. */
+	uint32_t (*neigh_list)(struct fp_neigh_info *out, uint32_t max);
+	struct fp_proto *next;
+};
+
+/* Orders: link state first (the others read it), the control thread
+ * (ND, DAD, MLD, ICMPv6 share it) after. */
+#define FP_PROTO_ORDER_LINK 10
+#define FP_PROTO_ORDER_CTL 20
+#define FP_PROTO_ORDER_DAD 25
+#define FP_PROTO_ORDER_ND 30
+#define FP_PROTO_ORDER_MLD 40
+
+void fp_proto_register(struct fp_proto *p);
+#define FP_PROTO_REGISTER(p)                                                   \
+	static void __attribute__((constructor)) fp_proto_register_##p(void)  \
+	{                                                                      \
+		fp_proto_register(&p);                                         \
+	}
+
+/* Walks used by core (ctl_lock held unless said). */
+void fp_proto_port_configure(uint16_t port_idx, const struct rte_eth_dev_info *info,
+			     struct rte_eth_conf *conf);
+int fp_proto_start(struct fp_err *err); /* stops what started on failure */
+void fp_proto_stop(void);               /* releases ctl_lock around stop() */
+void fp_proto_iface_added(uint16_t idx);
+void fp_proto_timers(void); /* control thread, no lock */
+uint32_t fp_proto_neigh_list(struct fp_neigh_info *out, uint32_t max);
+
+#endif
