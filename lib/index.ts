@@ -1,6 +1,14 @@
 /** fastpath: an IPv6 software router on DPDK, driven from TypeScript. */
-export { Router, Routes, Neighbours, FlowCache, Interfaces } from './router';
-export type { InterfaceInfo, RouteInfo, NeighbourInfo, FlowInfo, StartOptions, InterfaceFlag, InterfaceKind, CloneOptions, GroupInfo } from './router';
+export { Router } from './router';
+export type { StartOptions } from './router';
+export { Interfaces } from './interfaces';
+export type { InterfaceInfo, InterfaceFlag, InterfaceKind, CloneOptions, GroupInfo } from './interfaces';
+export { Routes } from './routes';
+export type { RouteInfo } from './routes';
+export { Neighbours } from './neighbours';
+export type { NeighbourInfo } from './neighbours';
+export { FlowCache } from './flowcache';
+export type { FlowInfo } from './flowcache';
 export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
 export { FastpathError } from './errors';
 export { EventStream } from './events';

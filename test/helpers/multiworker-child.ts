@@ -3,7 +3,7 @@
 // a CPU, several UDP flows h1 → h2, then print what the router saw as JSON.
 import * as path from 'path';
 
-import { startDemo } from '../../lib/demo';
+import { startDemo } from '../../lib/cli/demo';
 
 const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
 const FLOWS = 16;

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import * as path from 'path';
 
 import { NormalizedPort, NormalizedRouterConfig } from '../../lib/config';
-import { Demo, startDemo } from '../../lib/demo';
+import { Demo, startDemo } from '../../lib/cli/demo';
 import type { LinkEvent, NeighbourEvent } from '../../lib/events';
 import * as fs from 'fs';
 import { listNamespaces, requireRoot, requireTools } from '../../lib/topology';

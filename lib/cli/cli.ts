@@ -10,10 +10,10 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 
 import { startDemo } from './demo';
-import { FastpathError } from './errors';
-import { InterfaceInfo, Router } from './router';
-import type { AddressEvent, LinkEvent, MldEvent, NeighbourEvent } from './events';
-import { RouterStats } from './stats';
+import { FastpathError } from '../errors';
+import { InterfaceInfo, Router } from '../router';
+import type { AddressEvent, LinkEvent, MldEvent, NeighbourEvent } from '../events';
+import { RouterStats } from '../stats';
 import { formatStats } from './statsview';
 
 interface CliOptions {
@@ -66,7 +66,7 @@ async function watch(router: Router, opts: CliOptions): Promise<void> {
 }
 
 async function demo(opts: CliOptions): Promise<void> {
-  const config = opts.config ?? path.join(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
+  const config = opts.config ?? path.join(__dirname, '..', '..', '..', 'dpdk-config', 'default.yaml');
   console.log(`fastpath demo: building the topology and starting the router (${config})`);
   const d = await startDemo(config);
   try {
@@ -109,7 +109,7 @@ async function start(opts: CliOptions): Promise<void> {
 }
 
 function bench(opts: CliOptions): void {
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'bench', 'run.js'), ...opts.rest], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bench', 'run.js'), ...opts.rest], { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 }
 

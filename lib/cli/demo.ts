@@ -3,10 +3,10 @@
  * static neighbours on both sides, a router started from the config. Used by
  * `npm start` (fastpath demo) and by the integration tests.
  */
-import { classifyDevice, loadConfig, NormalizedRouterConfig } from './config';
-import { FastpathError } from './errors';
-import { Router, StartOptions } from './router';
-import { requireRoot, requireTools, Topology, TopologyHost } from './topology';
+import { classifyDevice, loadConfig, NormalizedRouterConfig } from '../config';
+import { FastpathError } from '../errors';
+import { Router, StartOptions } from '../router';
+import { requireRoot, requireTools, Topology, TopologyHost } from '../topology';
 
 export interface DemoOptions extends StartOptions {
   /** Unique namespace/veth names per process (tests). Default false. */

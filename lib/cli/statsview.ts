@@ -1,5 +1,5 @@
 /** A counter table for terminals: rates between two snapshots, non-zero drops. */
-import { RouterStats } from './stats';
+import { RouterStats } from '../stats';
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 

@@ -1,0 +1,74 @@
+/** The flow cache view (router.flowCache): per-worker entries, geometry, flush. */
+import { formatIPv6 } from './addr';
+import { FastpathError } from './errors';
+import { callAsync, NativeAddon } from './native';
+import { PortMap } from './portmap';
+
+export interface FlowInfo {
+  readonly worker: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly flowLabel: number;
+  readonly inDev: string;
+  readonly outDev: string;
+  readonly nextHopMac: string;
+  readonly generation: number;
+  readonly uses: bigint;
+  readonly forwarded: bigint;
+  readonly dropped: bigint;
+  readonly ageMs: number;
+  readonly idleMs: number;
+}
+
+export class FlowCache {
+  /** @internal */
+  constructor(private readonly addon: NativeAddon, private readonly ports: PortMap, private settings: { maxflows: number; hashsize: number }) {}
+
+  /** Every worker's entries, with their per-flow counters (each worker copies its own table). */
+  async list(): Promise<FlowInfo[]> {
+    const flows = await callAsync('flowCache.list', () => this.addon.flowCacheList());
+    return flows.map((f) => ({
+      worker: f.worker,
+      src: formatIPv6(f.src),
+      dst: formatIPv6(f.dst),
+      flowLabel: f.flowLabel,
+      inDev: this.ports.name(f.inPortIndex),
+      outDev: this.ports.name(f.outPortIndex),
+      nextHopMac: f.nextHopMac,
+      generation: f.generation,
+      uses: f.uses,
+      forwarded: f.forwarded,
+      dropped: f.dropped,
+      ageMs: f.ageMs,
+      idleMs: f.idleMs,
+    }));
+  }
+
+  /** Current per-worker geometry. */
+  get config(): { maxflows: number; hashsize: number } {
+    return { ...this.settings };
+  }
+
+  /**
+   * Change maxflows (0 disables) and/or hashsize (a power of two) at run time.
+   * Each worker swaps in a new empty table itself; old entries' counters are
+   * folded into the totals first (ip6flow_invalidate_all).
+   */
+  async configure(options: { maxflows?: number; hashsize?: number }): Promise<void> {
+    const maxflows = options.maxflows ?? this.settings.maxflows;
+    const hashsize = options.hashsize ?? this.settings.hashsize;
+    if (!Number.isInteger(maxflows) || maxflows < 0 || maxflows > 4194304) {
+      throw new FastpathError('EINVAL', `flowCache.configure: maxflows: expected an integer 0..4194304, got ${JSON.stringify(options.maxflows)}`);
+    }
+    if (!Number.isInteger(hashsize) || hashsize < 1 || hashsize > 1048576 || (hashsize & (hashsize - 1)) !== 0) {
+      throw new FastpathError('EINVAL', `flowCache.configure: hashsize: expected a power of two 1..1048576, got ${JSON.stringify(options.hashsize)}`);
+    }
+    await callAsync('flowCache.configure', () => this.addon.flowCacheConfigure(maxflows, hashsize));
+    this.settings = { maxflows, hashsize };
+  }
+
+  /** Remove every entry on every worker. */
+  async flush(): Promise<void> {
+    await callAsync('flowCache.flush', () => this.addon.flowCacheFlush());
+  }
+}
