@@ -138,6 +138,14 @@ export interface NeighbourDiscoveryConfig {
   maxNeighbours?: number;
 }
 
+/** Flow labels on what the router originates (lib/sockets.ts, docs/flowlabels.md). */
+export interface FlowLabelsConfig {
+  /** Datagrams sent without a leased label get one from a hash of the flow (RFC 6437, Linux's auto_flowlabels). Default true. */
+  autoLabels?: boolean;
+  /** Linux's flowlabel_state_ranges: leased labels below 0x80000, automatic ones above. Default true. */
+  stateRanges?: boolean;
+}
+
 /** The routing table (FIB) size: fixed when the router starts. */
 export interface RoutingConfig {
   /** Routes (static, connected and local together; 16..4194304). Default 16384. */
@@ -196,6 +204,7 @@ export interface RouterConfig {
   neighbourDiscovery?: NeighbourDiscoveryConfig;
   icmpErrors?: IcmpErrorsConfig;
   routing?: RoutingConfig;
+  flowLabels?: FlowLabelsConfig;
   /** Only for the demo: namespace hosts to build before the router starts. */
   topology?: TopologyConfig;
 }
@@ -212,5 +221,6 @@ export interface NormalizedConfig {
   neighbourDiscovery: Required<NeighbourDiscoveryConfig>;
   icmpErrors: Required<IcmpErrorsConfig>;
   routing: Required<RoutingConfig>;
+  flowLabels: Required<FlowLabelsConfig>;
   topology?: TopologyConfig;
 }

@@ -15,7 +15,7 @@ import { normalizeEal } from './config/eal';
 import { expectObject } from './config/fields';
 import { normalizeClones, NormalizedPort, normalizePorts } from './config/ports';
 import { normalizeNeighbours, normalizeRoutes } from './config/routes';
-import { normalizeFlowCache, normalizeIcmpErrors, normalizeMempool, normalizeNeighbourDiscovery, normalizeRouting } from './config/sizing';
+import { normalizeFlowCache, normalizeIcmpErrors, normalizeMempool, normalizeNeighbourDiscovery, normalizeFlowLabels, normalizeRouting } from './config/sizing';
 import { NormalizedTopology, normalizeTopology } from './config/topology';
 import { readYaml, yamlLocation } from './config/yaml';
 
@@ -26,7 +26,7 @@ import { readYaml, yamlLocation } from './config/yaml';
 //   eal.ts       the eal section
 //   ports.ts     ports[] and clones[]
 //   routes.ts    routes[] and neighbours[]
-//   sizing.ts    flowCache, neighbourDiscovery, routing, icmpErrors, mempool
+//   sizing.ts    flowCache, neighbourDiscovery, routing, icmpErrors, mempool, flowLabels
 //   topology.ts  the topology section
 //   yaml.ts      YAML files and error locations
 //   eal-args.ts  the EAL argv (ealArgs) and hugepage detection
@@ -55,7 +55,7 @@ export type NormalizeOptions = CpuOptions;
 
 // ──────────────────────────── constants ───────────────────────────
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'topology'] as const;
 
 // ─────────────────────────── entry points ─────────────────────────
 
@@ -81,6 +81,7 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
     neighbourDiscovery: normalizeNeighbourDiscovery(root.neighbourDiscovery),
     icmpErrors: normalizeIcmpErrors(root.icmpErrors),
     routing: normalizeRouting(root.routing),
+    flowLabels: normalizeFlowLabels(root.flowLabels),
   };
   if (root.topology !== undefined) config.topology = normalizeTopology(root.topology, ports);
   return config;

@@ -12,7 +12,15 @@ export type FastpathErrorCode =
   | 'ENOMEM'
   | 'ETIMEDOUT'
   | 'ENXIO'
-  | 'EOPNOTSUPP';
+  | 'EOPNOTSUPP'
+  | 'EADDRINUSE'
+  | 'EADDRNOTAVAIL'
+  | 'EBADF'
+  | 'EMSGSIZE'
+  | 'ENOBUFS'
+  | 'EMFILE'
+  | 'ERANGE'
+  | 'ENOPROTOOPT';
 
 /**
  * The one error class fastpath throws. `code` is stable; `message` names the

@@ -9,6 +9,8 @@ export { Neighbours } from './neighbours';
 export type { NeighbourInfo } from './neighbours';
 export { FlowCache } from './flowcache';
 export type { FlowInfo } from './flowcache';
+export { Sockets, UdpSocket, FlowLabels } from './sockets';
+export type { UdpSocketOptions, SendOptions, RemoteInfo, GetLabelOptions, FlowLabelInfo, FlowLabelShare, SocketOwner } from './sockets';
 export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
 export { FastpathError } from './errors';
 export { EventStream } from './events';

@@ -16,7 +16,7 @@ export interface NativeAddress {
 
 /** An event drained from the native queue (native/core/event.h). */
 export interface NativeEvent {
-  type: 'address' | 'neighbour' | 'link' | 'mld' | 'none';
+  type: 'address' | 'neighbour' | 'link' | 'mld' | 'socket' | 'none';
   portIndex: number;
   /** enum fp_addr_state / fp_neigh_state */
   state: number;
@@ -167,6 +167,46 @@ export interface NativeAddon {
   /** Call `wake` (on the JS thread) whenever native events are waiting. Once per process. */
   eventsSubscribe(wake: () => void): void;
   eventsDrain(): NativeEvent[];
+  socketOpen(o: {
+    address: Uint8Array;
+    port: number;
+    iface: number;
+    pid: number;
+    uid: number;
+    reflect: boolean;
+    rxQueue: number;
+  }): { slot: number; gen: number; port: number };
+  socketClose(slot: number): void;
+  socketSend(slot: number, address: Uint8Array, port: number, data: Uint8Array, flowLabel: number): number;
+  socketRecv(slot: number, max: number): NativeDatagram[];
+  flowLabelGet(
+    slot: number,
+    req: { destination: Uint8Array; label: number; share: number; flags: number; linger: number; expires: number },
+  ): number;
+  flowLabelPut(slot: number, label: number): void;
+  flowLabelRenew(slot: number, label: number, share: number, linger: number, expires: number): void;
+  flowLabelList(): NativeFlowLabel[];
+  udpConfigure(c: { autoLabels: boolean; stateRanges: boolean }): void;
+}
+
+export interface NativeDatagram {
+  data: Buffer;
+  address: Uint8Array;
+  port: number;
+  flowLabel: number;
+  iface: number;
+  hopLimit: number;
+}
+
+export interface NativeFlowLabel {
+  label: number;
+  share: number;
+  ownerPid: number;
+  ownerUid: number;
+  users: number;
+  lingerS: number;
+  expiresInS: number;
+  destination: Uint8Array;
 }
 
 let addon: NativeAddon | undefined;
@@ -209,6 +249,7 @@ export function native(): NativeAddon {
 
 const CODES: readonly FastpathErrorCode[] = [
   'EINVAL', 'EEXIST', 'ENOENT', 'EPERM', 'ENOSPC', 'EBUSY', 'ENODEV', 'ENOTSUP', 'EIO', 'ENOMEM', 'ENXIO', 'EOPNOTSUPP',
+  'EADDRINUSE', 'EADDRNOTAVAIL', 'EBADF', 'EMSGSIZE', 'ENOBUFS', 'EMFILE', 'ERANGE', 'ENOPROTOOPT',
 ];
 
 /** Convert an addon error into a FastpathError, prefixing what was asked. */

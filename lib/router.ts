@@ -12,6 +12,7 @@ import { FastpathError } from './errors';
 import { call, CounterNames, native, NativeAddon, NativeStartConfig } from './native';
 import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
+import { FlowLabels, Sockets } from './sockets';
 import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
@@ -91,6 +92,10 @@ export class Router extends EventEmitter {
   readonly routes: Routes;
   readonly neighbours: Neighbours;
   readonly flowCache: FlowCache;
+  /** UDP sockets on the router's own addresses (lib/sockets.ts). */
+  readonly sockets: Sockets;
+  /** The flow-label manager's table. */
+  readonly flowLabels: FlowLabels;
   private readonly addon: NativeAddon;
   private readonly portNames: string[];
   private readonly counterNames: CounterNames;
@@ -109,6 +114,8 @@ export class Router extends EventEmitter {
     this.routes = new Routes(addon, ports);
     this.neighbours = new Neighbours(addon, ports);
     this.flowCache = new FlowCache(addon, ports, { maxflows: config.flowCache.maxflows, hashsize: config.flowCache.hashsize });
+    this.sockets = new Sockets(addon, ports);
+    this.flowLabels = new FlowLabels(addon);
   }
 
   /** The router running in this process, if any. */
@@ -150,6 +157,7 @@ export class Router extends EventEmitter {
         }
         for (const n of cfg.neighbours) router.neighbours.add(n);
         for (const r of cfg.routes) router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev } : { dev: r.dev });
+        call('Router.start', () => addon.udpConfigure({ ...cfg.flowLabels }));
         call('Router.start', () => addon.launch());
       } catch (e) {
         // A failed launch has already torn down; stop() then has nothing to do.
@@ -175,6 +183,7 @@ export class Router extends EventEmitter {
       // What the native threads said before they stopped still counts.
       if (activeRouter === this) dispatchNativeEvents(this.addon);
       if (activeRouter === this) activeRouter = undefined;
+      this.sockets.stopAll();
       for (const s of this.streams) s.end();
       this.streams.clear();
       this.emit('stop');
@@ -200,6 +209,10 @@ export class Router extends EventEmitter {
 
   /** @internal from the native event queue */
   deliverEvent(e: import('./native').NativeEvent): void {
+    if (e.type === 'socket') {
+      this.sockets.deliver(e);
+      return;
+    }
     const ev: RouterEvent | undefined = decodeEvent(e, (i) => this.portNames[i] ?? `#${i}`);
     if (ev === undefined) return;
     for (const s of this.streams) s.push(ev);

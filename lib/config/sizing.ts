@@ -1,12 +1,21 @@
-/** The sizing sections: flowCache, neighbourDiscovery, routing, icmpErrors and mempool (table sizes, timers, rate limits). */
-import type { FlowCacheConfig, IcmpErrorsConfig, MempoolConfig, NeighbourDiscoveryConfig, RoutingConfig } from '../config-types';
-import { expectObject, fail, optInt, optPowerOfTwo } from './fields';
+/** The sizing sections: flowCache, neighbourDiscovery, routing, icmpErrors and mempool (table sizes, timers, rate limits), and flowLabels. */
+import type { FlowCacheConfig, FlowLabelsConfig, IcmpErrorsConfig, MempoolConfig, NeighbourDiscoveryConfig, RoutingConfig } from '../config-types';
+import { expectObject, fail, optBool, optInt, optPowerOfTwo } from './fields';
 
 const FLOWCACHE_FIELDS = ['maxflows', 'hashsize', 'idleTimeoutMs'] as const;
 const MEMPOOL_FIELDS = ['mbufs', 'cacheSize'] as const;
 const ND_FIELDS = ['baseReachableTimeMs', 'maxNeighbours'] as const;
 const ICMP_ERROR_FIELDS = ['perSecond', 'burst'] as const;
 const ROUTING_FIELDS = ['maxRoutes', 'tbl8Groups'] as const;
+const FLOWLABEL_FIELDS = ['autoLabels', 'stateRanges'] as const;
+
+export function normalizeFlowLabels(value: unknown): Required<FlowLabelsConfig> {
+  const o = expectObject(value === undefined ? {} : value, 'flowLabels', 'an object', FLOWLABEL_FIELDS);
+  return {
+    autoLabels: optBool(o, 'autoLabels', 'flowLabels', true),
+    stateRanges: optBool(o, 'stateRanges', 'flowLabels', true),
+  };
+}
 
 export function normalizeFlowCache(value: unknown): Required<FlowCacheConfig> {
   const o = expectObject(value === undefined ? {} : value, 'flowCache', 'an object', FLOWCACHE_FIELDS);

@@ -32,6 +32,14 @@ const char *ErrnoName(int code) {
     case ENOTSUP: return "ENOTSUP";
     case ENOMEM: return "ENOMEM";
     case ENXIO: return "ENXIO";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EBADF: return "EBADF";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOBUFS: return "ENOBUFS";
+    case EMFILE: return "EMFILE";
+    case ERANGE: return "ERANGE";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
     default: return "EIO";
   }
 }

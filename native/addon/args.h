@@ -16,6 +16,7 @@
 //   stats.cc       counter names and the stats snapshot
 //   flowcache.cc   the per-worker flow caches (async, through command rings)
 //   events.cc      event delivery to JS through one ThreadSafeFunction
+//   sockets.cc     UDP sockets on the router's addresses, flow-label leases
 
 #ifndef FP_ADDON_ARGS_H
 #define FP_ADDON_ARGS_H
@@ -81,6 +82,7 @@ void InitNeighbours(Napi::Env env, Napi::Object exports);  // neighbours.cc
 void InitStats(Napi::Env env, Napi::Object exports);       // stats.cc
 void InitFlowCache(Napi::Env env, Napi::Object exports);   // flowcache.cc
 void InitEvents(Napi::Env env, Napi::Object exports);      // events.cc
+void InitSockets(Napi::Env env, Napi::Object exports);     // sockets.cc
 
 // Drops the native event hook and aborts the ThreadSafeFunction (events.cc).
 // Only from the environment cleanup hook, after every native thread is joined.

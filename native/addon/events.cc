@@ -47,7 +47,7 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
   CheckEnv(env);
   // Cleared before draining: a post after this point wakes JS again.
   g_event_wake_pending = false;
-  static const char *types[] = {"none", "address", "neighbour", "link", "mld"};
+  static const char *types[] = {"none", "address", "neighbour", "link", "mld", "socket"};
   auto arr = Napi::Array::New(env);
   fp_event buf[64];
   unsigned n, total = 0;
@@ -55,7 +55,7 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
     for (unsigned i = 0; i < n; i++) {
       const fp_event &e = buf[i];
       auto o = Napi::Object::New(env);
-      o.Set("type", types[e.type < 5 ? e.type : 0]);
+      o.Set("type", types[e.type < 6 ? e.type : 0]);
       o.Set("portIndex", e.port_idx);
       o.Set("state", e.state);
       o.Set("previous", e.previous);

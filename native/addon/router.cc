@@ -178,6 +178,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitStats(env, exports);
   InitFlowCache(env, exports);
   InitEvents(env, exports);
+  InitSockets(env, exports);
   return exports;
 }
 

@@ -25,6 +25,7 @@
 #include "../core/proto.h"
 #include "../core/router.h"
 #include "ctl.h"
+#include "udp.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
 
@@ -128,6 +129,8 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 		}
 		return;
 	}
+	if (fp_udp_input(lc, m))
+		return;
 	if (fp_icmp6_local_unreachable(lc, m))
 		return;
 	fp_router.ctl_ctr[FP_CCTR_punt_dropped]++;

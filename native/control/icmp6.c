@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "icmp6.h"
+#include "udp.h"
 #include "../core/ip6.h"
 #include "../core/router.h"
 #include "ctl.h"
@@ -193,6 +194,14 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		memcpy(icmp + 4, &v, 4);
 	}
 	memcpy(icmp + 8, bad, quote);
+	{
+		/* Errors are labelled as the router's other flows (RFC 6437,
+		 * flowlabels.md); ND and MLD keep label 0, as Linux's ndisc. */
+		struct rte_ipv6_hdr *eh = rte_pktmbuf_mtod_offset(e, struct rte_ipv6_hdr *,
+								   FP_ETHER_HDR_LEN);
+		eh->vtc_flow = rte_cpu_to_be_32(6u << 28 | fp_udp_auto_label(eh->src_addr, eh->dst_addr,
+									    FP_IPPROTO_ICMPV6, 0, 0));
+	}
 	fp_icmp6_checksum(e);
 	rte_pktmbuf_free(m);
 	if (type == ICMP6_TIME_EXCEEDED)

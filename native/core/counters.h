@@ -132,6 +132,12 @@
 	X(link_queue_overflows, "link states pushed off a full if.c queue (a DOWN never is)") \
 	X(link_resyncs, "kernel link messages lost (netlink overflow): state read again") \
 	X(events_dropped, "events for JS lost: the event queue was full")      \
+	X(udp_sockets_opened, "UDP sockets opened on the router's addresses")   \
+	X(udp_received, "UDP datagrams queued for a router socket")            \
+	X(udp_bad, "UDP datagrams for a router socket with a bad length or checksum (dropped)") \
+	X(udp_rx_queue_full, "UDP datagrams dropped: the socket's receive queue was full") \
+	X(udp_sent, "UDP datagrams from router sockets handed to a worker")   \
+	X(udp_tx_queue_full, "UDP sends refused: the send queue was full")     \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

@@ -20,6 +20,7 @@ enum fp_event_type {
 	FP_EVENT_NEIGHBOUR,   /* a learned neighbour failed NUD and was removed */
 	FP_EVENT_LINK,        /* a port's link state changed (enum fp_link_state) */
 	FP_EVENT_MLD,         /* MLD: state = enum fp_mld_event, addr = group */
+	FP_EVENT_SOCKET,      /* a UDP socket: readable or sends handed on (control/udp.h) */
 };
 
 enum fp_mld_event {

@@ -52,6 +52,7 @@ struct fp_proto {
 #define FP_PROTO_ORDER_DAD 25
 #define FP_PROTO_ORDER_ND 30
 #define FP_PROTO_ORDER_MLD 40
+#define FP_PROTO_ORDER_UDP 50
 
 void fp_proto_register(struct fp_proto *p);
 #define FP_PROTO_REGISTER(p)                                                   \

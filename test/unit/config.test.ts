@@ -105,6 +105,7 @@ describe('config: normalizeConfig defaults', () => {
       neighbourDiscovery: { baseReachableTimeMs: 30000, maxNeighbours: 16384 },
       icmpErrors: { perSecond: 100, burst: 10 },
       routing: { maxRoutes: 16384, tbl8Groups: 16384 },
+      flowLabels: { autoLabels: true, stateRanges: true },
     });
   });
 
@@ -315,6 +316,7 @@ describe('config: every bad field names its path and value', () => {
     ['route table below 16', (c) => (c.routing = { maxRoutes: 8 }), 'routing.maxRoutes', 8],
     ['route table not an integer', (c) => (c.routing = { maxRoutes: 1000.5 }), 'routing.maxRoutes', 1000.5],
     ['tbl8 groups above 4194304', (c) => (c.routing = { tbl8Groups: 4194305 }), 'routing.tbl8Groups', 4194305],
+    ['automatic labels not a boolean', (c) => (c.flowLabels = { autoLabels: 'yes' }), 'flowLabels.autoLabels', 'yes'],
   ];
   for (const [what, edit, errPath, value] of cases) {
     it(`${what} → ${errPath || 'config'}`, () => {
