@@ -167,6 +167,7 @@ export interface NativeAddon {
   /** Call `wake` (on the JS thread) whenever native events are waiting. Once per process. */
   eventsSubscribe(wake: () => void): void;
   eventsDrain(): NativeEvent[];
+  eventsRef(keepAlive: boolean): void;
   socketOpen(o: {
     address: Uint8Array;
     port: number;

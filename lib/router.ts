@@ -137,7 +137,17 @@ export class Router extends EventEmitter {
       const cfg = loadConfig(source, options);
       const addon = native();
       if (!eventsSubscribed) {
-        addon.eventsSubscribe(() => dispatchNativeEvents(addon));
+        addon.eventsSubscribe(() => {
+          // Never throw back into the native wake-up (a C++ exception there
+          // ends the process): a listener's error surfaces as any other.
+          try {
+            dispatchNativeEvents(addon);
+          } catch (e) {
+            process.nextTick(() => {
+              throw e;
+            });
+          }
+        });
         eventsSubscribed = true;
       }
       addon.eventsDrain(); // a previous router's leftovers

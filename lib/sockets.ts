@@ -118,6 +118,7 @@ export class UdpSocket extends EventEmitter {
   readonly address: string;
   readonly port: number;
   private closed = false;
+  private drainScheduled = false;
   private readonly pending: { seq: number; resolve: () => void }[] = [];
 
   /** @internal */
@@ -199,7 +200,7 @@ export class UdpSocket extends EventEmitter {
   /** @internal a FP_EVENT_SOCKET for this socket */
   onNative(state: number, seq: number): void {
     if (this.closed) return;
-    if (state === 1) this.drain();
+    if (state === 1 && !this.drainScheduled) this.drain();
     else if (state === 2) {
       let i = 0;
       while (i < this.pending.length && seqAtOrBefore(this.pending[i].seq, seq)) i++;
@@ -215,8 +216,15 @@ export class UdpSocket extends EventEmitter {
     this.emit('close');
   }
 
+  /**
+   * Read what is queued, at most 1024 datagrams per turn of the event loop:
+   * a socket flooded faster than JS reads must not starve timers and I/O.
+   * The native side signals only when the queue goes from empty to not
+   * empty, so a turn that stops short schedules the next itself.
+   */
   private drain(): void {
-    for (;;) {
+    this.drainScheduled = false;
+    for (let n = 0; n < 1024; ) {
       const batch = this.addon.socketRecv(this.slot, 256);
       for (const d of batch) {
         const rinfo: RemoteInfo = {
@@ -228,8 +236,13 @@ export class UdpSocket extends EventEmitter {
         };
         this.emit('message', d.data, rinfo);
       }
-      if (batch.length === 0 || this.closed) return;
+      if (batch.length < 256 || this.closed) return;
+      n += batch.length;
     }
+    this.drainScheduled = true;
+    setImmediate(() => {
+      if (!this.closed) this.drain();
+    });
   }
 
   private checkOpen(what: string): void {
@@ -276,6 +289,8 @@ export class Sockets {
       this.addon.socketOpen({ address, port, iface, pid: owner.pid, uid: owner.uid, reflect: o.reflect === true, rxQueue }),
     );
     const s = new UdpSocket(this, this.addon, this.ports, r.slot, r.gen, formatIPv6(address), r.port);
+    // An open socket keeps the process alive, as a bound dgram socket does.
+    if (this.open.size === 0) this.addon.eventsRef(true);
     this.open.set(r.slot, s);
     return s;
   }
@@ -283,6 +298,7 @@ export class Sockets {
   /** @internal */
   forget(s: UdpSocket): void {
     if (this.open.get(s.slot) === s) this.open.delete(s.slot);
+    if (this.open.size === 0) this.addon.eventsRef(false);
   }
 
   /** @internal a FP_EVENT_SOCKET from the native queue */
@@ -297,6 +313,7 @@ export class Sockets {
   /** @internal the router stopped: every socket is closed. */
   stopAll(): void {
     for (const s of [...this.open.values()]) s.onStop();
+    if (this.open.size > 0) this.addon.eventsRef(false);
     this.open.clear();
   }
 }

@@ -68,6 +68,19 @@ Napi::Value EventsDrain(const Napi::CallbackInfo &info) {
   return arr;
 }
 
+// eventsRef(true|false): whether the wake-up keeps Node alive. Open router
+// sockets hold it, as a bound dgram socket keeps a Node process running.
+Napi::Value EventsRef(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  if (!g_event_tsfn) Throw(env, EINVAL, "eventsRef: not subscribed");
+  if (info[0].ToBoolean())
+    g_event_tsfn.Ref(env);
+  else
+    g_event_tsfn.Unref(env);
+  return env.Undefined();
+}
+
 }  // namespace
 
 // Cleanup hook only (router.cc), after fp_eal_cleanup() has joined every
@@ -80,6 +93,7 @@ void EventsTeardown() {
 void InitEvents(Napi::Env env, Napi::Object exports) {
   exports.Set("eventsSubscribe", Napi::Function::New(env, EventsSubscribe));
   exports.Set("eventsDrain", Napi::Function::New(env, EventsDrain));
+  exports.Set("eventsRef", Napi::Function::New(env, EventsRef));
 }
 
 }  // namespace fastpath

@@ -25,6 +25,7 @@
 #include "../core/proto.h"
 #include "../core/router.h"
 #include "ctl.h"
+#include "frag.h"
 #include "udp.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
@@ -33,6 +34,16 @@ void
 fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
 {
 	m->port = out_idx;
+	/* The router's own packet over the MTU (a large echo reply, a socket
+	 * datagram): it is the source, so it fragments (RFC 8200 4.5). */
+	if (out_idx < fp_router.nports &&
+	    m->pkt_len > FP_ETHER_HDR_LEN + (uint32_t)fp_router.ports[out_idx].mtu) {
+		if (!fp_frag_output(lc, m, out_idx)) {
+			fp_router.ctl_ctr[FP_CCTR_ctl_too_big]++;
+			rte_pktmbuf_free(m);
+		}
+		return;
+	}
 	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
 		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
 		rte_pktmbuf_free(m);
@@ -88,11 +99,6 @@ fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
 		fp_nd_resolve(lc, m, true);
 		return;
 	}
-	if (m->pkt_len - FP_ETHER_HDR_LEN > fp_router.ports[out_idx].mtu) {
-		fp_router.ctl_ctr[FP_CCTR_ctl_too_big]++;
-		rte_pktmbuf_free(m);
-		return;
-	}
 	{
 		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
 		memcpy(eth, mac, 6);
@@ -116,6 +122,10 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 		fp_nd_resolve(lc, m, false);
 		return;
 	}
+	/* Fragments for the router: the rest sees whole datagrams. */
+	m = fp_frag_input(lc, m);
+	if (m == NULL)
+		return;
 	if (fp_mld_input(m) || fp_nd_advertisement(m) || fp_nd_router_solicitation(lc, m))
 		return;
 	if (fp_icmp6_echo_reply(m)) {

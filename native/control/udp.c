@@ -20,6 +20,7 @@
 #include "../core/proto.h"
 #include "../core/router.h"
 #include "ctl.h"
+#include "frag.h"
 #include "udp.h"
 
 #define UDP_HDR_LEN 8
@@ -277,8 +278,10 @@ fp_udp_send(int slot, const uint8_t dst[16], uint16_t dport, const uint8_t *data
 	struct rte_mbuf *m;
 	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
+	struct rte_mempool *pool;
 	uint8_t *frame, *udp;
-	uint16_t out, mtu, ck;
+	uint32_t frame_len;
+	uint16_t out, ck;
 	int rc = 0;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
@@ -312,15 +315,19 @@ fp_udp_send(int slot, const uint8_t dst[16], uint16_t dport, const uint8_t *data
 				"socket bound to an interface");
 		goto out;
 	}
-	mtu = fp_router.ports[out].mtu;
-	if (len + FP_IP6_HDR_LEN + UDP_HDR_LEN > mtu || len > 65535 - UDP_HDR_LEN) {
-		rc = fp_err_set(err, EMSGSIZE, "%u bytes do not fit the MTU %u (no "
-				"fragmentation yet)", len, mtu);
+	if (len > FP_FRAG_MAX_PAYLOAD - UDP_HDR_LEN) {
+		rc = fp_err_set(err, EMSGSIZE, "%u bytes: a datagram carries at most %u here",
+				len, FP_FRAG_MAX_PAYLOAD - UDP_HDR_LEN);
 		goto out;
 	}
-	m = rte_pktmbuf_alloc(fp_router.pool);
-	frame = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(
-		m, (uint16_t)(FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + UDP_HDR_LEN + len));
+	/* Over the MTU it leaves as fragments (fp_ctl_send); what does not fit
+	 * a regular mbuf is built in a 64 KiB one. */
+	frame_len = FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + UDP_HDR_LEN + len;
+	pool = frame_len <= (uint32_t)rte_pktmbuf_data_room_size(fp_router.pool) - RTE_PKTMBUF_HEADROOM
+		       ? fp_router.pool
+		       : fp_frag_big_pool();
+	m = pool != NULL ? rte_pktmbuf_alloc(pool) : NULL;
+	frame = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
 	if (frame == NULL) {
 		rte_pktmbuf_free(m);
 		rc = fp_err_set(err, ENOBUFS, "no packet buffer");

@@ -86,7 +86,7 @@
 	X(icmp6_error_suppressed, "ICMPv6 errors the control thread did not send: the punting lcore's bucket was empty")       \
 	X(icmp6_error_not_allowed, "ICMPv6 errors not sent: about an error, or to multicast/unspecified") \
 	X(ctl_no_route, "packets the router originated with no route to their destination (dropped)") \
-	X(ctl_too_big, "packets the router originated larger than the egress MTU (dropped)") \
+	X(ctl_too_big, "packets the router originated larger than the egress MTU that could not be fragmented (dropped)") \
 	X(ctl_tx_ring_full, "replies dropped: a worker's control tx ring was full") \
 	X(nd_ns_in, "valid Neighbor Solicitations received")                  \
 	X(nd_na_out, "Neighbor Advertisements sent (answers for our addresses)") \
@@ -138,6 +138,11 @@
 	X(udp_rx_queue_full, "UDP datagrams dropped: the socket's receive queue was full") \
 	X(udp_sent, "UDP datagrams from router sockets handed to a worker")   \
 	X(udp_tx_queue_full, "UDP sends refused: the send queue was full")     \
+	X(frag_received, "fragments addressed to the router")                 \
+	X(frag_reassembled, "datagrams reassembled from fragments")           \
+	X(frag_dropped, "fragments dropped (overlap, limits, malformed, no buffer) or answered with an ICMPv6 error") \
+	X(frag_timeouts, "reassemblies abandoned after 60 s")                 \
+	X(frag_sent, "fragments the router sent (its own packets over the MTU)") \
 	X(route_changes, "route adds and deletes applied")                      \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
 	X(fib_swaps, "FIB double-buffer swaps (one per route change)")

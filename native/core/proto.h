@@ -48,6 +48,7 @@ struct fp_proto {
 /* Orders: link state first (the others read it), the control thread
  * (ND, DAD, MLD, ICMPv6 share it) after. */
 #define FP_PROTO_ORDER_LINK 10
+#define FP_PROTO_ORDER_FRAG 15 /* before the control thread reads its state */
 #define FP_PROTO_ORDER_CTL 20
 #define FP_PROTO_ORDER_DAD 25
 #define FP_PROTO_ORDER_ND 30

@@ -152,6 +152,34 @@ describe('integration: UDP sockets and flow labels against a Linux host', functi
     }
   });
 
+  it('fragments: ping -s 2000 to the router is answered; 3000-byte datagrams cross both ways (RFC 8200 4.5)', async () => {
+    const h1 = demo.host('h1');
+    const ping = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.3', '-W', '2', '-s', '2000', ROUTER]);
+    expect(ping.stdout, ping.stdout + ping.stderr).to.match(/2 received/);
+    expect(ping.stdout).to.match(/2008 bytes from 2001:db8:1::1/);
+
+    const s = await demo.router.sockets.udp({ address: ROUTER, port: 7500 });
+    const got: Buffer[] = [];
+    s.on('message', (d: Buffer) => got.push(d));
+    try {
+      // h1 → router: a 3000-byte datagram arrives in fragments.
+      await h1.exec([process.execPath, '-e', `const s=require('dgram').createSocket('udp6');s.send(Buffer.alloc(3000,7),7500,'${ROUTER}',()=>s.close());`]);
+      expect(await waitFor(() => got.length === 1, 3000)).to.equal(true);
+      expect(got[0].length).to.equal(3000);
+      expect(got[0].every((b) => b === 7)).to.equal(true);
+      // router → h1: the router fragments its own datagram.
+      const rx = h1.exec([process.execPath, '-e', `const s=require('dgram').createSocket('udp6');s.on('message',(m)=>{console.log(m.length, m.every((b)=>b===9));s.close();});s.bind(7501);setTimeout(()=>s.close(),4000);`]);
+      await sleep(500);
+      await s.send(Buffer.alloc(3000, 9), { address: '2001:db8:1::2', port: 7501 });
+      expect((await rx).stdout.trim()).to.equal('3000 true');
+      const c = demo.router.stats().control;
+      expect(c.frag_reassembled >= 3n, 'ping requests and the datagram were reassembled').to.equal(true);
+      expect(c.frag_sent >= 6n, 'replies and the datagram went out as fragments').to.equal(true);
+    } finally {
+      s.close();
+    }
+  });
+
   it('binding: EADDRINUSE for a taken port, EADDRNOTAVAIL for an address that is not the router\'s, EINVAL for bad input', async () => {
     const s = await demo.router.sockets.udp({ address: ROUTER, port: 7400 });
     try {
@@ -170,7 +198,7 @@ describe('integration: UDP sockets and flow labels against a Linux host', functi
       const eph = await demo.router.sockets.udp({ address: ROUTER });
       expect(eph.port).to.be.within(49152, 65535);
       eph.close();
-      expect(() => s.send(Buffer.alloc(1500), { address: '2001:db8:1::2', port: 9 })).to.throw(FastpathError, /MTU/);
+      expect(() => s.send(Buffer.alloc(65400), { address: '2001:db8:1::2', port: 9 })).to.throw(FastpathError, /at most/);
       expect(() => s.getLabel({ label: 0x100000, share: 'any', destination: '2001:db8:1::2' })).to.throw(FastpathError, /0xfffff/);
       expect(() => s.getLabel({ label: 1, share: 'everyone' as never, destination: '2001:db8:1::2' })).to.throw(FastpathError, /share/);
       // Nothing leased by these refusals; the exclusive label of the earlier
