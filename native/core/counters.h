@@ -133,8 +133,12 @@
 	X(link_resyncs, "kernel link messages lost (netlink overflow): state read again") \
 	X(events_dropped, "events for JS lost: the event queue was full")      \
 	X(route_changes, "route adds and deletes applied")                      \
+	X(routes_withdrawn, "routes taken out of the FIB: their interface went down (admin or link)") \
+	X(routes_restored, "withdrawn routes put back in the FIB: their interface came up") \
+	X(routes_restore_failed, "restores the FIB refused (tbl8 groups full): the route stays down, retried at the next link change or route delete") \
+	X(routes_withdraw_failed, "withdrawals the FIB refused (no memory for a rebuild): the route stays in the FIB") \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
-	X(fib_swaps, "FIB double-buffer swaps (one per route change)")
+	X(fib_swaps, "FIB double-buffer swaps (one per route change, withdrawal or restore)")
 
 #define FP_X_ENUM(name, desc) FP_CTR_##name,
 enum fp_lcore_counter { FP_LCORE_COUNTERS(FP_X_ENUM) FP_LCORE_CTR_MAX };
