@@ -23,11 +23,13 @@ fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
 		rc = fp_err_set(err, ENOENT, "no such interface");
 	else if (fp_router.ports[port_idx].up != up) {
 		/* Routes follow (core/routes.c). Going down, its routes leave
-		 * first, while it still sends: flows move to the remaining
-		 * routes at the bump without a window of port_down drops.
+		 * first, while it still sends, and their generation bump is
+		 * seen by every worker (a grace period: no vector still holds
+		 * the old generation) before it stops: flows move to the
+		 * remaining routes without a window of port_down drops.
 		 * Coming up, it is up before its routes return. */
-		if (!up)
-			fp_routes_follow_links_locked(port_idx);
+		if (!up && fp_routes_follow_links_locked(port_idx) > 0)
+			rte_rcu_qsbr_synchronize(fp_router.qsbr, RTE_QSBR_THRID_INVALID);
 		fp_router.ports[port_idx].up = up;
 		fp_generation_bump();
 		if (up)

@@ -341,8 +341,9 @@ int fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err);
 uint32_t fp_route_list(struct fp_route *out, uint32_t max);
 
 /* Routes follow link state (core/routes.c). Whether routes through
- * interface idx belong in the FIB: it exists, is administratively up and its
- * link is not down. Caller holds ctl_lock. */
+ * interface idx belong in the FIB: it exists, is administratively up (or not
+ * yet started: before launch) and its link is not down. Caller holds
+ * ctl_lock. */
 bool fp_iface_routable(uint16_t idx);
 /* Withdraw every static and connected route through an interface that is
  * not routable, restore the others (local /128s are left alone); bump the

@@ -31,9 +31,12 @@ fp_iface_routable(uint16_t idx)
 	if (idx >= fp_router.nports)
 		return false;
 	port = &fp_router.ports[idx];
-	/* UNKNOWN counts as up: the data path refuses only a link it knows
-	 * is down, and a port's state is unknown until launch. */
-	return port->in_use && port->up && port->link_state != FP_LINK_DOWN;
+	/* Before launch a port is not started (`up` is set when it is) and
+	 * its link is UNKNOWN: the config's routes go in as up, and launch
+	 * (control/link.c) withdraws those through a link found down. UNKNOWN
+	 * counts as up: the data path refuses only a link it knows is down. */
+	return port->in_use && (port->up || !fp_router.launched) &&
+	       port->link_state != FP_LINK_DOWN;
 }
 
 int
