@@ -91,6 +91,7 @@ export interface NativeRoute {
   kind: 'static' | 'connected' | 'local';
   portIndex: number;
   via: Uint8Array | null;
+  state: 'up' | 'down';
 }
 
 export interface NativeNeighbour {

@@ -10,6 +10,11 @@ export interface RouteInfo {
   readonly dev: string;
   /** static: added by the user; connected: an interface's prefix; local: an interface's own address. */
   readonly kind: 'static' | 'connected' | 'local';
+  /**
+   * up: in the FIB. down: withdrawn while `dev` is down (admin or link);
+   * it stays listed and returns when `dev` comes up. Local routes are always up.
+   */
+  readonly state: 'up' | 'down';
 }
 
 export class Routes {
@@ -58,6 +63,7 @@ export class Routes {
       ...(r.via ? { via: formatIPv6(r.via) } : {}),
       dev: this.ports.name(r.portIndex),
       kind: r.kind,
+      state: r.state,
     }));
   }
 }

@@ -46,7 +46,10 @@ export interface FlowCacheStats {
 
 /** The FIB (routing table) and what it costs; see docs/architecture.md (FIB). */
 export interface FibStats {
+  /** Routes in the list, up and down. */
   routes: number;
+  /** Of which withdrawn from the FIB because their interface is down (docs/interfaces.md, "Routes and link state"). */
+  routesDown: number;
   maxRoutes: number;
   /** tbl8 groups per FIB copy (routing.tbl8Groups). */
   tbl8Groups: number;
@@ -111,6 +114,7 @@ export function decodeStats(
   };
   const fib: FibStats = {
     routes: Number(next()),
+    routesDown: Number(next()),
     maxRoutes: Number(next()),
     tbl8Groups: Number(next()),
     tbl8InUse: gauge(),

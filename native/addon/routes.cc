@@ -58,6 +58,7 @@ Napi::Value RouteList(const Napi::CallbackInfo &info) {
     o.Set("kind", kinds[r.kind <= 2 ? r.kind : 0]);
     o.Set("portIndex", r.port_idx);
     o.Set("via", r.has_via ? ToBytes(env, r.via, 16) : env.Null());
+    o.Set("state", r.state == FP_ROUTE_DOWN ? "down" : "up");
     arr.Set(i, o);
   }
   return arr;

@@ -18,9 +18,11 @@
  * under link_lock; the control thread pops and applies one state at a time
  * (if_link_state_change0) — for kernel messages right after each one, since
  * it reads them itself, so only LSC interrupts can outrun it: a state equal to the current one is a no-op;
- * UNKNOWN → UP restarts duplicate address detection; a change bumps the
- * generation (flows through the port are rebuilt: the slow path drops
- * toward a down link) and is posted as an event for JS.
+ * UNKNOWN → UP restarts duplicate address detection; a change withdraws
+ * or restores the routes through the port and its VLANs (core/routes.c,
+ * under ctl_lock), bumps the generation (flows through the port are
+ * rebuilt on the remaining routes) and is posted as an event for JS, after
+ * the routes have followed.
  */
 #include <errno.h>
 #include <linux/netlink.h>
@@ -205,8 +207,6 @@ fp_link_start(struct fp_err *err)
 		 * starts on it); it is an event like the others. */
 		state = current_link(p);
 		port->link_state = state;
-		if (state != FP_LINK_UNKNOWN)
-			post_link_event(p, state, FP_LINK_UNKNOWN);
 	}
 	/* VLANs cloned before launch (from the config) take their parent's. */
 	for (p = fp_router.nphys; p < fp_router.nports; p++) {
@@ -214,8 +214,16 @@ fp_link_start(struct fp_err *err)
 		if (!v->in_use || v->kind != FP_IF_VLAN)
 			continue;
 		v->link_state = fp_router.ports[v->parent].link_state;
-		if (v->link_state != FP_LINK_UNKNOWN)
-			post_link_event(p, v->link_state, FP_LINK_UNKNOWN);
+	}
+	/* Routes through a link that starts down leave the FIB before the
+	 * first packet (the caller holds ctl_lock). */
+	fp_routes_follow_links_locked(-1);
+	for (p = 0; p < fp_router.nports; p++) {
+		const struct fp_port *port = &fp_router.ports[p];
+		if (p >= fp_router.nphys && (!port->in_use || port->kind != FP_IF_VLAN))
+			continue;
+		if (port->link_state != FP_LINK_UNKNOWN)
+			post_link_event(p, port->link_state, FP_LINK_UNKNOWN);
 	}
 	if (need_nl && nl_fd < 0) {
 		nl_fd = netlink_open();
@@ -251,7 +259,8 @@ static void
 link_apply(uint16_t p, uint8_t state)
 {
 	struct fp_port *port = &fp_router.ports[p];
-	uint8_t prev = port->link_state;
+	uint8_t prev = port->link_state, vprev[FP_MAX_IFACES];
+	bool vchanged[FP_MAX_IFACES] = { false };
 	uint32_t i;
 
 	if (state == prev)
@@ -261,7 +270,6 @@ link_apply(uint16_t p, uint8_t state)
 		fp_dad_restart(p);
 	port->link_state = state;
 	fp_router.ctl_ctr[state == FP_LINK_UP ? FP_CCTR_link_went_up : FP_CCTR_link_went_down]++;
-	post_link_event(p, state, prev);
 	/* A VLAN's link is its parent's. */
 	for (i = fp_router.nphys; i < fp_router.nports; i++) {
 		struct fp_port *v = &fp_router.ports[i];
@@ -269,9 +277,17 @@ link_apply(uint16_t p, uint8_t state)
 			continue;
 		if (state == FP_LINK_UP && v->link_state == FP_LINK_UNKNOWN)
 			fp_dad_restart((uint16_t)i);
-		post_link_event((uint16_t)i, state, v->link_state);
+		vprev[i] = v->link_state;
+		vchanged[i] = true;
 		v->link_state = state;
 	}
+	/* Routes through them leave or return (core, under ctl_lock), so
+	 * that JS hears of the change with the routes already following. */
+	fp_routes_follow_links();
+	post_link_event(p, state, prev);
+	for (i = fp_router.nphys; i < fp_router.nports; i++)
+		if (vchanged[i])
+			post_link_event((uint16_t)i, state, vprev[i]);
 	fp_generation_bump();
 }
 

@@ -144,8 +144,12 @@
 	X(frag_timeouts, "reassemblies abandoned after 60 s")                 \
 	X(frag_sent, "fragments the router sent (its own packets over the MTU)") \
 	X(route_changes, "route adds and deletes applied")                      \
+	X(routes_withdrawn, "routes taken out of the FIB: their interface went down (admin or link)") \
+	X(routes_restored, "withdrawn routes put back in the FIB: their interface came up") \
+	X(routes_restore_failed, "restores the FIB refused (tbl8 groups full): the route stays down, retried at the next link change or route delete") \
+	X(routes_withdraw_failed, "withdrawals the FIB refused (no memory for a rebuild): the route stays in the FIB") \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
-	X(fib_swaps, "FIB double-buffer swaps (one per route change)")
+	X(fib_swaps, "FIB double-buffer swaps (one per route change, withdrawal or restore)")
 
 #define FP_X_ENUM(name, desc) FP_CTR_##name,
 enum fp_lcore_counter { FP_LCORE_COUNTERS(FP_X_ENUM) FP_LCORE_CTR_MAX };

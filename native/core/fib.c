@@ -169,9 +169,11 @@ fib_copy_change(struct fp_fib *fib, int slot, const struct fib_change *c)
 }
 
 /*
- * Recreate copy[slot] from the list with `skip` left out, shortest prefixes
- * first (each route then reserves tbl8 groups below its parent only, as on a
- * table built in order). The copy must be inactive. On failure it stays stale.
+ * Recreate copy[slot] from the list's up routes with `skip` left out,
+ * shortest prefixes first (each route then reserves tbl8 groups below its
+ * parent only, as on a table built in order). Down routes are not replayed
+ * and their record for the copy is 0. The copy must be inactive. On failure
+ * it stays stale.
  */
 static int
 fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
@@ -197,8 +199,10 @@ fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
 	for (i = 0; i < fib->nroutes; i++) {
 		const struct fp_route *r = &fib->routes[fib->replay_order[i]];
 
-		if (r == skip)
+		if (r == skip || r->state == FP_ROUTE_DOWN) {
+			fib->reserved[fib->replay_order[i]][slot] = 0;
 			continue;
+		}
 		rc = fib_copy_add(fib, slot, r, &fib->reserved[fib->replay_order[i]][slot]);
 		if (rc < 0)
 			return rc;
@@ -224,7 +228,9 @@ fib_copy_maybe_torn(const struct fp_fib *fib, int slot)
 }
 
 /*
- * Bring the inactive copy[slot] to "list + change". A refusal after deletes
+ * Bring the inactive copy[slot] to "list + change" (a restore is an add of a
+ * route the list holds as down, a withdrawal a delete of one it holds as
+ * up: a rebuild replays neither). A refusal after deletes
  * since the copy was built may be the reservation drift (see core/fib.h), and a
  * torn or stale copy must be rebuilt anyway: rebuild, then retry once. What
  * fails on a freshly built copy is real. A delete is replayed as "list
@@ -346,6 +352,18 @@ fp_fib_find(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen)
 	return &fib->routes[(uintptr_t)pos];
 }
 
+/* Say why the FIB refused an add (or a restore). */
+static void
+fib_add_error(const struct fp_fib *fib, int rc, char *errmsg, size_t errlen)
+{
+	if (rc == -ENOSPC)
+		snprintf(errmsg, errlen, "the FIB's tbl8 groups are exhausted (%u "
+			 "per copy; raise routing.tbl8Groups)", fib->tbl8_groups);
+	else
+		snprintf(errmsg, errlen, "the FIB refused the route: %s",
+			 strerror(-rc));
+}
+
 int
 fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
 	   size_t errlen)
@@ -372,19 +390,21 @@ fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
 			 "raise routing.maxRoutes)", fib->max_routes);
 		return -ENOSPC;
 	}
+	if (r.state == FP_ROUTE_DOWN) {
+		/* Its interface is down: the list only, nothing reserved. */
+		fib->reserved[fib->nroutes][0] = 0;
+		fib->reserved[fib->nroutes][1] = 0;
+		fib->routes[fib->nroutes++] = r;
+		fib->nroutes_down++;
+		return 0;
+	}
+	r.state = FP_ROUTE_UP;
 	c.add = true;
 	c.route = &r;
 	rc = fib_commit(fib, &c);
-	if (rc < 0)
-		rte_hash_del_key(fib->index, &k);
-	if (rc == -ENOSPC) {
-		snprintf(errmsg, errlen, "the FIB's tbl8 groups are exhausted (%u "
-			 "per copy; raise routing.tbl8Groups)", fib->tbl8_groups);
-		return rc;
-	}
 	if (rc < 0) {
-		snprintf(errmsg, errlen, "the FIB refused the route: %s",
-			 strerror(-rc));
+		rte_hash_del_key(fib->index, &k);
+		fib_add_error(fib, rc, errmsg, errlen);
 		return rc;
 	}
 	fib->reserved[fib->nroutes][0] = fib->pending_reserved[0];
@@ -409,11 +429,16 @@ fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 		return -ENOENT;
 	pos = (uint32_t)(uintptr_t)data;
 	r = &fib->routes[pos];
-	c.add = false;
-	c.route = r;
-	rc = fib_commit(fib, &c);
-	if (rc < 0)
-		return rc;
+	if (r->state == FP_ROUTE_DOWN) {
+		/* Withdrawn already: in neither copy. */
+		fib->nroutes_down--;
+	} else {
+		c.add = false;
+		c.route = r;
+		rc = fib_commit(fib, &c);
+		if (rc < 0)
+			return rc;
+	}
 	if (old != NULL)
 		*old = *r;
 	rte_hash_del_key(fib->index, &k);
@@ -428,6 +453,54 @@ fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	return 0;
 }
 
+int
+fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
+		 uint8_t state, char *errmsg, size_t errlen)
+{
+	struct fib_change c;
+	struct fp_route *r = fp_fib_find(fib, prefix, plen);
+	uint32_t pos;
+	int rc;
+
+	if (r == NULL) {
+		snprintf(errmsg, errlen, "no route for this prefix");
+		return -ENOENT;
+	}
+	if (state != FP_ROUTE_UP && state != FP_ROUTE_DOWN) {
+		snprintf(errmsg, errlen, "bad route state %u", state);
+		return -EINVAL;
+	}
+	if (r->state == state)
+		return 0;
+	pos = (uint32_t)(r - fib->routes);
+	/* While this runs the list still says the old state: a rebuild
+	 * replays neither a route being restored (down) nor one being
+	 * withdrawn (the skipped route of a delete). */
+	c.add = state == FP_ROUTE_UP;
+	c.route = r;
+	rc = fib_commit(fib, &c);
+	if (rc < 0) {
+		if (c.add)
+			fib_add_error(fib, rc, errmsg, errlen);
+		else
+			snprintf(errmsg, errlen, "the FIB could not withdraw the "
+				 "route: %s", strerror(-rc));
+		return rc;
+	}
+	if (c.add) {
+		fib->reserved[pos][0] = fib->pending_reserved[0];
+		fib->reserved[pos][1] = fib->pending_reserved[1];
+		fib->nroutes_down--;
+	} else {
+		/* The delete gave back what the add reserved. */
+		fib->reserved[pos][0] = 0;
+		fib->reserved[pos][1] = 0;
+		fib->nroutes_down++;
+	}
+	r->state = state;
+	return 1;
+}
+
 void
 fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st)
 {
@@ -438,6 +511,7 @@ fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->routes = fib->nroutes;
+	st->routes_down = fib->nroutes_down;
 	st->max_routes = fib->max_routes;
 	st->tbl8_groups = fib->tbl8_groups;
 	st->tbl8_in_use = h != NULL ? (int64_t)h->tbl8_pool_pos : -1;

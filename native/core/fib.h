@@ -30,7 +30,17 @@
  *    recreated from the list while it is inactive (no reader can be on it)
  *    and the change retried. This alone is correct on any DPDK, but near a
  *    full table it would rebuild on almost every change.
- * A copy is only ever published when it holds exactly the list.
+ * A copy is only ever published when it holds exactly the list's up routes.
+ *
+ * Route state (routes follow link state): each route in the list is up or
+ * down. A down route (its interface is administratively down or has no
+ * carrier) is in the list only: in neither copy, left out of every rebuild,
+ * and its reserved-groups record is 0 for both copies. Withdrawing a route
+ * is a delete from both copies (and gives its reservation back), restoring
+ * it an add (recording what it reserves), each through the same commit as
+ * any change; deleting a down route touches the list only, and adding a
+ * route as down puts it in the list only. The caller decides the state
+ * (core/routes.c, from the interface); this layer only keeps it.
  * native/test/fib_test.c shows the defect on bare rte_fib6 and the fix
  * through this layer; docs/architecture.md has the cost.
  *
@@ -65,19 +75,26 @@ enum fp_route_kind {
 	FP_ROUTE_LOCAL,     /* the interface address itself (/128) */
 };
 
+enum fp_route_state {
+	FP_ROUTE_UP = 0, /* in both FIB copies */
+	FP_ROUTE_DOWN,   /* withdrawn: in the list only (see above) */
+};
+
 struct fp_route {
 	uint8_t prefix[16];
 	uint8_t plen;
 	uint8_t kind;      /* enum fp_route_kind */
 	uint16_t port_idx; /* egress port index */
 	bool has_via;
+	uint8_t state;     /* enum fp_route_state */
 	uint8_t via[16];
 	uint32_t nexthop; /* encoded FIB value */
 };
 
 /* What the FIB holds and what it costs; gauges, except the counters noted. */
 struct fp_fib_stats {
-	uint32_t routes;
+	uint32_t routes;      /* in the list, up and down */
+	uint32_t routes_down; /* of which withdrawn (in neither copy) */
 	uint32_t max_routes;
 	uint32_t tbl8_groups;    /* per copy */
 	int64_t tbl8_in_use;     /* active copy; -1 when this DPDK hides it */
@@ -100,6 +117,7 @@ struct fp_fib {
 	uint32_t max_routes;
 	uint32_t tbl8_groups;
 	uint32_t nroutes;
+	uint32_t nroutes_down; /* routes in the list with state FP_ROUTE_DOWN */
 	struct fp_route *routes; /* the list: listing, replay, source of truth */
 	uint8_t (*reserved)[2];  /* tbl8 groups each route reserved, per copy */
 	uint8_t pending_reserved[2]; /* the same, for the route being added */
@@ -124,12 +142,21 @@ int fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
 void fp_fib_free(struct fp_fib *fib);
 /* Add a route; -EEXIST if the exact prefix exists, -ENOSPC when the route
  * list or the tbl8 groups are full (errmsg says which, and the config field
- * that raises it), -ENOMEM when a copy cannot be recreated. */
+ * that raises it), -ENOMEM when a copy cannot be recreated. A route whose
+ * state is FP_ROUTE_DOWN goes into the list only. */
 int fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
 	       size_t errlen);
-/* Delete a route; -ENOENT if absent. The removed route is copied to *old. */
+/* Delete a route (from the list only when it is down); -ENOENT if absent.
+ * The removed route is copied to *old. */
 int fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 		  struct fp_route *old);
+/* Withdraw a route from both copies (FP_ROUTE_DOWN) or put it back
+ * (FP_ROUTE_UP); it stays in the list either way. Returns 1 when the state
+ * changed, 0 when it already was `state`, -ENOENT if absent; a restore the
+ * FIB refuses returns what an add would (-ENOSPC, errmsg says which limit)
+ * and leaves the route down. */
+int fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
+		     uint8_t state, char *errmsg, size_t errlen);
 /* Find the route with exactly this prefix, or NULL (O(1), hashed). */
 struct fp_route *fp_fib_find(struct fp_fib *fib, const uint8_t prefix[16],
 			     uint8_t plen);

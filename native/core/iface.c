@@ -22,8 +22,18 @@ fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
 	    !fp_router.ports[port_idx].in_use)
 		rc = fp_err_set(err, ENOENT, "no such interface");
 	else if (fp_router.ports[port_idx].up != up) {
+		/* Routes follow (core/routes.c). Going down, its routes leave
+		 * first, while it still sends, and their generation bump is
+		 * seen by every worker (a grace period: no vector still holds
+		 * the old generation) before it stops: flows move to the
+		 * remaining routes without a window of port_down drops.
+		 * Coming up, it is up before its routes return. */
+		if (!up && fp_routes_follow_links_locked(port_idx) > 0)
+			rte_rcu_qsbr_synchronize(fp_router.qsbr, RTE_QSBR_THRID_INVALID);
 		fp_router.ports[port_idx].up = up;
 		fp_generation_bump();
+		if (up)
+			fp_routes_follow_links_locked(-1);
 	}
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
@@ -71,7 +81,8 @@ iface_forget_locked(uint16_t idx)
 			continue;
 		if (fp_fib_delete(&fp_router.fib, r.prefix, r.plen, &old) == 0) {
 			fp_router.ctl_ctr[FP_CCTR_route_changes]++;
-			fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+			if (old.state == FP_ROUTE_UP)
+				fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
 			if (old.has_via)
 				fp_neigh_unref(&fp_router.neigh, old.nexthop & FP_NH_INDEX_MASK);
 		}

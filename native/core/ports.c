@@ -379,6 +379,8 @@ fp_port_address_routes(uint16_t idx, struct fp_err *err)
 		r.plen = port->addrs[a].plen;
 		r.kind = FP_ROUTE_CONNECTED;
 		r.nexthop = FP_NH_CONNECTED | idx;
+		/* On a down interface: in the list only (core/routes.c). */
+		r.state = fp_iface_routable(idx) ? FP_ROUTE_UP : FP_ROUTE_DOWN;
 		rc = fp_fib_add(&fp_router.fib, &r, msg, sizeof(msg));
 		if (rc == -EEXIST)
 			return fp_err_set(err, EEXIST,

@@ -340,6 +340,22 @@ int fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 int fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err);
 uint32_t fp_route_list(struct fp_route *out, uint32_t max);
 
+/* Routes follow link state (core/routes.c). Whether routes through
+ * interface idx belong in the FIB: it exists, is administratively up (or not
+ * yet started: before launch) and its link is not down. Caller holds
+ * ctl_lock. */
+bool fp_iface_routable(uint16_t idx);
+/* Withdraw every static and connected route through an interface that is
+ * not routable, restore the others (local /128s are left alone); bump the
+ * generation if anything changed. `going_down`: an interface index to treat
+ * as down already (-1: none), so that its routes leave before the
+ * interface stops sending. Returns how many routes changed state. The
+ * _locked form is for ctl_lock holders (core/iface.c, control/link.c at
+ * launch); fp_routes_follow_links() takes the lock (control/link.c on a
+ * link change). */
+int fp_routes_follow_links_locked(int going_down);
+int fp_routes_follow_links(void);
+
 struct fp_neigh_info {
 	uint8_t addr[16];
 	uint8_t mac[6];

@@ -14,7 +14,7 @@
  * Snapshot layout (uint64 words):
  *   [0] tsc_hz  [1] tsc now  [2] generation  [3] nworkers  [4] nports
  *   [5 .. 5+CTL)                       control-thread counters
- *   FIB (FP_FIB_WORDS): routes, max routes, tbl8 groups, in use, reserved
+ *   FIB (FP_FIB_WORDS): routes, routes down, max routes, tbl8 groups, in use, reserved
  *               (both ~0 when unknown), bytes per copy, rebuilds,
  *               last and longest rebuild in ns
  *   per worker: lcore_id, lcore counters, drop reasons, nports x port counters
@@ -23,7 +23,7 @@
  */
 #define FP_STATS_HDR 5
 #define FP_ETHDEV_WORDS 8
-#define FP_FIB_WORDS 9
+#define FP_FIB_WORDS 10
 
 size_t
 fp_stats_size(void)
@@ -57,6 +57,7 @@ fp_stats_snapshot(uint64_t *out, size_t max)
 	n += FP_CTL_CTR_MAX;
 	fp_fib_get_stats(&fp_router.fib, &fs);
 	out[n++] = fs.routes;
+	out[n++] = fs.routes_down;
 	out[n++] = fs.max_routes;
 	out[n++] = fs.tbl8_groups;
 	out[n++] = (uint64_t)fs.tbl8_in_use;

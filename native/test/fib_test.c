@@ -9,6 +9,12 @@
  *    under routes that exist throughout: every lookup answers right, the
  *    groups in use return to their baseline, the configured number of routes
  *    can then be added, and ENOSPC names the limit when it is real.
+ * 3. Route state (routes follow link state): withdrawn routes stay in the
+ *    list and leave both copies, come back on restore, are left out of
+ *    rebuilds, are deleted from the list only, and can be added as down;
+ *    withdraw/restore churn under the reader (which sees the covering route
+ *    or the toggled one, never nothing; a tenth of the cycles, four changes
+ *    each) gives every reservation back.
  *
  * Usage: fib_test [cycles]   (default 1000000; the rebuild-only run does a fifth)
  */
@@ -122,29 +128,41 @@ struct reader {
 	struct rte_rcu_qsbr *qsbr;
 	uint8_t dst[PINNED][16];
 	uint64_t want[PINNED];
+	/* An address under a route being withdrawn and restored: it must
+	 * resolve to that route or to the one covering it, never to nothing. */
+	uint8_t toggle_dst[16];
+	uint64_t toggle_want[2]; /* [0] covering route, [1] the toggled one */
 	volatile int stop;
 	uint64_t lookups, wrong;
+	uint64_t toggle_seen[2];
 };
 
 static void *
 reader_main(void *arg)
 {
 	struct reader *rd = arg;
-	uint8_t dst[PINNED][16];
-	uint64_t nh[PINNED];
+	uint8_t dst[PINNED + 1][16];
+	uint64_t nh[PINNED + 1];
 	int i;
 
-	memcpy(dst, rd->dst, sizeof(dst));
+	memcpy(dst, rd->dst, sizeof(rd->dst));
+	memcpy(dst[PINNED], rd->toggle_dst, 16);
 	rte_rcu_qsbr_thread_register(rd->qsbr, 0);
 	rte_rcu_qsbr_thread_online(rd->qsbr, 0);
 	while (!rd->stop) {
 		struct rte_fib6 *f = fp_fib_active(rd->fib);
 
-		rte_fib6_lookup_bulk(f, dst, nh, PINNED);
+		rte_fib6_lookup_bulk(f, dst, nh, PINNED + 1);
 		for (i = 0; i < PINNED; i++)
 			if (nh[i] != rd->want[i])
 				rd->wrong++;
-		rd->lookups += PINNED;
+		if (nh[PINNED] == rd->toggle_want[0])
+			rd->toggle_seen[0]++;
+		else if (nh[PINNED] == rd->toggle_want[1])
+			rd->toggle_seen[1]++;
+		else
+			rd->wrong++;
+		rd->lookups += PINNED + 1;
 		rte_rcu_qsbr_quiescent(rd->qsbr, 0);
 	}
 	rte_rcu_qsbr_thread_offline(rd->qsbr, 0);
@@ -195,6 +213,12 @@ add_pinned(struct fp_fib *fib, struct reader *rd)
 			rd->dst[i][15] = 0x42;
 		rd->want[i] = FP_NH_CONNECTED | (uint32_t)(100 + i);
 	}
+	/* Until a route is toggled under it, the /48 answers. */
+	addr(rd->toggle_dst, 0x2a00, 0x0001, 0x0002);
+	rd->toggle_dst[7] = 0x05; /* 2a00:1:2:5::42, in 2a00:1:2:5::/64 */
+	rd->toggle_dst[15] = 0x42;
+	rd->toggle_want[0] = rd->want[1];
+	rd->toggle_want[1] = rd->want[1];
 }
 
 /* ---- 2. churn through fp_fib ------------------------------------------- */
@@ -283,6 +307,61 @@ test_churn(long cycles, bool rebuild_only)
 	printf("rotating /16../128: %ld cycles in %.2f s (%.2f us/cycle), %" PRIu64
 	       " rebuilds in all (longest %.1f ms)\n",
 	       cycles, t, t * 1e6 / cycles, st.rebuilds, st.rebuild_max_ns / 1e6);
+
+	/* Withdraw and restore, as a link going down and up: a /64 under the
+	 * pinned /48 (the reader sees one or the other, never nothing) and a
+	 * /48 alone in its /24 (3 groups reserved and given back each time). */
+	{
+		uint8_t tp[16], d[16];
+		struct fp_route rt, rdw;
+		struct fp_fib_stats sb;
+		long toggles = cycles / 10; /* 4 commits each */
+
+		memcpy(tp, rd.toggle_dst, 16);
+		fp_prefix_mask(tp, tp, 64);
+		addr(d, 0x2001, 0x0db8, 0x0300);
+		rt = route(tp, 64, FP_NH_GATEWAY | 7);
+		rdw = route(d, 48, FP_NH_GATEWAY | 8);
+		__atomic_store_n(&rd.toggle_want[1], (uint64_t)(FP_NH_GATEWAY | 7), __ATOMIC_RELEASE);
+		EXPECT(fp_fib_add(&fib, &rt, msg, sizeof(msg)) == 0, "toggled /64: %s", msg);
+		EXPECT(fp_fib_add(&fib, &rdw, msg, sizeof(msg)) == 0, "toggled /48: %s", msg);
+		fp_fib_get_stats(&fib, &sb);
+		fails = 0;
+		t0 = secs();
+		for (i = 0; i < toggles; i++) {
+			if (fp_fib_set_state(&fib, tp, 64, FP_ROUTE_DOWN, msg, sizeof(msg)) != 1 ||
+			    fp_fib_set_state(&fib, d, 48, FP_ROUTE_DOWN, msg, sizeof(msg)) != 1 ||
+			    fp_fib_set_state(&fib, tp, 64, FP_ROUTE_UP, msg, sizeof(msg)) != 1 ||
+			    fp_fib_set_state(&fib, d, 48, FP_ROUTE_UP, msg, sizeof(msg)) != 1) {
+				if (fails++ == 0)
+					printf("toggle cycle %ld: %s\n", i, msg);
+			}
+		}
+		t = secs() - t0;
+		fp_fib_get_stats(&fib, &st);
+		EXPECT(fails == 0, "%ld of %ld withdraw/restore cycles failed", fails, toggles);
+		EXPECT(st.routes == PINNED + 2 && st.routes_down == 0,
+		       "%u routes, %u down after withdraw/restore churn", st.routes, st.routes_down);
+		EXPECT(st.tbl8_in_use == sb.tbl8_in_use, "groups in use %" PRId64 " after withdraw/restore, %" PRId64 " before",
+		       st.tbl8_in_use, sb.tbl8_in_use);
+		if (!rebuild_only)
+			EXPECT(st.tbl8_reserved == sb.tbl8_reserved && st.rebuilds == sb.rebuilds,
+			       "exact accounting: reserved %" PRId64 " (before %" PRId64 "), %" PRIu64
+			       " rebuilds during withdraw/restore",
+			       st.tbl8_reserved, sb.tbl8_reserved, st.rebuilds - sb.rebuilds);
+		EXPECT(rd.toggle_seen[0] > 0 && rd.toggle_seen[1] > 0,
+		       "the reader saw the covering route %" PRIu64 " times and the toggled one %" PRIu64,
+		       rd.toggle_seen[0], rd.toggle_seen[1]);
+		printf("withdraw/restore: %ld cycles of a /64 under a /48 and a lone /48 in %.2f s "
+		       "(%.2f us per withdrawal or restore), %" PRIu64 " rebuilds in all; reader saw "
+		       "the cover %" PRIu64 " times, the toggled route %" PRIu64 "\n",
+		       toggles, t, t * 1e6 / (toggles * 4.0), st.rebuilds, rd.toggle_seen[0],
+		       rd.toggle_seen[1]);
+		/* Back to the pinned routes alone for the fill below. */
+		EXPECT(fp_fib_set_state(&fib, tp, 64, FP_ROUTE_DOWN, msg, sizeof(msg)) == 1 &&
+		       fp_fib_delete(&fib, tp, 64, NULL) == 0 &&
+		       fp_fib_delete(&fib, d, 48, NULL) == 0, "remove the toggled routes");
+	}
 
 	/* The configured number of routes still fits: distinct /48s, each
 	 * reserving 3 groups (4096 x 3 < 16384). */
@@ -377,6 +456,8 @@ ref_lookup(const struct fp_fib *fib, const uint8_t a[16])
 		const struct fp_route *r = &fib->routes[i];
 		uint8_t m[16];
 
+		if (r->state == FP_ROUTE_DOWN)
+			continue; /* withdrawn: in neither copy */
 		fp_prefix_mask(m, a, r->plen);
 		if (memcmp(m, r->prefix, 16) == 0 && (int)r->plen > best_len) {
 			best_len = r->plen;
@@ -446,6 +527,285 @@ test_index_and_lookups(void)
 	rte_free(q);
 }
 
+/* ---- 4. route state: withdraw, restore, down routes ------------------- */
+
+/* The next hop both copies give for a; ~0 if they disagree. */
+static uint64_t
+lookup_both(struct fp_fib *fib, const uint8_t a[16])
+{
+	uint8_t d[1][16];
+	uint64_t nh0 = 0, nh1 = 0;
+
+	memcpy(d[0], a, 16);
+	rte_fib6_lookup_bulk(fib->copy[0], d, &nh0, 1);
+	rte_fib6_lookup_bulk(fib->copy[1], d, &nh1, 1);
+	return nh0 == nh1 ? nh0 : ~0ull;
+}
+
+static void
+test_route_state(void)
+{
+	struct rte_rcu_qsbr *q = qsbr_new();
+	struct fp_fib fib;
+	struct fp_fib_stats st0, st;
+	struct fp_route r, old;
+	uint8_t cover[16], mid[16], deep[16], lone[16], extra[16], in_mid[16], in_deep[16],
+		in_lone[16], in_extra[16];
+	char msg[160];
+	int rc;
+
+	printf("-- route state (withdraw/restore)\n");
+	rc = fp_fib_init(&fib, 1024, 16384, q, msg, sizeof(msg));
+	EXPECT(rc == 0, "init: %s", msg);
+	if (rc != 0)
+		return;
+	addr(cover, 0x2a00, 0, 0);             /* 2a00::/16 */
+	addr(mid, 0x2a00, 0x0001, 0x0002);     /* 2a00:1:2::/48 */
+	addr(deep, 0x2a00, 0x0001, 0x0002);    /* 2a00:1:2:3::/64 */
+	deep[7] = 3;
+	addr(lone, 0x2001, 0x0db8, 0x0300);    /* 2001:db8:300::/48, alone in its /24 */
+	addr(extra, 0x2a00, 0x0001, 0x0002);   /* 2a00:1:2:4::/64 */
+	extra[7] = 4;
+	memcpy(in_mid, mid, 16), in_mid[7] = 9, in_mid[15] = 1;
+	memcpy(in_deep, deep, 16), in_deep[15] = 1;
+	memcpy(in_lone, lone, 16), in_lone[15] = 1;
+	memcpy(in_extra, extra, 16), in_extra[15] = 1;
+	r = route(cover, 16, FP_NH_GATEWAY | 1);
+	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add cover: %s", msg);
+	r = route(mid, 48, FP_NH_GATEWAY | 2);
+	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add /48: %s", msg);
+	r = route(deep, 64, FP_NH_GATEWAY | 3);
+	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add /64: %s", msg);
+	fp_fib_get_stats(&fib, &st0);
+
+	/* Withdraw the /48: the cover answers under it, the /64 still for itself. */
+	rc = fp_fib_set_state(&fib, mid, 48, FP_ROUTE_DOWN, msg, sizeof(msg));
+	EXPECT(rc == 1, "withdraw /48: %d %s", rc, msg);
+	EXPECT(fp_fib_find(&fib, mid, 48) != NULL &&
+	       fp_fib_find(&fib, mid, 48)->state == FP_ROUTE_DOWN, "the /48 is listed as down");
+	EXPECT(fib.nroutes == 3, "%u routes listed", fib.nroutes);
+	EXPECT(lookup_both(&fib, in_mid) == (FP_NH_GATEWAY | 1), "under the withdrawn /48: %#" PRIx64,
+	       lookup_both(&fib, in_mid));
+	EXPECT(lookup_both(&fib, in_deep) == (FP_NH_GATEWAY | 3), "the /64 under it: %#" PRIx64,
+	       lookup_both(&fib, in_deep));
+	{
+		uint32_t pos = (uint32_t)(fp_fib_find(&fib, mid, 48) - fib.routes);
+		EXPECT(fib.reserved[pos][0] == 0 && fib.reserved[pos][1] == 0,
+		       "a down route's reservation record is %u/%u", fib.reserved[pos][0],
+		       fib.reserved[pos][1]);
+	}
+	rc = fp_fib_set_state(&fib, mid, 48, FP_ROUTE_DOWN, msg, sizeof(msg));
+	EXPECT(rc == 0, "withdrawing a down route again: %d", rc);
+	fp_fib_get_stats(&fib, &st);
+	EXPECT(st.routes == 3 && st.routes_down == 1, "stats: %u routes, %u down", st.routes,
+	       st.routes_down);
+	/* Restore. */
+	rc = fp_fib_set_state(&fib, mid, 48, FP_ROUTE_UP, msg, sizeof(msg));
+	EXPECT(rc == 1, "restore /48: %d %s", rc, msg);
+	EXPECT(lookup_both(&fib, in_mid) == (FP_NH_GATEWAY | 2), "restored /48: %#" PRIx64,
+	       lookup_both(&fib, in_mid));
+	EXPECT(lookup_both(&fib, in_deep) == (FP_NH_GATEWAY | 3), "the /64 after restore");
+	fp_fib_get_stats(&fib, &st);
+	EXPECT(st.tbl8_in_use == st0.tbl8_in_use && st.routes_down == 0,
+	       "after restore: groups in use %" PRId64 " (before %" PRId64 "), %u down",
+	       st.tbl8_in_use, st0.tbl8_in_use, st.routes_down);
+	EXPECT(fp_fib_set_state(&fib, mid, 48, FP_ROUTE_UP, msg, sizeof(msg)) == 0,
+	       "restoring an up route again");
+	EXPECT(fp_fib_set_state(&fib, extra, 64, FP_ROUTE_UP, msg, sizeof(msg)) == -ENOENT,
+	       "state of an absent route");
+
+	/* The lone /48: its 3 groups and its reservation go and come back.
+	 * (Nested prefixes, as the /48 and /64 above, are accounted as a
+	 * delete and re-add would be: rte_fib6 reserves nothing for a prefix
+	 * added into a /24 that holds another, so the count may end lower
+	 * than before; the groups in use are exact either way.) */
+	{
+		struct fp_fib_stats a, b;
+
+		fp_fib_get_stats(&fib, &st0);
+		r = route(lone, 48, FP_NH_CONNECTED | 4);
+		EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add lone /48: %s", msg);
+		fp_fib_get_stats(&fib, &a);
+		EXPECT(a.tbl8_in_use == st0.tbl8_in_use + 3 && a.tbl8_reserved == st0.tbl8_reserved + 3,
+		       "lone /48 takes 3 groups: in use %" PRId64 " -> %" PRId64, st0.tbl8_in_use,
+		       a.tbl8_in_use);
+		EXPECT(fp_fib_set_state(&fib, lone, 48, FP_ROUTE_DOWN, msg, sizeof(msg)) == 1,
+		       "withdraw lone /48");
+		fp_fib_get_stats(&fib, &b);
+		EXPECT(lookup_both(&fib, in_lone) == FP_NH_NONE, "nothing covers the withdrawn lone /48");
+		EXPECT(b.tbl8_in_use == st0.tbl8_in_use && b.tbl8_reserved == st0.tbl8_reserved,
+		       "withdrawn: groups in use %" PRId64 " (want %" PRId64 "), reserved %" PRId64
+		       " (want %" PRId64 ")", b.tbl8_in_use, st0.tbl8_in_use, b.tbl8_reserved,
+		       st0.tbl8_reserved);
+		EXPECT(fp_fib_set_state(&fib, lone, 48, FP_ROUTE_UP, msg, sizeof(msg)) == 1,
+		       "restore lone /48");
+		fp_fib_get_stats(&fib, &b);
+		EXPECT(b.tbl8_in_use == a.tbl8_in_use && b.tbl8_reserved == a.tbl8_reserved,
+		       "restored: in use %" PRId64 "/%" PRId64 ", reserved %" PRId64 "/%" PRId64,
+		       b.tbl8_in_use, a.tbl8_in_use, b.tbl8_reserved, a.tbl8_reserved);
+		EXPECT(lookup_both(&fib, in_lone) == (FP_NH_CONNECTED | 4), "lone /48 restored");
+	}
+
+	/* Added as down (its interface is down): listed, not looked up. */
+	fp_fib_get_stats(&fib, &st0);
+	r = route(extra, 64, FP_NH_GATEWAY | 5);
+	r.state = FP_ROUTE_DOWN;
+	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add as down: %s", msg);
+	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == -EEXIST, "a down route's prefix is taken");
+	fp_fib_get_stats(&fib, &st);
+	EXPECT(st.routes == 5 && st.routes_down == 1 && st.tbl8_in_use == st0.tbl8_in_use &&
+	       st.tbl8_reserved == st0.tbl8_reserved,
+	       "added down: %u routes, %u down, in use %" PRId64 "/%" PRId64, st.routes,
+	       st.routes_down, st.tbl8_in_use, st0.tbl8_in_use);
+	EXPECT(lookup_both(&fib, in_extra) == (FP_NH_GATEWAY | 2), "the /48 answers for a down /64");
+	EXPECT(fp_fib_set_state(&fib, extra, 64, FP_ROUTE_UP, msg, sizeof(msg)) == 1,
+	       "restore a route added down");
+	EXPECT(lookup_both(&fib, in_extra) == (FP_NH_GATEWAY | 5), "restored /64 answers");
+	/* Deleted while down: from the list only. */
+	EXPECT(fp_fib_set_state(&fib, extra, 64, FP_ROUTE_DOWN, msg, sizeof(msg)) == 1,
+	       "withdraw it again");
+	fp_fib_get_stats(&fib, &st0);
+	memset(&old, 0, sizeof(old));
+	EXPECT(fp_fib_delete(&fib, extra, 64, &old) == 0 && old.state == FP_ROUTE_DOWN,
+	       "delete a down route");
+	fp_fib_get_stats(&fib, &st);
+	EXPECT(st.routes == 4 && st.routes_down == 0 && st.tbl8_in_use == st0.tbl8_in_use &&
+	       st.tbl8_reserved == st0.tbl8_reserved,
+	       "deleted down: %u routes, %u down", st.routes, st.routes_down);
+	EXPECT(fp_fib_find(&fib, extra, 64) == NULL, "gone from the index");
+	EXPECT(lookup_both(&fib, in_extra) == (FP_NH_GATEWAY | 2), "the /48 still answers");
+	/* Deleting an up route while another is down moves the down one in the
+	 * list (the dense list's swap): it stays down and keeps its record. */
+	EXPECT(fp_fib_set_state(&fib, lone, 48, FP_ROUTE_DOWN, msg, sizeof(msg)) == 1, "withdraw lone");
+	EXPECT(fp_fib_delete(&fib, cover, 16, NULL) == 0, "delete the cover");
+	EXPECT(fp_fib_find(&fib, lone, 48) != NULL &&
+	       fp_fib_find(&fib, lone, 48)->state == FP_ROUTE_DOWN, "lone /48 still down after the swap");
+	EXPECT(lookup_both(&fib, in_lone) == FP_NH_NONE, "and still not looked up");
+	EXPECT(fp_fib_set_state(&fib, lone, 48, FP_ROUTE_UP, msg, sizeof(msg)) == 1 &&
+	       lookup_both(&fib, in_lone) == (FP_NH_CONNECTED | 4), "restored after the swap");
+	fp_fib_free(&fib);
+	rte_free(q);
+}
+
+/* Rebuilds while routes are down: a rebuilt copy holds the up routes only,
+ * every down route's record is 0, and restores after it are exact. */
+static void
+test_rebuild_with_down_routes(bool rebuild_only)
+{
+	struct rte_rcu_qsbr *q = qsbr_new();
+	struct fp_fib fib;
+	static uint8_t pfx[1500][16];
+	static uint8_t plens[1500];
+	char msg[160];
+	uint64_t rebuilds0;
+	int i, rc, wrong = 0, down = 0, badrec = 0;
+
+	printf("-- rebuilds with routes down (%s)\n", rebuild_only ? "rebuilds alone" : "exact accounting");
+	rc = fp_fib_init(&fib, 2048, 65536, q, msg, sizeof(msg));
+	EXPECT(rc == 0, "init: %s", msg);
+	if (rc != 0)
+		return;
+	if (rebuild_only) {
+		fib.rebuild_only = true;
+		fib.exact[0] = fib.exact[1] = false;
+	}
+	for (i = 0; i < 1500; i++) {
+		struct fp_route r;
+		uint64_t x = rand64();
+
+		addr(pfx[i], 0x2001, 0x0db8, (uint16_t)(x & 0x3f));
+		pfx[i][6] = (uint8_t)(x >> 8);
+		pfx[i][15] = (uint8_t)(x >> 16);
+		plens[i] = (uint8_t)(32 + (x >> 24) % 97);
+		fp_prefix_mask(pfx[i], pfx[i], plens[i]);
+		r = route(pfx[i], plens[i], FP_NH_GATEWAY | (uint32_t)i);
+		if (i % 7 == 0)
+			r.state = FP_ROUTE_DOWN; /* added through a down interface */
+		if (fp_fib_add(&fib, &r, msg, sizeof(msg)) != 0)
+			plens[i] = 0xff;
+	}
+	/* Withdraw a third, as a link going down would. */
+	for (i = 0; i < 1500; i++)
+		if (plens[i] <= 128 && i % 3 == 1 &&
+		    fp_fib_set_state(&fib, pfx[i], plens[i], FP_ROUTE_DOWN, msg, sizeof(msg)) < 0)
+			wrong++;
+	EXPECT(wrong == 0, "%d withdrawals failed", wrong);
+	/* Force both copies to be rebuilt by the next change. */
+	rebuilds0 = fib.rebuilds;
+	fib.stale[0] = fib.stale[1] = true;
+	{
+		struct fp_route r;
+		uint8_t p[16];
+
+		addr(p, 0x3000, 0, 0);
+		r = route(p, 48, FP_NH_CONNECTED | 9);
+		EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add after marking stale: %s", msg);
+	}
+	EXPECT(fib.rebuilds == rebuilds0 + 2, "%" PRIu64 " rebuilds, expected 2",
+	       fib.rebuilds - rebuilds0);
+	for (i = 0; i < (int)fib.nroutes; i++) {
+		if (fib.routes[i].state != FP_ROUTE_DOWN)
+			continue;
+		down++;
+		if (fib.reserved[i][0] != 0 || fib.reserved[i][1] != 0)
+			badrec++;
+	}
+	EXPECT(down > 300 && (uint32_t)down == fib.nroutes_down, "%d routes down (counted %u)", down,
+	       fib.nroutes_down);
+	EXPECT(badrec == 0, "%d down routes with a reservation record", badrec);
+	/* Both copies against the reference, which leaves down routes out. */
+	for (int pass = 0; pass < 3; pass++) {
+		wrong = 0;
+		for (i = 0; i < 20000; i++) {
+			uint8_t a[16];
+			uint64_t x = rand64(), y = rand64();
+			int k;
+
+			addr(a, 0x2001, 0x0db8, (uint16_t)(x & 0x3f));
+			for (k = 6; k < 16; k++)
+				a[k] = (uint8_t)(y >> (8 * (k - 6)));
+			if (i & 1)
+				memcpy(a, pfx[(x >> 8) % 1500], 8);
+			if (lookup_both(&fib, a) != ref_lookup(&fib, a))
+				wrong++;
+		}
+		EXPECT(wrong == 0, "pass %d: %d of 20000 lookups differ from the reference", pass, wrong);
+		if (pass == 0) {
+			/* Restore every down route. */
+			int failed = 0;
+			for (i = 0; i < 1500; i++)
+				if (plens[i] <= 128 &&
+				    fp_fib_set_state(&fib, pfx[i], plens[i], FP_ROUTE_UP, msg,
+						     sizeof(msg)) < 0)
+					failed++;
+			EXPECT(failed == 0 && fib.nroutes_down == 0, "%d restores failed, %u down",
+			       failed, fib.nroutes_down);
+		} else if (pass == 1) {
+			/* Withdraw some, delete some up and some down. */
+			for (i = 0; i < 1500; i++) {
+				if (plens[i] > 128)
+					continue;
+				if (i % 5 == 0)
+					fp_fib_set_state(&fib, pfx[i], plens[i], FP_ROUTE_DOWN, msg,
+							 sizeof(msg));
+				if (i % 4 == 0) {
+					EXPECT(fp_fib_delete(&fib, pfx[i], plens[i], NULL) == 0,
+					       "delete %d", i);
+					plens[i] = 0xfe;
+				}
+			}
+			fib.stale[fib.active_idx ^ 1] = true; /* one more rebuild */
+			{
+				uint8_t p[16];
+				addr(p, 0x3000, 0, 0);
+				EXPECT(fp_fib_delete(&fib, p, 48, NULL) == 0, "delete after stale");
+			}
+		}
+	}
+	fp_fib_free(&fib);
+	rte_free(q);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -474,6 +834,9 @@ main(int argc, char **argv)
 	test_bare_rte_fib6();
 	test_true_enospc();
 	test_index_and_lookups();
+	test_route_state();
+	test_rebuild_with_down_routes(false);
+	test_rebuild_with_down_routes(true);
 	test_churn(cycles, false);
 	/* The fallback pays a rebuild per few thousand cycles: a fifth as many
 	 * still makes hundreds of them. */

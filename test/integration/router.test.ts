@@ -229,13 +229,16 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
     expect(demo.router.stats().drops.no_route - before).to.equal(2n);
   });
 
-  it('setInterfaceUp(false) stops forwarding through the port; up restores it', async () => {
+  it('setInterfaceUp(false) stops forwarding through the port (its connected route is withdrawn: no route); up restores it', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
     demo.router.setInterfaceUp('eth1', false);
+    expect(demo.router.routes.list().find((r) => r.prefix === '2001:db8:2::/64')?.state).to.equal('down');
+    const before = demo.router.stats().drops.no_route;
     const down = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '1', h2.address]);
     expect(down.code).to.not.equal(0);
-    expect(demo.router.stats().drops.port_down > 0n).to.equal(true);
+    expect(down.stdout, down.stdout).to.match(/From 2001:db8:1::1.*Destination unreachable: No route/);
+    expect(demo.router.stats().drops.no_route - before).to.equal(2n);
     expect(demo.router.interfaces.get('eth1').flags).to.not.include('UP');
     demo.router.setInterfaceUp('eth1', true);
     const up = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', h2.address]);
@@ -427,7 +430,7 @@ describe('integration: link state from the kernel (af_packet over veth), if.c li
     await h2.exec(['ip', '-6', 'route', 'replace', 'default', 'via', h2.gateway, 'dev', 'eth0'], { check: true });
   }
 
-  it('the host end of a veth goes down and up: JS gets down then up within 1 s; forwarding stops and resumes', async () => {
+  it('the host end of a veth goes down and up: JS gets down then up within 1 s; forwarding stops (its routes withdrawn) and resumes', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
     const eth1 = demo.router.interfaces.get('eth1');
@@ -447,10 +450,16 @@ describe('integration: link state from the kernel (af_packet over veth), if.c li
       expect(events.map((e) => `${e.previous}>${e.state}`)).to.deep.equal(['up>down']);
       expect(demo.router.interfaces.get('eth1').linkState).to.equal('down');
       expect(demo.router.interfaces.get('eth1').flags).to.not.include('RUNNING');
-      const before = demo.router.stats().drops.link_down;
+      // The link's connected route left the FIB with it: no route, and
+      // nothing is sent toward the down link.
+      expect(demo.router.routes.list().find((r) => r.prefix === '2001:db8:2::/64')?.state).to.equal('down');
+      const before = demo.router.stats().drops;
       const down = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '1', h2.address]);
       expect(down.code).to.not.equal(0);
-      expect(demo.router.stats().drops.link_down > before, 'dropped toward the down link').to.equal(true);
+      expect(down.stdout, down.stdout).to.match(/Destination unreachable: No route/);
+      const after = demo.router.stats().drops;
+      expect(after.no_route - before.no_route, 'dropped for want of a route').to.equal(2n);
+      expect(after.link_down - before.link_down, 'nothing toward the down link').to.equal(0n);
 
       t0 = Date.now();
       await restoreH2();

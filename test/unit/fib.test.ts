@@ -2,7 +2,11 @@
 // reader thread looking up as a worker does, EAL with --no-huge: the 22.11
 // reservation defect on bare rte_fib6, then 1,000,000 churn cycles of one /48
 // and of rotating /16../128 prefixes through fp_fib with exact reservation
-// accounting, 200,000 with rebuilds alone (see native/test/fib_test.c).
+// accounting, 200,000 with rebuilds alone; then route state (routes follow
+// link state): withdrawn routes leave both copies and stay listed, come back
+// on restore, are left out of rebuilds, can be added and deleted while down,
+// and withdraw/restore churn under the reader never answers "no route" for
+// a covered address (see native/test/fib_test.c).
 import { describeCTest } from '../helpers/ctest';
 
 describeCTest(

@@ -1,0 +1,207 @@
+/**
+ * Routes follow link state, against real Linux hosts (docs/interfaces.md,
+ * "Routes and link state"): the demo topology plus a third host, h3 on eth2.
+ * A prefix (2001:db8:7::/64, on h2's and h3's loopbacks) is routed via h2 and
+ * a default route via h3. h2's veth taken down inside its namespace → the
+ * router-side veth loses carrier, the router withdraws the routes through
+ * eth1 and the traffic to the prefix reaches h3 (within 1 s); with only the
+ * route via h2, h1's ping gets "Destination unreachable" from the router;
+ * link up → the routes return and the traffic with them. Needs root, ip,
+ * ping (a missing prerequisite fails the run, never skips); the namespaces
+ * and veths go with the demo even when a check fails.
+ */
+import { expect } from 'chai';
+import { ChildProcess } from 'child_process';
+import * as path from 'path';
+
+import { Demo, startDemo } from '../../lib/cli/demo';
+import type { LinkEvent } from '../../lib/events';
+import type { TopologyHost } from '../../lib/topology';
+import { requireRoot, requireTools } from '../../lib/topology';
+import { sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+
+const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
+const PREFIX = '2001:db8:7::/64';
+const TARGET = '2001:db8:7::1';
+const PORT = 9977;
+
+/** Datagrams a host received: the time each arrived (ms, this machine's clock). */
+class Receiver {
+  readonly times: number[] = [];
+  bound = false;
+  private readonly child: ChildProcess;
+
+  constructor(host: TopologyHost) {
+    const script =
+      `const s=require('dgram').createSocket('udp6');` +
+      `s.on('message',()=>console.log(Date.now()));s.bind(${PORT},()=>console.log('bound'));`;
+    this.child = host.spawn([process.execPath, '-e', script]);
+    let buf = '';
+    this.child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) {
+        if (/^\d+$/.test(l)) this.times.push(Number(l));
+        else if (l === 'bound') this.bound = true;
+      }
+    });
+  }
+
+  /** How many arrived after t. */
+  after(t: number): number {
+    return this.times.filter((x) => x > t).length;
+  }
+
+  /** The first arrival after t, or undefined. */
+  firstAfter(t: number): number | undefined {
+    return this.times.find((x) => x > t);
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+describe('integration: routes follow link state (h2 down → default via h3; none → Destination Unreachable)', function () {
+  this.timeout(120000);
+  let demo: Demo;
+
+  before(async () => {
+    requireRoot('integration tests');
+    requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
+    demo = await startDemo(CONFIG, {
+      unique: true,
+      override: (cfg) => {
+        const eth1 = cfg.ports.find((p) => p.name === 'eth1')!;
+        return {
+          ...cfg,
+          eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+          ports: [...cfg.ports, { ...eth1, name: 'eth2', device: 'net_af_packet2,iface=fp2r', mac: '02:fa:57:00:00:03', addresses: ['2001:db8:4::1/64'] }],
+          topology: {
+            ...cfg.topology!,
+            hosts: [...cfg.topology!.hosts, { name: 'h3', port: 'eth2', address: '2001:db8:4::2/64', gateway: '2001:db8:4::1' }],
+          },
+        };
+      },
+    });
+    // The prefix lives on both h2 and h3, so either can take its traffic.
+    for (const h of ['h2', 'h3']) await demo.host(h).exec(['ip', '-6', 'addr', 'add', `${TARGET}/128`, 'dev', 'lo'], { check: true });
+  });
+
+  after(async () => {
+    if (demo) await demo.close();
+  });
+
+  /** h2's link back as the demo built it: up, default route via the router. */
+  async function restoreH2(): Promise<void> {
+    const h2 = demo.host('h2');
+    await h2.exec(['ip', 'link', 'set', 'dev', 'eth0', 'up'], { check: true });
+    await h2.exec(['ip', '-6', 'route', 'replace', 'default', 'via', h2.gateway, 'dev', 'eth0'], { check: true });
+  }
+
+  const stateOf = (prefix: string): string | undefined => demo.router.routes.list().find((r) => r.prefix === prefix)?.state;
+
+  it('the prefix via h2 and a default via h3: h2 down → its traffic reaches h3 within 1 s; up → back to h2', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    const h3 = demo.host('h3');
+    demo.router.routes.add(PREFIX, { via: h2.address, dev: 'eth1' });
+    demo.router.routes.add('::/0', { via: h3.address, dev: 'eth2' });
+    const events: LinkEvent[] = [];
+    const onLink = (ev: LinkEvent): void => {
+      if (ev.interface === 'eth1') events.push(ev);
+    };
+    demo.router.on('link', onLink);
+    const r2 = new Receiver(h2);
+    const r3 = new Receiver(h3);
+    let sender: ChildProcess | undefined;
+    try {
+      expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
+      // One datagram every 10 ms from h1 (one socket: one flow, cached).
+      sender = h1.spawn([process.execPath, '-e',
+        `const s=require('dgram').createSocket('udp6');s.on('error',()=>{});let n=0;` +
+        `setInterval(()=>s.send(Buffer.from(String(n++)),${PORT},'${TARGET}'),10);`]);
+      expect(await waitFor(() => r2.times.length >= 20, 5000), 'h2 receives the prefix').to.equal(true);
+      expect(r3.times).to.have.length(0);
+
+      // h2's end of the veth goes down: the router-side veth loses carrier.
+      const tDown = Date.now();
+      await h2.exec(['ip', 'link', 'set', 'dev', 'eth0', 'down'], { check: true });
+      expect(await waitFor(() => r3.firstAfter(tDown) !== undefined, 3000), 'h3 receives the prefix').to.equal(true);
+      const failover = r3.firstAfter(tDown)! - tDown;
+      expect(failover, 'failover time (ms)').to.be.below(1000);
+      expect(events.map((e) => `${e.previous}>${e.state}`)).to.deep.equal(['up>down']);
+      expect(stateOf(PREFIX)).to.equal('down');
+      expect(stateOf('2001:db8:2::/64')).to.equal('down');
+      expect(stateOf('2001:db8:2::1/128')).to.equal('up');
+      expect(stateOf('::/0')).to.equal('up');
+      const flows = (await demo.router.flowCache.list()).filter((f) => f.dst === TARGET && f.generation === demo.router.stats().generation);
+      for (const f of flows) expect(f.outDev).to.equal('eth2');
+      await sleep(300);
+      const atH3 = r3.after(tDown);
+      expect(atH3 >= 20, `${atH3} datagrams at h3 while h2 was down`).to.equal(true);
+
+      // Link up: the routes via eth1 return, and the traffic to h2.
+      const tUp = Date.now();
+      await restoreH2();
+      expect(await waitFor(() => r2.firstAfter(tUp) !== undefined, 5000), 'h2 receives the prefix again').to.equal(true);
+      const back = r2.firstAfter(tUp)! - tUp;
+      expect(events.map((e) => `${e.previous}>${e.state}`)).to.deep.equal(['up>down', 'down>up']);
+      expect(stateOf(PREFIX)).to.equal('up');
+      expect(stateOf('2001:db8:2::/64')).to.equal('up');
+      await sleep(200);
+      const tSettled = Date.now();
+      await sleep(300);
+      expect(r2.after(tSettled) >= 20, 'the traffic stays on h2').to.equal(true);
+      expect(r3.after(tSettled), 'h3 no longer gets it').to.equal(0);
+      const c = demo.router.stats().control;
+      console.log(`      failover to h3 ${failover} ms after h2's link went down (${atH3} datagrams there in the next 300 ms); back at h2 ${back} ms after link up; routes withdrawn ${c.routes_withdrawn}, restored ${c.routes_restored}`);
+    } finally {
+      sender?.kill('SIGKILL');
+      r2.stop();
+      r3.stop();
+      demo.router.off('link', onLink);
+      await restoreH2();
+      for (const p of [PREFIX, '::/0']) if (stateOf(p) !== undefined) demo.router.routes.delete(p);
+    }
+  });
+
+  it('only the route via h2: h2 down → h1\'s ping gets Destination unreachable from the router; up → answered again', async () => {
+    const h1 = demo.host('h1');
+    const h2 = demo.host('h2');
+    demo.router.routes.add(PREFIX, { via: h2.address, dev: 'eth1' });
+    try {
+      const ok = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', TARGET]);
+      expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
+
+      await h2.exec(['ip', 'link', 'set', 'dev', 'eth0', 'down'], { check: true });
+      expect(await waitFor(() => stateOf(PREFIX) === 'down', 1000), 'the route is withdrawn within 1 s').to.equal(true);
+      const before = demo.router.stats();
+      const ping = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.3', '-W', '1', TARGET]);
+      expect(ping.code).to.not.equal(0);
+      expect(ping.stdout, ping.stdout).to.match(/From 2001:db8:1::1.*Destination unreachable: No route/);
+      const after = demo.router.stats();
+      expect(after.drops.no_route - before.drops.no_route).to.equal(2n);
+      expect(after.control.icmp6_unreachable - before.control.icmp6_unreachable).to.equal(2n);
+      expect(after.drops.link_down - before.drops.link_down, 'nothing sent toward the down link').to.equal(0n);
+
+      await restoreH2();
+      expect(await waitFor(() => stateOf(PREFIX) === 'up', 1000), 'the route returns within 1 s').to.equal(true);
+      const again = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', TARGET]);
+      expect(again.code, again.stdout + again.stderr).to.equal(0);
+    } finally {
+      await restoreH2();
+      if (stateOf(PREFIX) !== undefined) demo.router.routes.delete(PREFIX);
+    }
+  });
+
+  it('close() removes every namespace and veth it made, h3 included', async () => {
+    const { listNamespaces } = await import('../../lib/topology');
+    const names = demo.topology.hosts.map((h) => h.ns);
+    expect(names).to.have.length(3);
+    await demo.close();
+    const left = await listNamespaces();
+    for (const n of names) expect(left).to.not.include(n);
+  });
+});
