@@ -65,6 +65,10 @@ export class Routes {
     }
     if (options === null || typeof options !== 'object') throw new FastpathError('EINVAL', 'routes.add: options: expected { via?, dev } or { nexthops }');
     if ('nexthops' in options) {
+      const o = options as Record<string, unknown>;
+      if (o.via !== undefined || o.dev !== undefined) {
+        throw new FastpathError('EINVAL', 'routes.add: nexthops: give either nexthops or via/dev, not both');
+      }
       this.addGroup(prefix, p, options.nexthops);
       return;
     }

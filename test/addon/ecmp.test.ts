@@ -218,6 +218,7 @@ describe('ECMP by flow label (net_pcap)', function () {
         [{ nexthops: [{ via: 'fe80::2', dev: 'eth1' }] }, /routes\.add: nexthops: 1 next hops/],
         [{ nexthops: [] }, /routes\.add: nexthops: 0 next hops/],
         [{ nexthops: 'eth1' }, /routes\.add: nexthops: expected an array/],
+        [{ dev: 'eth1', nexthops: [{ dev: 'eth1' }, { dev: 'eth2' }] }, /routes\.add: nexthops: give either nexthops or via\/dev/],
         [{ nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'fe80::3', dev: 'eth9' }] }, /routes\.add: nexthops\[1\]\.dev/],
         [{ nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'ff02::1', dev: 'eth2' }] }, /routes\.add: nexthops\[1\]\.via/],
         [{ nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'nope', dev: 'eth2' }] }, /routes\.add: nexthops\[1\]\.via/],
