@@ -250,7 +250,7 @@ describe('ECMP by flow label (net_pcap)', function () {
         router.routes.delete('2001:db8:9::/64');
       }
       expect(JSON.stringify(router.routes.list())).to.equal(before);
-      // Neighbour references were given back too: fe80::2 holds the prefix's only.
+      // The group route itself deletes like any other.
       router.routes.delete(PREFIX);
       expect(router.routes.list().find((r) => r.prefix === PREFIX)).to.equal(undefined);
       expect(router.stats().control.route_changes - stats0.control.route_changes).to.equal(8401n);
