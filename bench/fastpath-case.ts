@@ -4,7 +4,7 @@
  *
  *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
  *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
- *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30]
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp]
  *
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
  * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
@@ -29,7 +29,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function txPackets(s: RouterStats): bigint {
   const p = s.ports?.eth1;
-  if (p && typeof p.opackets === 'bigint') return p.opackets;
+  const q = s.ports?.eth2; // the second next hop of --ecmp
+  if (p && typeof p.opackets === 'bigint') return p.opackets + (q && typeof q.opackets === 'bigint' ? q.opackets : 0n);
   return s.totals.tx_packets;
 }
 
@@ -52,15 +53,23 @@ async function main(): Promise<void> {
   const fwdCpu = Number(arg('--fwd-cpu', '1'));
   const prefix = arg('--prefix', `fp-bench-${process.pid}`);
   const startTimeout = Number(arg('--start-timeout', '30'));
+  // ECMP: the route through two next hops (eth1 and eth2, both net_null), flows spread by their labels.
+  const ecmp = process.argv.includes('--ecmp');
 
   const config: RouterConfig = {
     eal: { workers: 1, workerCpus: [fwdCpu], memoryMb, hugepages, filePrefix: prefix },
     ports: [
       { name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
       { name: 'eth1', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:ff::1/64'], dadTransmits: 0 },
+      ...(ecmp ? [{ name: 'eth2', device: 'net_null1,no-rx=1', mac: '02:00:00:00:00:03', addresses: ['2001:db8:fe::1/64'], dadTransmits: 0 }] : []),
     ],
-    routes: [{ prefix: DST_ROUTE, via: 'fe80::2', dev: 'eth1' }],
-    neighbours: [{ address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' }],
+    routes: ecmp
+      ? [{ prefix: DST_ROUTE, nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'fe80::3', dev: 'eth2' }] }]
+      : [{ prefix: DST_ROUTE, via: 'fe80::2', dev: 'eth1' }],
+    neighbours: [
+      { address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' },
+      ...(ecmp ? [{ address: 'fe80::3', mac: '02:00:00:00:00:98', dev: 'eth2' }] : []),
+    ],
     flowCache: { maxflows, hashsize },
   };
   const router = await Router.start(config);

@@ -61,6 +61,8 @@ interface CaseDef {
   maxflows?: number;
   /** fastpath only: poll router.stats() at this rate during the measurement */
   pollHz?: number;
+  /** fastpath only: the route through two next hops (ECMP by flow label) */
+  ecmp?: boolean;
 }
 
 interface RunRecord {
@@ -199,6 +201,8 @@ function cases(o: Options): CaseDef[] {
       out.push({ id: `fastpath-nocache-${flows}`, label: 'fastpath, flow cache off', engine: 'fastpath', flows, maxflows: 0 });
       // The cost of watching: stats() polled at 10 Hz from the Node thread.
       out.push({ id: `fastpath-poll10-${flows}`, label: 'fastpath, cache on, stats() at 10 Hz', engine: 'fastpath', flows, maxflows: o.maxflows, pollHz: 10 });
+      // ECMP by flow label: the same flows over a route with two next hops.
+      out.push({ id: `fastpath-ecmp-${flows}`, label: 'fastpath, cache on, ECMP 2 next hops', engine: 'fastpath', flows, maxflows: o.maxflows, ecmp: true });
     }
     if (o.engines.includes('l3fwd')) out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
     if (o.engines.includes('testpmd')) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
@@ -255,6 +259,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     '--fwd-cpu', String(o.fwdCpu),
     '--prefix', prefix,
     '--start-timeout', String(o.startTimeout),
+    ...(c.ecmp ? ['--ecmp'] : []),
   ]);
   registerPrefix(prefix);
   const child = spawnLogged(cmd, args, logName + '.log');

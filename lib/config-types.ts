@@ -106,8 +106,13 @@ export interface RouteConfig {
   prefix: string;
   /** Next-hop address (link-local or global). Omitted: the route is connected (on-link) on `dev`. */
   via?: string;
-  /** Egress interface name. */
-  dev: string;
+  /** Egress interface name (required unless `nexthops` is given). */
+  dev?: string;
+  /**
+   * ECMP (docs/flowlabels.md): 2..16 next hops instead of `via`/`dev`;
+   * flows spread over them by flow label (RFC 6438), in proportion to `weight` (1..16, default 1).
+   */
+  nexthops?: { via?: string; dev: string; weight?: number }[];
 }
 
 /** A static neighbour (IPv6 address → MAC on an interface). */

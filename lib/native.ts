@@ -92,6 +92,8 @@ export interface NativeRoute {
   portIndex: number;
   via: Uint8Array | null;
   state: 'up' | 'down';
+  /** ECMP routes: every next hop of the group. */
+  nexthops?: { via: Uint8Array | null; portIndex: number; weight: number; state: 'up' | 'down' }[];
 }
 
 export interface NativeNeighbour {
@@ -152,6 +154,7 @@ export interface NativeAddon {
   ifaceSetFlag(slot: number, flag: 'promisc' | 'allmulti', on: boolean): void;
   routeAdd(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;
   routeDelete(prefix: Uint8Array, length: number): void;
+  routeAddGroup(prefix: Uint8Array, length: number, nexthops: { via: Uint8Array | null; port: number; weight: number }[]): void;
   routeList(): NativeRoute[];
   neighbourAdd(address: Uint8Array, portIndex: number, mac: Uint8Array): void;
   neighbourDelete(address: Uint8Array, portIndex: number): void;

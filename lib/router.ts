@@ -166,7 +166,10 @@ export class Router extends EventEmitter {
           });
         }
         for (const n of cfg.neighbours) router.neighbours.add(n);
-        for (const r of cfg.routes) router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev } : { dev: r.dev });
+        for (const r of cfg.routes) {
+          if (r.nexthops !== undefined) router.routes.add(r.prefix, { nexthops: r.nexthops });
+          else router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev as string } : { dev: r.dev as string });
+        }
         call('Router.start', () => addon.udpConfigure({ ...cfg.flowLabels }));
         call('Router.start', () => addon.launch());
       } catch (e) {

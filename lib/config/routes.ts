@@ -1,10 +1,11 @@
 /** The static table entries: routes[] and neighbours[], each on a configured interface. */
 import { formatPrefix } from '../addr';
 import type { NeighbourConfig, RouteConfig } from '../config-types';
-import { expectObject, fail, field, item, Obj, optArray, networkPrefix, unicastAddress, unicastMac } from './fields';
+import { expectObject, fail, field, item, Obj, optArray, optInt, networkPrefix, unicastAddress, unicastMac } from './fields';
 import { portName } from './ports';
 
-const ROUTE_FIELDS = ['prefix', 'via', 'dev'] as const;
+const ROUTE_FIELDS = ['prefix', 'via', 'dev', 'nexthops'] as const;
+const NEXTHOP_FIELDS = ['via', 'dev', 'weight'] as const;
 const NEIGHBOUR_FIELDS = ['address', 'mac', 'dev'] as const;
 
 export function normalizeRoutes(root: Obj, ports: readonly string[]): RouteConfig[] {
@@ -17,6 +18,20 @@ export function normalizeRoutes(root: Obj, ports: readonly string[]): RouteConfi
     const earlier = networks.indexOf(prefix);
     if (earlier >= 0) fail(field(path, 'prefix'), `a prefix not already routed by routes[${earlier}]`, o.prefix);
     networks.push(prefix);
+    if (o.nexthops !== undefined) {
+      if (o.via !== undefined || o.dev !== undefined) fail(field(path, 'nexthops'), 'either nexthops or via/dev, not both', o.nexthops);
+      const hops = optArray(o, 'nexthops', path, 'an array of 2..16 { via?, dev, weight? }');
+      if (hops.length < 2 || hops.length > 16) fail(field(path, 'nexthops'), 'an array of 2..16 { via?, dev, weight? }', o.nexthops);
+      const nexthops = hops.map((h, j) => {
+        const hp = item(field(path, 'nexthops'), j);
+        const ho = expectObject(h, hp, 'a next hop object with dev', NEXTHOP_FIELDS);
+        const nh: { via?: string; dev: string; weight?: number } = { dev: portName(ho, hp, ports) };
+        if (ho.via !== undefined) nh.via = unicastAddress(ho.via, field(hp, 'via'));
+        nh.weight = optInt(ho, 'weight', hp, 1, 16, 1);
+        return nh;
+      });
+      return { prefix, nexthops };
+    }
     const route: RouteConfig = { prefix, dev: portName(o, path, ports) };
     if (o.via !== undefined) route.via = unicastAddress(o.via, field(path, 'via'));
     return route;

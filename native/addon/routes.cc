@@ -4,6 +4,7 @@
 #include "args.h"
 
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 extern "C" {
@@ -31,6 +32,42 @@ Napi::Value RouteAdd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// routeAddGroup(prefix, plen, [{ via: Uint8Array|null, port, weight }, ...])
+Napi::Value RouteAddGroup(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  uint8_t prefix[16];
+  Bytes(info[0], "prefix", prefix, 16);
+  uint32_t plen = U32(info[1], "prefix length", 0, 128);
+  if (!info[2].IsArray()) {
+    Napi::TypeError::New(env, "nexthops: expected an array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto arr = info[2].As<Napi::Array>();
+  uint32_t n = arr.Length();
+  if (n > FP_NHG_MEMBERS) n = FP_NHG_MEMBERS + 1;  // the core says why
+  std::vector<fp_route_nh> nhs(n ? n : 1);
+  for (uint32_t i = 0; i < n && i < FP_NHG_MEMBERS; i++) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsObject()) {
+      Napi::TypeError::New(env, "nexthops: expected objects").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto o = v.As<Napi::Object>();
+    fp_route_nh &h = nhs[i];
+    memset(&h, 0, sizeof(h));
+    Napi::Value via = o.Get("via");
+    h.has_via = !via.IsNull() && !via.IsUndefined();
+    if (h.has_via) Bytes(via, "via", h.via, 16);
+    h.port_idx = static_cast<uint16_t>(U32(o.Get("port"), "port index", 0, FP_MAX_IFACES - 1));
+    h.weight = static_cast<uint8_t>(U32(o.Get("weight"), "weight", 0, 255));
+  }
+  fp_err err{};
+  if (fp_route_add_group(prefix, static_cast<uint8_t>(plen), nhs.data(), n, &err) < 0)
+    ThrowErr(env, err);
+  return env.Undefined();
+}
+
 Napi::Value RouteDelete(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
@@ -47,7 +84,8 @@ Napi::Value RouteList(const Napi::CallbackInfo &info) {
   CheckEnv(env);
   uint32_t max = fp_router.running ? fp_router.fib.max_routes : 0;
   std::vector<fp_route> routes(max ? max : 1);
-  uint32_t n = fp_route_list(routes.data(), max);
+  std::vector<fp_nhg_member[FP_NHG_MEMBERS]> members(max ? max : 1);
+  uint32_t n = fp_route_list_members(routes.data(), members.data(), max);
   static const char *kinds[] = {"static", "connected", "local"};
   auto arr = Napi::Array::New(env, n);
   for (uint32_t i = 0; i < n; i++) {
@@ -59,6 +97,19 @@ Napi::Value RouteList(const Napi::CallbackInfo &info) {
     o.Set("portIndex", r.port_idx);
     o.Set("via", r.has_via ? ToBytes(env, r.via, 16) : env.Null());
     o.Set("state", r.state == FP_ROUTE_DOWN ? "down" : "up");
+    if (r.nh_count > 0) {
+      auto nhs = Napi::Array::New(env, r.nh_count);
+      for (uint32_t j = 0; j < r.nh_count; j++) {
+        const fp_nhg_member &m = members[i][j];
+        auto h = Napi::Object::New(env);
+        h.Set("via", m.has_via ? ToBytes(env, m.via, 16) : env.Null());
+        h.Set("portIndex", m.port_idx);
+        h.Set("weight", m.weight);
+        h.Set("state", m.state == FP_ROUTE_DOWN ? "down" : "up");
+        nhs.Set(j, h);
+      }
+      o.Set("nexthops", nhs);
+    }
     arr.Set(i, o);
   }
   return arr;
@@ -68,6 +119,7 @@ Napi::Value RouteList(const Napi::CallbackInfo &info) {
 
 void InitRoutes(Napi::Env env, Napi::Object exports) {
   exports.Set("routeAdd", Napi::Function::New(env, RouteAdd));
+  exports.Set("routeAddGroup", Napi::Function::New(env, RouteAddGroup));
   exports.Set("routeDelete", Napi::Function::New(env, RouteDelete));
   exports.Set("routeList", Napi::Function::New(env, RouteList));
 }

@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 
 #include "icmp6.h"
+#include "../core/ecmp.h"
 #include "../core/ip6.h"
 #include "mld.h"
 #include "nd.h"
@@ -76,6 +77,9 @@ fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
 		rte_fib6_lookup_bulk(fib, dsts, &nh64, 1);
 	}
 	nh = (uint32_t)nh64;
+	if ((nh & FP_NH_TYPE_MASK) == FP_NH_GROUP) /* ECMP: as the workers pick */
+		nh = fp_ecmp_pick(&fp_router.fib, nh, rte_pktmbuf_mtod_offset(m, uint8_t *,
+				  FP_ETHER_HDR_LEN), m->data_len - FP_ETHER_HDR_LEN);
 	if (nh != FP_NH_NONE && (nh & FP_NH_TYPE_MASK) != FP_NH_LOCAL) {
 		if ((nh & FP_NH_TYPE_MASK) == FP_NH_GATEWAY)
 			idx = (int)(nh & FP_NH_INDEX_MASK);

@@ -27,6 +27,7 @@ struct fib_key {
 /* One change, as applied to a copy or replayed into a rebuilt one. */
 struct fib_change {
 	bool add;
+	bool replace; /* with add: the route exists; only its next hop changes */
 	const struct fp_route *route; /* masked */
 };
 
@@ -163,6 +164,11 @@ fib_copy_delete(struct fp_fib *fib, int slot, const struct fp_route *r,
 static int
 fib_copy_change(struct fp_fib *fib, int slot, const struct fib_change *c)
 {
+	/* rte_fib6_add of an existing prefix rewrites its next hop in place
+	 * (the trie's modify path) and reserves nothing new. */
+	if (c->replace)
+		return rte_fib6_add(fib->copy[slot], c->route->prefix, c->route->plen,
+				    c->route->nexthop);
 	return c->add ? fib_copy_add(fib, slot, c->route, &fib->pending_reserved[slot])
 		      : fib_copy_delete(fib, slot, c->route,
 					fib->reserved[c->route - fib->routes][slot]);
@@ -317,8 +323,9 @@ fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
 	fib->routes = calloc(max_routes, sizeof(*fib->routes));
 	fib->reserved = calloc(max_routes, sizeof(*fib->reserved));
 	fib->replay_order = calloc(max_routes ? max_routes : 1, sizeof(uint32_t));
+	fib->nhg = calloc(FP_NHG_MAX, sizeof(*fib->nhg));
 	if (fib->index == NULL || fib->routes == NULL || fib->reserved == NULL ||
-	    fib->replay_order == NULL) {
+	    fib->replay_order == NULL || fib->nhg == NULL) {
 		snprintf(errmsg, errlen, "no memory for %u routes", max_routes);
 		fp_fib_free(fib);
 		return -ENOMEM;
@@ -337,6 +344,7 @@ fp_fib_free(struct fp_fib *fib)
 	free(fib->routes);
 	free(fib->reserved);
 	free(fib->replay_order);
+	free(fib->nhg);
 	memset(fib, 0, sizeof(*fib));
 }
 
@@ -368,7 +376,7 @@ int
 fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
 	   size_t errlen)
 {
-	struct fib_change c;
+	struct fib_change c = { 0 };
 	struct fib_key k;
 	struct fp_route r = *route;
 	int rc;
@@ -417,7 +425,7 @@ int
 fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	      struct fp_route *old)
 {
-	struct fib_change c;
+	struct fib_change c = { 0 };
 	struct fib_key k;
 	struct fp_route *r;
 	uint32_t pos, last;
@@ -457,7 +465,7 @@ int
 fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 		 uint8_t state, char *errmsg, size_t errlen)
 {
-	struct fib_change c;
+	struct fib_change c = { 0 };
 	struct fp_route *r = fp_fib_find(fib, prefix, plen);
 	uint32_t pos;
 	int rc;
@@ -499,6 +507,105 @@ fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	}
 	r->state = state;
 	return 1;
+}
+
+int
+fp_fib_set_nexthop(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
+		   uint32_t nexthop, char *errmsg, size_t errlen)
+{
+	struct fib_change c = { 0 };
+	struct fp_route *r = fp_fib_find(fib, prefix, plen), nr;
+	int rc;
+
+	if (r == NULL) {
+		snprintf(errmsg, errlen, "no route for this prefix");
+		return -ENOENT;
+	}
+	if (r->state == FP_ROUTE_UP && r->nexthop != nexthop) {
+		nr = *r;
+		nr.nexthop = nexthop;
+		c.add = true;
+		c.replace = true;
+		c.route = &nr;
+		rc = fib_commit(fib, &c);
+		if (rc < 0) {
+			fib_add_error(fib, rc, errmsg, errlen);
+			return rc;
+		}
+	}
+	r->nexthop = nexthop;
+	return 0;
+}
+
+int
+fp_nhg_alloc(struct fp_fib *fib)
+{
+	uint32_t i, g;
+
+	for (i = 0; i < FP_NHG_MAX; i++) {
+		g = (fib->nhg_hint + i) % FP_NHG_MAX;
+		if (!fib->nhg[g].in_use) {
+			memset(&fib->nhg[g], 0, sizeof(fib->nhg[g]));
+			fib->nhg[g].in_use = true;
+			fib->nhg_hint = (g + 1) % FP_NHG_MAX;
+			fib->nhg_used++;
+			return (int)g;
+		}
+	}
+	return -ENOSPC;
+}
+
+void
+fp_nhg_free(struct fp_fib *fib, uint32_t g)
+{
+	if (g < FP_NHG_MAX && fib->nhg[g].in_use) {
+		fib->nhg[g].in_use = false;
+		fib->nhg_used--;
+	}
+}
+
+unsigned
+fp_nhg_fill(struct fp_nhgroup *g)
+{
+	uint32_t total = 0, count[FP_NHG_MEMBERS], rem[FP_NHG_MEMBERS];
+	unsigned i, up = 0, b = 0, filled = 0;
+
+	for (i = 0; i < g->nmembers; i++)
+		if (g->members[i].state == FP_ROUTE_UP) {
+			total += g->members[i].weight;
+			up++;
+		}
+	if (up == 0) {
+		memset(g->bucket, 0, sizeof(g->bucket));
+		return 0;
+	}
+	/* Each up member gets buckets in proportion to its weight; the
+	 * remainder goes to the largest fractions, first member first. */
+	for (i = 0; i < g->nmembers; i++) {
+		uint32_t w = g->members[i].state == FP_ROUTE_UP ? g->members[i].weight : 0;
+
+		count[i] = w * FP_NHG_BUCKETS / total;
+		rem[i] = w * FP_NHG_BUCKETS % total;
+		filled += count[i];
+	}
+	while (filled < FP_NHG_BUCKETS) {
+		unsigned best = 0;
+
+		for (i = 1; i < g->nmembers; i++)
+			if (rem[i] > rem[best])
+				best = i;
+		count[best]++;
+		rem[best] = 0;
+		filled++;
+	}
+	/* Interleaved, so that neighbouring buckets name different members. */
+	while (b < FP_NHG_BUCKETS)
+		for (i = 0; i < g->nmembers && b < FP_NHG_BUCKETS; i++)
+			if (count[i] > 0) {
+				count[i]--;
+				g->bucket[b++] = g->members[i].nexthop;
+			}
+	return up;
 }
 
 void

@@ -62,12 +62,43 @@ struct rte_rcu_qsbr;
 #define FP_NH_LOCAL (1u << 28)     /* for the router itself: punt */
 #define FP_NH_CONNECTED (2u << 28) /* on-link, index = port index */
 #define FP_NH_GATEWAY (3u << 28)   /* via a neighbour, index = neighbour idx */
+#define FP_NH_GROUP (4u << 28)     /* ECMP, index = next-hop group (below) */
 #define FP_NH_TYPE_MASK (7u << 28)
 #define FP_NH_INDEX_MASK ((1u << 28) - 1)
 
 /* Default tbl8 groups per copy when the config names none (1 KiB each with
  * 4-byte next hops): enough for several thousand long prefixes. */
 #define FP_FIB_TBL8_DEFAULT 16384u
+
+/*
+ * Next-hop groups (ECMP, docs/flowlabels.md): a route whose next hop is
+ * FP_NH_GROUP | g forwards through fib->nhg[g]. Workers read only
+ * `bucket`, lock-free: a group is written before the route pointing at it
+ * is published, never rewritten while a route points at it (a change of
+ * members builds a new group and switches the route to it), and freed only
+ * after the FIB change that stopped using it has passed its grace period.
+ * The members (all of them, up or down) are the control side's record.
+ */
+#define FP_NHG_MAX 4096u
+#define FP_NHG_MEMBERS 16u
+#define FP_NHG_BUCKETS 64u
+#define FP_NHG_WEIGHT_MAX 16u
+
+struct fp_nhg_member {
+	uint8_t via[16];
+	uint16_t port_idx;
+	bool has_via;
+	uint8_t weight;   /* 1..FP_NHG_WEIGHT_MAX */
+	uint8_t state;    /* enum fp_route_state */
+	uint32_t nexthop; /* FP_NH_GATEWAY | neighbour or FP_NH_CONNECTED | port */
+};
+
+struct fp_nhgroup {
+	uint32_t bucket[FP_NHG_BUCKETS]; /* read by workers: member next hops */
+	uint8_t nmembers;
+	bool in_use;
+	struct fp_nhg_member members[FP_NHG_MEMBERS];
+};
 
 enum fp_route_kind {
 	FP_ROUTE_STATIC,    /* added by the user */
@@ -87,6 +118,7 @@ struct fp_route {
 	uint16_t port_idx; /* egress port index */
 	bool has_via;
 	uint8_t state;     /* enum fp_route_state */
+	uint8_t nh_count;  /* ECMP: members of its group (0: a single next hop) */
 	uint8_t via[16];
 	uint32_t nexthop; /* encoded FIB value */
 };
@@ -128,6 +160,9 @@ struct fp_fib {
 	uint64_t rebuilds;
 	uint64_t rebuild_last_ns;
 	uint64_t rebuild_max_ns;
+	struct fp_nhgroup *nhg;  /* FP_NHG_MAX groups, allocated at init */
+	uint32_t nhg_used;
+	uint32_t nhg_hint;       /* where the next free search starts */
 };
 
 static inline struct rte_fib6 *
@@ -160,6 +195,19 @@ int fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 /* Find the route with exactly this prefix, or NULL (O(1), hashed). */
 struct fp_route *fp_fib_find(struct fp_fib *fib, const uint8_t prefix[16],
 			     uint8_t plen);
+/* Point an existing route at another next hop (a group switch): in both
+ * copies through the same commit as any change when it is up, in the list
+ * only when it is down. */
+int fp_fib_set_nexthop(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
+		       uint32_t nexthop, char *errmsg, size_t errlen);
+/* A free group (zeroed, in_use set) or -ENOSPC; and give one back. Freeing
+ * is the caller's to time: only after the FIB change that stopped using
+ * the group (fib_commit waits the grace period). */
+int fp_nhg_alloc(struct fp_fib *fib);
+void fp_nhg_free(struct fp_fib *fib, uint32_t g);
+/* Fill a group's buckets by weight from its up members; returns how many
+ * members are up (0: the buckets are left empty). */
+unsigned fp_nhg_fill(struct fp_nhgroup *g);
 void fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st);
 /* Zero the host bits of a prefix. */
 void fp_prefix_mask(uint8_t out[16], const uint8_t in[16], uint8_t plen);

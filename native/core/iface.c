@@ -77,14 +77,13 @@ iface_forget_locked(uint16_t idx)
 
 	for (i = fp_router.fib.nroutes; i-- > 0;) {
 		struct fp_route r = fp_router.fib.routes[i];
-		if (r.port_idx != idx)
+		if (!fp_route_uses_port(&r, idx))
 			continue;
 		if (fp_fib_delete(&fp_router.fib, r.prefix, r.plen, &old) == 0) {
 			fp_router.ctl_ctr[FP_CCTR_route_changes]++;
 			if (old.state == FP_ROUTE_UP)
 				fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
-			if (old.has_via)
-				fp_neigh_unref(&fp_router.neigh, old.nexthop & FP_NH_INDEX_MASK);
+			fp_route_release_locked(&old);
 		}
 	}
 	for (i = 0; i < fp_router.neigh.max; i++) {

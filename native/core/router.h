@@ -339,6 +339,26 @@ int fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 		 uint16_t port_idx, struct fp_err *err);
 int fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err);
 uint32_t fp_route_list(struct fp_route *out, uint32_t max);
+/* ECMP (core/routes.c): a static route through 2..FP_NHG_MEMBERS next hops
+ * (via may be all zero with has_via false for on-link members; weight
+ * 1..FP_NHG_WEIGHT_MAX). err names the offending member. */
+struct fp_route_nh {
+	uint8_t via[16];
+	bool has_via;
+	uint16_t port_idx;
+	uint8_t weight;
+};
+int fp_route_add_group(const uint8_t prefix[16], uint8_t plen,
+		       const struct fp_route_nh *nhs, unsigned n, struct fp_err *err);
+/* The list with each group route's members: members[i] holds route i's
+ * (nh_count of them) when route i is a group route. */
+uint32_t fp_route_list_members(struct fp_route *out, struct fp_nhg_member (*members)[FP_NHG_MEMBERS],
+			       uint32_t max);
+/* Whether route r goes through interface idx (any member of a group). */
+bool fp_route_uses_port(const struct fp_route *r, uint16_t idx);
+/* What a removed route held: its neighbour references, its group. Called
+ * after the FIB change that removed it. Caller holds ctl_lock. */
+void fp_route_release_locked(const struct fp_route *old);
 
 /* Routes follow link state (core/routes.c). Whether routes through
  * interface idx belong in the FIB: it exists, is administratively up (or not

@@ -39,6 +39,133 @@ fp_iface_routable(uint16_t idx)
 	       port->link_state != FP_LINK_DOWN;
 }
 
+bool
+fp_route_uses_port(const struct fp_route *r, uint16_t idx)
+{
+	const struct fp_nhgroup *g;
+	unsigned i;
+
+	if (r->nh_count == 0)
+		return r->port_idx == idx;
+	g = &fp_router.fib.nhg[r->nexthop & FP_NH_INDEX_MASK];
+	for (i = 0; i < g->nmembers; i++)
+		if (g->members[i].port_idx == idx)
+			return true;
+	return false;
+}
+
+void
+fp_route_release_locked(const struct fp_route *old)
+{
+	const struct fp_nhgroup *g;
+	unsigned i;
+
+	if (old->nh_count == 0) {
+		if (old->has_via)
+			fp_neigh_unref(&fp_router.neigh, old->nexthop & FP_NH_INDEX_MASK);
+		return;
+	}
+	/* The FIB change that removed the route has passed its grace
+	 * period: no worker reads the group now. */
+	g = &fp_router.fib.nhg[old->nexthop & FP_NH_INDEX_MASK];
+	for (i = 0; i < g->nmembers; i++)
+		if (g->members[i].has_via)
+			fp_neigh_unref(&fp_router.neigh,
+				       g->members[i].nexthop & FP_NH_INDEX_MASK);
+	fp_nhg_free(&fp_router.fib, old->nexthop & FP_NH_INDEX_MASK);
+}
+
+/*
+ * A group route after a link change: members through an interface that
+ * cannot carry traffic leave the group, those through one that can come
+ * back. A different set of up members means a new group (workers may be
+ * reading the old one's buckets), the route switched to it through the
+ * FIB's commit, and the old group freed after that commit's grace period.
+ * No member up: the route is withdrawn (its group keeps the record). Returns
+ * 1 when the FIB changed, 0 when nothing did, < 0 when the FIB refused
+ * (the route keeps its old group and state).
+ */
+static int
+routes_group_follow(struct fp_route *r, const bool *routable, char *msg, size_t msglen)
+{
+	struct fp_fib *fib = &fp_router.fib;
+	uint32_t old_g = r->nexthop & FP_NH_INDEX_MASK;
+	struct fp_nhgroup *og = &fib->nhg[old_g], *ng;
+	bool differs = false;
+	unsigned i, up = 0;
+	int g, rc;
+
+	for (i = 0; i < og->nmembers; i++) {
+		uint16_t p = og->members[i].port_idx;
+		uint8_t want = p < FP_MAX_IFACES && routable[p] ? FP_ROUTE_UP : FP_ROUTE_DOWN;
+
+		differs |= want != og->members[i].state;
+		up += want == FP_ROUTE_UP;
+	}
+	if (up == 0) {
+		if (r->state == FP_ROUTE_DOWN) {
+			/* Only the record changes: workers never read members. */
+			for (i = 0; i < og->nmembers; i++)
+				og->members[i].state = FP_ROUTE_DOWN;
+			return 0;
+		}
+		rc = fp_fib_set_state(fib, r->prefix, r->plen, FP_ROUTE_DOWN, msg, msglen);
+		if (rc < 0) {
+			fp_router.ctl_ctr[FP_CCTR_routes_withdraw_failed]++;
+			return rc;
+		}
+		for (i = 0; i < og->nmembers; i++)
+			og->members[i].state = FP_ROUTE_DOWN;
+		fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+		fp_router.ctl_ctr[FP_CCTR_routes_withdrawn]++;
+		return 1;
+	}
+	if (!differs && r->state == FP_ROUTE_UP)
+		return 0;
+	g = fp_nhg_alloc(fib);
+	if (g < 0) {
+		fp_router.ctl_ctr[r->state == FP_ROUTE_UP ? FP_CCTR_routes_withdraw_failed
+							  : FP_CCTR_routes_restore_failed]++;
+		if (r->state == FP_ROUTE_DOWN)
+			restore_pending = true;
+		return g;
+	}
+	ng = &fib->nhg[g];
+	ng->nmembers = og->nmembers;
+	memcpy(ng->members, og->members, sizeof(ng->members));
+	for (i = 0; i < ng->nmembers; i++) {
+		uint16_t p = ng->members[i].port_idx;
+
+		ng->members[i].state = p < FP_MAX_IFACES && routable[p] ? FP_ROUTE_UP
+									: FP_ROUTE_DOWN;
+	}
+	fp_nhg_fill(ng);
+	/* The new group is whole before the route points at it. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	rc = fp_fib_set_nexthop(fib, r->prefix, r->plen, FP_NH_GROUP | (uint32_t)g, msg,
+				msglen);
+	if (rc == 0 && r->state == FP_ROUTE_DOWN) {
+		rc = fp_fib_set_state(fib, r->prefix, r->plen, FP_ROUTE_UP, msg, msglen);
+		if (rc < 0) {
+			r->nexthop = FP_NH_GROUP | old_g;
+			restore_pending = true;
+		} else {
+			fp_router.ctl_ctr[FP_CCTR_routes_restored]++;
+		}
+	}
+	if (rc < 0) {
+		fp_router.ctl_ctr[r->state == FP_ROUTE_UP ? FP_CCTR_routes_withdraw_failed
+							  : FP_CCTR_routes_restore_failed]++;
+		fp_nhg_free(fib, (uint32_t)g);
+		return rc;
+	}
+	/* fib_commit waited the grace period: the old group is unused (a
+	 * down route's group was in no copy). */
+	fp_nhg_free(fib, old_g);
+	fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+	return 1;
+}
+
 int
 fp_routes_follow_links_locked(int going_down)
 {
@@ -59,6 +186,12 @@ fp_routes_follow_links_locked(int going_down)
 
 		if (r->kind == FP_ROUTE_LOCAL)
 			continue;
+		if (r->nh_count > 0) {
+			rc = routes_group_follow(r, routable, msg, sizeof(msg));
+			if (rc > 0)
+				changed++;
+			continue;
+		}
 		want = r->port_idx < FP_MAX_IFACES && routable[r->port_idx] ? FP_ROUTE_UP
 									    : FP_ROUTE_DOWN;
 		if (r->state == want)
@@ -184,8 +317,7 @@ fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err)
 		goto out;
 	}
 	fp_generation_bump();
-	if (old.has_via)
-		fp_neigh_unref(&fp_router.neigh, old.nexthop & FP_NH_INDEX_MASK);
+	fp_route_release_locked(&old);
 	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
 	if (old.state == FP_ROUTE_UP)
 		fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
@@ -195,6 +327,137 @@ fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err)
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
+}
+
+int
+fp_route_add_group(const uint8_t prefix[16], uint8_t plen, const struct fp_route_nh *nhs,
+		   unsigned n, struct fp_err *err)
+{
+	struct fp_fib *fib = &fp_router.fib;
+	struct fp_nhgroup *ng;
+	struct fp_route r;
+	char msg[160];
+	unsigned i, j, up;
+	int rc, g = -1;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		rc = fp_err_set(err, EINVAL, "no router is running");
+		goto out;
+	}
+	if (plen > 128) {
+		rc = fp_err_set(err, EINVAL, "bad prefix length");
+		goto out;
+	}
+	if (n < 2 || n > FP_NHG_MEMBERS) {
+		rc = fp_err_set(err, EINVAL, "nexthops: %u next hops (2..%u)", n,
+				FP_NHG_MEMBERS);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (nhs[i].port_idx >= fp_router.nports ||
+		    !fp_router.ports[nhs[i].port_idx].in_use) {
+			rc = fp_err_set(err, EINVAL, "nexthops[%u].dev: no such interface", i);
+			goto out;
+		}
+		if (nhs[i].weight < 1 || nhs[i].weight > FP_NHG_WEIGHT_MAX) {
+			rc = fp_err_set(err, EINVAL, "nexthops[%u].weight: %u (1..%u)", i,
+					nhs[i].weight, FP_NHG_WEIGHT_MAX);
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (nhs[j].port_idx == nhs[i].port_idx &&
+			    nhs[j].has_via == nhs[i].has_via &&
+			    memcmp(nhs[j].via, nhs[i].via, 16) == 0) {
+				rc = fp_err_set(err, EINVAL, "nexthops[%u]: the same next hop "
+						"as nexthops[%u]", i, j);
+				goto out;
+			}
+	}
+	if (fp_fib_find(fib, prefix, plen) != NULL) {
+		rc = fp_err_set(err, EEXIST, "a route for this prefix exists");
+		goto out;
+	}
+	g = fp_nhg_alloc(fib);
+	if (g < 0) {
+		rc = fp_err_set(err, ENOSPC, "the next-hop groups are exhausted (%u)",
+				FP_NHG_MAX);
+		goto out;
+	}
+	ng = &fib->nhg[g];
+	for (i = 0; i < n; i++) {
+		struct fp_nhg_member *m = &ng->members[i];
+
+		m->port_idx = nhs[i].port_idx;
+		m->weight = nhs[i].weight;
+		m->state = fp_iface_routable(m->port_idx) ? FP_ROUTE_UP : FP_ROUTE_DOWN;
+		if (nhs[i].has_via) {
+			int nidx = fp_neigh_get(&fp_router.neigh, nhs[i].via, m->port_idx, true);
+
+			if (nidx < 0) {
+				rc = fp_err_set(err, ENOSPC, "neighbour table full");
+				goto fail;
+			}
+			m->has_via = true;
+			memcpy(m->via, nhs[i].via, 16);
+			m->nexthop = FP_NH_GATEWAY | (uint32_t)nidx;
+			fp_router.neigh.entries[nidx].route_refs++;
+		} else {
+			m->nexthop = FP_NH_CONNECTED | m->port_idx;
+		}
+		ng->nmembers = (uint8_t)(i + 1);
+	}
+	up = fp_nhg_fill(ng);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.prefix, prefix, 16);
+	r.plen = plen;
+	r.kind = FP_ROUTE_STATIC;
+	r.port_idx = nhs[0].port_idx;
+	r.nh_count = (uint8_t)n;
+	r.nexthop = FP_NH_GROUP | (uint32_t)g;
+	r.state = up > 0 ? FP_ROUTE_UP : FP_ROUTE_DOWN;
+	/* The group is whole before the FIB publishes the route. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	rc = fp_fib_add(fib, &r, msg, sizeof(msg));
+	if (rc < 0) {
+		rc = fp_err_set(err, -rc, "cannot add route: %s", msg);
+		goto fail;
+	}
+	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
+	if (r.state == FP_ROUTE_UP) {
+		fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
+		fp_generation_bump();
+	}
+	goto out;
+fail:
+	/* Nothing published the group. */
+	for (i = 0; i < ng->nmembers; i++)
+		if (ng->members[i].has_via)
+			fp_neigh_unref(&fp_router.neigh, ng->members[i].nexthop & FP_NH_INDEX_MASK);
+	fp_nhg_free(fib, (uint32_t)g);
+out:
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return rc;
+}
+
+uint32_t
+fp_route_list_members(struct fp_route *out, struct fp_nhg_member (*members)[FP_NHG_MEMBERS],
+		      uint32_t max)
+{
+	uint32_t n = 0, i;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (fp_router.running) {
+		n = fp_router.fib.nroutes < max ? fp_router.fib.nroutes : max;
+		memcpy(out, fp_router.fib.routes, sizeof(*out) * n);
+		for (i = 0; i < n; i++)
+			if (out[i].nh_count > 0)
+				memcpy(members[i],
+				       fp_router.fib.nhg[out[i].nexthop & FP_NH_INDEX_MASK].members,
+				       sizeof(members[i]));
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return n;
 }
 
 uint32_t

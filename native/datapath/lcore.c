@@ -20,6 +20,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "../core/ecmp.h"
 #include "../core/ip6.h"
 #include "../core/router.h"
 
@@ -413,6 +414,20 @@ lcore_resolve(struct fp_lcore *lc, uint32_t nh, const uint8_t *dst,
 	return -1;
 }
 
+/*
+ * ECMP (RFC 6438): pick a member of next-hop group `nh` for this packet.
+ * A nonzero flow label hashes with (src, dst); label 0 hashes (src, dst,
+ * next header) and the UDP/TCP ports when they directly follow the IPv6
+ * header. Out of line: the single-next-hop path never comes here. The group
+ * was written before the FIB published the route pointing at it and is
+ * not freed before a grace period this burst holds back.
+ */
+static __rte_noinline uint32_t
+lcore_group_pick(const struct rte_mbuf *m, const uint8_t *ip6, uint32_t nh)
+{
+	return fp_ecmp_pick(&fp_router.fib, nh, ip6, m->data_len - FP_ETHER_HDR_LEN);
+}
+
 /* Slow path for the packets the flow cache did not take. */
 static void
 lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
@@ -437,6 +452,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 		uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
 		uint32_t nh = (uint32_t)nhs[i];
 		struct fp_flow_action act;
+		bool cacheable = true;
 		int reason;
 
 		if (nh == FP_NH_NONE) {
@@ -467,6 +483,14 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			lcore_drop_time_exceeded(lc, m, in_idx);
 			continue;
 		}
+		if (unlikely((nh & FP_NH_TYPE_MASK) == FP_NH_GROUP)) {
+			/* The flow cache keys on (src, dst, label): a labelled
+			 * flow's choice is cached, so it always takes one path;
+			 * an unlabelled one hashes its ports, which the key
+			 * lacks, so each packet picks again. */
+			cacheable = (ip6[1] & 0x0f) != 0 || ip6[2] != 0 || ip6[3] != 0;
+			nh = lcore_group_pick(m, ip6, nh);
+		}
 		reason = lcore_resolve(lc, nh, dsts[i], &act);
 		if (reason == FP_RESOLVE_UNRESOLVED) {
 			/* Neighbor Discovery: the control thread holds it and
@@ -484,7 +508,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			continue;
 		}
 		/* ip6flow_create: after a successful forward, never for ICMPv6. */
-		if (lc->flowcache->maxflows != 0 &&
+		if (lc->flowcache->maxflows != 0 && cacheable &&
 		    ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_ICMPV6) {
 			struct fp_flow_key key;
 			struct fp_flow_entry *e;

@@ -153,6 +153,14 @@ describe('config: normalizeConfig defaults', () => {
     expect(cfg.eal.pciAllow).to.deep.equal(['0000:0b:00.0']);
   });
 
+  it('takes ECMP routes (nexthops) with weights defaulting to 1', () => {
+    const c = sample();
+    c.routes = [{ prefix: '2001:db8:3::/64', nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { dev: 'eth0', weight: 3 }] }];
+    expect(normalizeConfig(c, CPUS4).routes).to.deep.equal([
+      { prefix: '2001:db8:3::/64', nexthops: [{ via: 'fe80::2', dev: 'eth1', weight: 1 }, { dev: 'eth0', weight: 3 }] },
+    ]);
+  });
+
   it('accepts an empty port list', () => {
     expect(normalizeConfig({ ports: [] }, CPUS4).ports).to.deep.equal([]);
   });
@@ -265,6 +273,12 @@ describe('config: every bad field names its path and value', () => {
     ['route via with length', (c) => (c.routes[0].via = 'fe80::1/64'), 'routes[0].via', 'fe80::1/64'],
     ['route dev unknown', (c) => (c.routes[0].dev = 'eth9'), 'routes[0].dev', 'eth9'],
     ['route dev missing', (c) => delete c.routes[0].dev, 'routes[0].dev', undefined],
+    ['route nexthops one', (c) => (c.routes[0] = { prefix: '2001:db8:3::/64', nexthops: [{ dev: 'eth1' }] }), 'routes[0].nexthops', [{ dev: 'eth1' }]],
+    ['route nexthops not array', (c) => (c.routes[0] = { prefix: '2001:db8:3::/64', nexthops: 'eth1' }), 'routes[0].nexthops', 'eth1'],
+    ['route nexthops and dev', (c) => (c.routes[0] = { prefix: '2001:db8:3::/64', dev: 'eth1', nexthops: [{ dev: 'eth0' }, { dev: 'eth1' }] }), 'routes[0].nexthops', [{ dev: 'eth0' }, { dev: 'eth1' }]],
+    ['route nexthop dev unknown', (c) => (c.routes[0] = { prefix: '2001:db8:3::/64', nexthops: [{ dev: 'eth0' }, { dev: 'eth9' }] }), 'routes[0].nexthops[1].dev', 'eth9'],
+    ['route nexthop via multicast', (c) => (c.routes[0] = { prefix: '2001:db8:3::/64', nexthops: [{ dev: 'eth0' }, { via: 'ff02::1', dev: 'eth1' }] }), 'routes[0].nexthops[1].via', 'ff02::1'],
+    ['route nexthop weight', (c) => (c.routes[0] = { prefix: '2001:db8:3::/64', nexthops: [{ dev: 'eth0', weight: 17 }, { dev: 'eth1' }] }), 'routes[0].nexthops[0].weight', 17],
     ['neighbour address multicast', (c) => (c.neighbours[0].address = 'ff02::1'), 'neighbours[0].address', 'ff02::1'],
     ['neighbour mac multicast', (c) => (c.neighbours[0].mac = '33:33:00:00:00:01'), 'neighbours[0].mac', '33:33:00:00:00:01'],
     ['neighbour mac missing', (c) => delete c.neighbours[0].mac, 'neighbours[0].mac', undefined],

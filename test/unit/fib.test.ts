@@ -6,7 +6,10 @@
 // link state): withdrawn routes leave both copies and stay listed, come back
 // on restore, are left out of rebuilds, can be added and deleted while down,
 // and withdraw/restore churn under the reader never answers "no route" for
-// a covered address (see native/test/fib_test.c).
+// a covered address; then next-hop groups (ECMP): group routes added,
+// switched to a new group and deleted under a reader that resolves every
+// group it is answered with, never seeing a freed or half-filled one (see
+// native/test/fib_test.c).
 import { describeCTest } from '../helpers/ctest';
 
 describeCTest(
