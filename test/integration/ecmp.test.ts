@@ -1,0 +1,133 @@
+/**
+ * ECMP by flow label (RFC 6438) with real Linux hosts: the demo topology plus
+ * a third host, h3 on eth2. A prefix (2001:db8:7::/64, on h2's and h3's
+ * loopbacks) is routed through both with equal weight. Linux gives each new
+ * UDP socket its own random flow label (net.ipv6.auto_flowlabels), so 64
+ * sockets on h1 are 64 labelled flows: they spread over both hosts, each
+ * flow on one host only; 1,000 datagrams of one socket all take one path.
+ * Needs root, ip; a missing prerequisite fails (never skips); the namespaces
+ * and veths go with the demo even when a check fails.
+ */
+import { expect } from 'chai';
+import { ChildProcess } from 'child_process';
+import * as path from 'path';
+
+import { Demo, startDemo } from '../../lib/cli/demo';
+import type { TopologyHost } from '../../lib/topology';
+import { requireRoot, requireTools } from '../../lib/topology';
+import { TEST_EAL, waitFor } from '../helpers/router-env';
+
+const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
+const PREFIX = '2001:db8:7::/64';
+const TARGET = '2001:db8:7::1';
+const PORT = 9988;
+
+/** Source ports of the datagrams a host received (one per datagram). */
+class PortCounter {
+  readonly ports: number[] = [];
+  bound = false;
+  private readonly child: ChildProcess;
+
+  constructor(host: TopologyHost) {
+    const script =
+      `const s=require('dgram').createSocket('udp6');` +
+      `s.on('message',(m,r)=>console.log(r.port));s.bind(${PORT},()=>console.log('bound'));`;
+    this.child = host.spawn([process.execPath, '-e', script]);
+    let buf = '';
+    this.child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) {
+        if (/^\d+$/.test(l)) this.ports.push(Number(l));
+        else if (l === 'bound') this.bound = true;
+      }
+    });
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+describe('integration: ECMP by flow label across two Linux next hops', function () {
+  this.timeout(120000);
+  let demo: Demo;
+
+  before(async () => {
+    requireRoot('integration tests');
+    requireTools(['ip', 'sysctl', 'ethtool']);
+    demo = await startDemo(CONFIG, {
+      unique: true,
+      override: (cfg) => {
+        const eth1 = cfg.ports.find((p) => p.name === 'eth1')!;
+        return {
+          ...cfg,
+          eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+          ports: [...cfg.ports, { ...eth1, name: 'eth2', device: 'net_af_packet2,iface=fp2r', mac: '02:fa:57:00:00:03', addresses: ['2001:db8:4::1/64'] }],
+          topology: {
+            ...cfg.topology!,
+            hosts: [...cfg.topology!.hosts, { name: 'h3', port: 'eth2', address: '2001:db8:4::2/64', gateway: '2001:db8:4::1' }],
+          },
+        };
+      },
+    });
+    for (const h of ['h2', 'h3']) await demo.host(h).exec(['ip', '-6', 'addr', 'add', `${TARGET}/128`, 'dev', 'lo'], { check: true });
+    const h1 = demo.host('h1');
+    expect((await h1.exec(['sysctl', '-n', 'net.ipv6.auto_flowlabels'])).stdout.trim(), 'Linux labels each socket').to.not.equal('0');
+    demo.router.routes.add(PREFIX, {
+      nexthops: [
+        { via: demo.host('h2').address, dev: 'eth1' },
+        { via: demo.host('h3').address, dev: 'eth2' },
+      ],
+    });
+  });
+
+  after(async () => {
+    if (demo) await demo.close();
+  });
+
+  it('64 labelled flows spread over h2 and h3 (each gets at least 16), every flow on one host only', async () => {
+    const r2 = new PortCounter(demo.host('h2'));
+    const r3 = new PortCounter(demo.host('h3'));
+    try {
+      expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
+      // 64 sockets (64 flow labels), 5 datagrams each.
+      const out = await demo.host('h1').exec([process.execPath, '-e',
+        `const d=require('dgram');let left=64;for(let i=0;i<64;i++){const s=d.createSocket('udp6');let n=0;` +
+        `const go=()=>{if(n++>=5){s.close();if(--left===0)console.log('done');return;}s.send('x',${PORT},'${TARGET}',()=>setTimeout(go,5));};go();}`,
+      ], { timeoutMs: 30000 });
+      expect(out.stdout, out.stderr).to.contain('done');
+      expect(await waitFor(() => r2.ports.length + r3.ports.length === 320, 5000), `got ${r2.ports.length} + ${r3.ports.length}`).to.equal(true);
+      const at2 = new Set(r2.ports);
+      const at3 = new Set(r3.ports);
+      expect(at2.size + at3.size, 'distinct flows').to.equal(64);
+      for (const p of at2) expect(at3.has(p), `flow from port ${p} took both paths`).to.equal(false);
+      expect(at2.size, 'flows via h2').to.be.at.least(16);
+      expect(at3.size, 'flows via h3').to.be.at.least(16);
+    } finally {
+      r2.stop();
+      r3.stop();
+    }
+  });
+
+  it('1,000 datagrams of one labelled flow all take one path', async () => {
+    const r2 = new PortCounter(demo.host('h2'));
+    const r3 = new PortCounter(demo.host('h3'));
+    try {
+      expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
+      const out = await demo.host('h1').exec([process.execPath, '-e',
+        `const s=require('dgram').createSocket('udp6');let n=0;` +
+        `const go=()=>{if(n>=1000){s.close();console.log('done');return;}n++;s.send('y',${PORT},'${TARGET}',()=>(n%50===0?setTimeout(go,1):go()));};go();`,
+      ], { timeoutMs: 30000 });
+      expect(out.stdout, out.stderr).to.contain('done');
+      expect(await waitFor(() => r2.ports.length + r3.ports.length >= 990, 5000), `got ${r2.ports.length} + ${r3.ports.length}`).to.equal(true);
+      expect(Math.min(r2.ports.length, r3.ports.length), 'datagrams on the other path').to.equal(0);
+      const route = demo.router.routes.list().find((r) => r.prefix === PREFIX);
+      expect(route?.nexthops?.map((n) => n.state)).to.deep.equal(['up', 'up']);
+    } finally {
+      r2.stop();
+      r3.stop();
+    }
+  });
+});
