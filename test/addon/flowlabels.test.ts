@@ -99,6 +99,34 @@ describe('flow labels: leases between owners (net_null vdevs)', function () {
     expect(router.flowLabels.list().find((r) => r.label === 0x107)?.lingerS).to.equal(100);
   });
 
+  it('after the linger passes, gc frees the label and another owner may create it', async function () {
+    this.timeout(20000);
+    const a = await sock(550, 1000);
+    const other = await sock(551, 2000);
+    expect(get(a, 0x108, 'exclusive', true)).to.equal('ok');
+    a.putLabel(0x108);
+    expect(get(other, 0x108, 'exclusive', true)).to.equal('EPERM');
+    // Linger 6 s (the minimum), plus the refused create's use, plus gc's tick.
+    await new Promise((r) => setTimeout(r, 7500));
+    expect(get(other, 0x108, 'exclusive', true)).to.equal('ok');
+    expect(router.flowLabels.list().find((r) => r.label === 0x108)).to.include({ users: 1 });
+  });
+
+  it('limits (mem_check): an unprivileged socket holding 32 leases gets ENOBUFS; a privileged one does not', async () => {
+    const a = await sock(800, 1000);
+    const root = await sock(801, 0);
+    for (let i = 0; i < 32; i++) expect(get(a, 0x200 + i, 'any', true), `lease ${i}`).to.equal('ok');
+    expect(get(a, 0x2ff, 'any', true)).to.equal('ENOBUFS');
+    expect(get(root, 0x2ff, 'any', true)).to.equal('ok');
+    const before = router.flowLabels.list().length;
+    a.close();
+    // Closing puts every lease back: they linger, unused.
+    const rows = router.flowLabels.list().filter((r) => r.label >= 0x200 && r.label < 0x220);
+    expect(rows).to.have.length(32);
+    for (const r of rows) expect(r.users).to.equal(0);
+    expect(router.flowLabels.list().length).to.equal(before);
+  });
+
   it('state ranges: a requested label with the stateless bit is ERANGE; created labels are below 0x80000', async () => {
     const a = await sock(600, 1000);
     expect(get(a, 0x80001, 'any', true)).to.equal('ERANGE');
