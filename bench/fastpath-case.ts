@@ -4,7 +4,7 @@
  *
  *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
  *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
- *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp]
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--idle-port]
  *
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
  * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
@@ -55,13 +55,15 @@ async function main(): Promise<void> {
   const startTimeout = Number(arg('--start-timeout', '30'));
   // ECMP: the route through two next hops (eth1 and eth2, both net_null), flows spread by their labels.
   const ecmp = process.argv.includes('--ecmp');
+  // The control for --ecmp: the same third port, polled but idle, and one next hop.
+  const idlePort = process.argv.includes('--idle-port');
 
   const config: RouterConfig = {
     eal: { workers: 1, workerCpus: [fwdCpu], memoryMb, hugepages, filePrefix: prefix },
     ports: [
       { name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, mac: RX_MAC, addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
       { name: 'eth1', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:ff::1/64'], dadTransmits: 0 },
-      ...(ecmp ? [{ name: 'eth2', device: 'net_null1,no-rx=1', mac: '02:00:00:00:00:03', addresses: ['2001:db8:fe::1/64'], dadTransmits: 0 }] : []),
+      ...(ecmp || idlePort ? [{ name: 'eth2', device: 'net_null1,no-rx=1', mac: '02:00:00:00:00:03', addresses: ['2001:db8:fe::1/64'], dadTransmits: 0 }] : []),
     ],
     routes: ecmp
       ? [{ prefix: DST_ROUTE, nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'fe80::3', dev: 'eth2' }] }]

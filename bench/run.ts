@@ -63,6 +63,8 @@ interface CaseDef {
   pollHz?: number;
   /** fastpath only: the route through two next hops (ECMP by flow label) */
   ecmp?: boolean;
+  /** fastpath only: a third port, polled but idle (the ECMP case's control) */
+  idlePort?: boolean;
 }
 
 interface RunRecord {
@@ -203,6 +205,8 @@ function cases(o: Options): CaseDef[] {
       out.push({ id: `fastpath-poll10-${flows}`, label: 'fastpath, cache on, stats() at 10 Hz', engine: 'fastpath', flows, maxflows: o.maxflows, pollHz: 10 });
       // ECMP by flow label: the same flows over a route with two next hops.
       out.push({ id: `fastpath-ecmp-${flows}`, label: 'fastpath, cache on, ECMP 2 next hops', engine: 'fastpath', flows, maxflows: o.maxflows, ecmp: true });
+      // Its control: one next hop, with the same idle third port polled.
+      out.push({ id: `fastpath-idleport-${flows}`, label: 'fastpath, cache on, 1 next hop, 3 ports', engine: 'fastpath', flows, maxflows: o.maxflows, idlePort: true });
     }
     if (o.engines.includes('l3fwd')) out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
     if (o.engines.includes('testpmd')) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
@@ -260,6 +264,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     '--prefix', prefix,
     '--start-timeout', String(o.startTimeout),
     ...(c.ecmp ? ['--ecmp'] : []),
+    ...(c.idlePort ? ['--idle-port'] : []),
   ]);
   registerPrefix(prefix);
   const child = spawnLogged(cmd, args, logName + '.log');
