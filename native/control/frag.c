@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>
@@ -44,15 +43,6 @@ static struct {
 	bool used;
 } senders[FRAG_SENDERS];
 static unsigned senders_next;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct rte_mempool *
 fp_frag_big_pool(void)
@@ -137,7 +127,7 @@ fp_frag_input(struct fp_lcore *lc, struct rte_mbuf *m)
 	if (!is_fragment(ip6, len) || fp_ip6_is_multicast(ip6 + 24))
 		return m;
 	fp_router.ctl_ctr[FP_CCTR_frag_received]++;
-	fp_reasm_input(&reasm, ip6, len, now_ms(), &res);
+	fp_reasm_input(&reasm, ip6, len, fp_now_ms(), &res);
 	switch (res.verdict) {
 	case FP_REASM_HELD:
 		/* Remember the sender of a first fragment (offset 0). */
@@ -244,8 +234,8 @@ static void
 frag_timers(void)
 {
 	if (reasm_mem != NULL && fp_router.nworkers > 0 &&
-	    now_ms() >= fp_reasm_next_deadline(&reasm))
-		fp_reasm_expire(&reasm, now_ms(), frag_expired, fp_router.lcores[0]);
+	    fp_now_ms() >= fp_reasm_next_deadline(&reasm))
+		fp_reasm_expire(&reasm, fp_now_ms(), frag_expired, fp_router.lcores[0]);
 }
 
 /* Launch: the reassembly state and the pool of 64 KiB buffers. */

@@ -7,7 +7,6 @@
 #endif
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_errno.h>
 #include <rte_ip.h>
@@ -53,15 +52,6 @@ static struct fp_udp_config udp_cfg = { .auto_labels = true, .state_ranges = tru
 static struct rte_ring *tx_ring; /* MP: JS thread(s), SC: control thread */
 static unsigned ring_serial;
 static uint16_t gen_serial;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The manager exists from the first socket on; settings apply at launch. */
 static void
@@ -215,7 +205,7 @@ socket_free(struct udp_socket *s)
 {
 	struct rte_mbuf *m;
 
-	fp_flowlabel_sock_close(&labels, &s->fl, now_ms());
+	fp_flowlabel_sock_close(&labels, &s->fl, fp_now_ms());
 	while (rte_ring_sc_dequeue(s->rxq, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(s->rxq);
@@ -296,7 +286,7 @@ fp_udp_send(int slot, const uint8_t dst[16], uint16_t dport, const uint8_t *data
 		rc = fp_err_set(err, EINVAL, "a destination address and port are needed");
 		goto out;
 	}
-	if (flow_label != 0 && fp_flowlabel_send_check(&labels, &s->fl, flow_label, now_ms()) < 0) {
+	if (flow_label != 0 && fp_flowlabel_send_check(&labels, &s->fl, flow_label, fp_now_ms()) < 0) {
 		/* udpv6_sendmsg: a label the socket does not hold. */
 		rc = fp_err_set(err, EINVAL, "flowLabel: 0x%05x is not leased on this socket",
 				flow_label);
@@ -414,7 +404,7 @@ fp_udp_label_get(int slot, const struct fp_flowlabel_req *req, struct fp_err *er
 	pthread_mutex_lock(&fp_router.ctl_lock);
 	s = socket_locked(slot, err, &rc);
 	if (s != NULL) {
-		rc = fp_flowlabel_get(&labels, &s->fl, &s->owner, req, now_ms());
+		rc = fp_flowlabel_get(&labels, &s->fl, &s->owner, req, fp_now_ms());
 		if (rc < 0)
 			rc = fp_err_set(err, -rc, "flow label 0x%05x: %s", req->label,
 					strerror(-rc));
@@ -432,7 +422,7 @@ fp_udp_label_put(int slot, uint32_t label, struct fp_err *err)
 	pthread_mutex_lock(&fp_router.ctl_lock);
 	s = socket_locked(slot, err, &rc);
 	if (s != NULL) {
-		rc = fp_flowlabel_put(&labels, &s->fl, label, 0, now_ms());
+		rc = fp_flowlabel_put(&labels, &s->fl, label, 0, fp_now_ms());
 		if (rc < 0)
 			rc = fp_err_set(err, rc == -ESRCH ? ENOENT : -rc,
 					"flow label 0x%05x is not leased on this socket", label);
@@ -452,7 +442,7 @@ fp_udp_label_renew(int slot, uint32_t label, uint8_t share, uint32_t linger_s,
 	s = socket_locked(slot, err, &rc);
 	if (s != NULL) {
 		rc = fp_flowlabel_renew(&labels, &s->fl, &s->owner, label, share, linger_s,
-					expires_s, now_ms());
+					expires_s, fp_now_ms());
 		if (rc < 0)
 			rc = fp_err_set(err, rc == -ESRCH ? ENOENT : -rc, "flow label 0x%05x: %s",
 					label, rc == -ESRCH ? "not leased on this socket"
@@ -469,7 +459,7 @@ fp_udp_label_list(struct fp_flowlabel_info *out, size_t max)
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
 	if (labels_ready)
-		n = fp_flowlabel_list(&labels, out, max, now_ms());
+		n = fp_flowlabel_list(&labels, out, max, fp_now_ms());
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return n;
 }
@@ -570,9 +560,9 @@ udp_timers(void)
 			fp_event_notify(FP_EVENT_SOCKET, (uint16_t)i, FP_UDP_EVENT_SENT, 0, a, 0);
 		}
 	}
-	if (labels_ready && (t = fp_flowlabel_gc_deadline(&labels)) != 0 && now_ms() >= t) {
+	if (labels_ready && (t = fp_flowlabel_gc_deadline(&labels)) != 0 && fp_now_ms() >= t) {
 		pthread_mutex_lock(&fp_router.ctl_lock);
-		fp_flowlabel_gc(&labels, now_ms());
+		fp_flowlabel_gc(&labels, fp_now_ms());
 		pthread_mutex_unlock(&fp_router.ctl_lock);
 	}
 }

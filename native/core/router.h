@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <rte_atomic.h>
 #include <rte_cycles.h>
@@ -268,6 +269,17 @@ struct fp_router {
 };
 
 extern struct fp_router fp_router;
+
+/* Monotonic milliseconds, for timers kept in wall units (flow-label
+ * linger, reassembly deadlines). Not for the data path. */
+static inline uint64_t
+fp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Milliseconds in TSC cycles (control-plane timers). */
 static inline uint64_t

@@ -10,14 +10,12 @@
  */
 import { expect } from 'chai';
 import { ChildProcess } from 'child_process';
-import * as path from 'path';
-
-import { Demo, startDemo } from '../../lib/cli/demo';
+import type { Demo } from '../../lib/cli/demo';
 import type { TopologyHost } from '../../lib/topology';
 import { requireRoot, requireTools } from '../../lib/topology';
-import { TEST_EAL, waitFor } from '../helpers/router-env';
+import { waitFor } from '../helpers/router-env';
+import { startThreeHostDemo } from '../helpers/three-hosts';
 
-const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
 const PREFIX = '2001:db8:7::/64';
 const TARGET = '2001:db8:7::1';
 const PORT = 9988;
@@ -57,22 +55,7 @@ describe('integration: ECMP by flow label across two Linux next hops', function 
   before(async () => {
     requireRoot('integration tests');
     requireTools(['ip', 'sysctl', 'ethtool']);
-    demo = await startDemo(CONFIG, {
-      unique: true,
-      override: (cfg) => {
-        const eth1 = cfg.ports.find((p) => p.name === 'eth1')!;
-        return {
-          ...cfg,
-          eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
-          ports: [...cfg.ports, { ...eth1, name: 'eth2', device: 'net_af_packet2,iface=fp2r', mac: '02:fa:57:00:00:03', addresses: ['2001:db8:4::1/64'] }],
-          topology: {
-            ...cfg.topology!,
-            hosts: [...cfg.topology!.hosts, { name: 'h3', port: 'eth2', address: '2001:db8:4::2/64', gateway: '2001:db8:4::1' }],
-          },
-        };
-      },
-    });
-    for (const h of ['h2', 'h3']) await demo.host(h).exec(['ip', '-6', 'addr', 'add', `${TARGET}/128`, 'dev', 'lo'], { check: true });
+    demo = await startThreeHostDemo(TARGET);
     const h1 = demo.host('h1');
     expect((await h1.exec(['sysctl', '-n', 'net.ipv6.auto_flowlabels'])).stdout.trim(), 'Linux labels each socket').to.not.equal('0');
     demo.router.routes.add(PREFIX, {

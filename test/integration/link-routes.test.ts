@@ -12,15 +12,14 @@
  */
 import { expect } from 'chai';
 import { ChildProcess } from 'child_process';
-import * as path from 'path';
 
-import { Demo, startDemo } from '../../lib/cli/demo';
+import type { Demo } from '../../lib/cli/demo';
 import type { LinkEvent } from '../../lib/events';
 import type { TopologyHost } from '../../lib/topology';
 import { requireRoot, requireTools } from '../../lib/topology';
-import { sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+import { sleep, waitFor } from '../helpers/router-env';
+import { startThreeHostDemo } from '../helpers/three-hosts';
 
-const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
 const PREFIX = '2001:db8:7::/64';
 const TARGET = '2001:db8:7::1';
 const PORT = 9977;
@@ -70,23 +69,7 @@ describe('integration: routes follow link state (h2 down → default via h3; non
   before(async () => {
     requireRoot('integration tests');
     requireTools(['ip', 'sysctl', 'ethtool', 'ping']);
-    demo = await startDemo(CONFIG, {
-      unique: true,
-      override: (cfg) => {
-        const eth1 = cfg.ports.find((p) => p.name === 'eth1')!;
-        return {
-          ...cfg,
-          eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
-          ports: [...cfg.ports, { ...eth1, name: 'eth2', device: 'net_af_packet2,iface=fp2r', mac: '02:fa:57:00:00:03', addresses: ['2001:db8:4::1/64'] }],
-          topology: {
-            ...cfg.topology!,
-            hosts: [...cfg.topology!.hosts, { name: 'h3', port: 'eth2', address: '2001:db8:4::2/64', gateway: '2001:db8:4::1' }],
-          },
-        };
-      },
-    });
-    // The prefix lives on both h2 and h3, so either can take its traffic.
-    for (const h of ['h2', 'h3']) await demo.host(h).exec(['ip', '-6', 'addr', 'add', `${TARGET}/128`, 'dev', 'lo'], { check: true });
+    demo = await startThreeHostDemo(TARGET);
   });
 
   after(async () => {

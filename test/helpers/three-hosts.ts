@@ -1,0 +1,35 @@
+// The demo topology plus a third host, h3 on a third port (eth2,
+// 2001:db8:4::/64), with `target` on h2's and h3's loopbacks so that either
+// can take traffic for it: the setting of the link-state failover and ECMP
+// tests with real Linux hosts.
+import * as path from 'path';
+
+import { Demo, startDemo } from '../../lib/cli/demo';
+import { TEST_EAL } from './router-env';
+
+const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
+
+export async function startThreeHostDemo(target: string): Promise<Demo> {
+  const demo = await startDemo(CONFIG, {
+    unique: true,
+    override: (cfg) => {
+      const eth1 = cfg.ports.find((p) => p.name === 'eth1')!;
+      return {
+        ...cfg,
+        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+        ports: [...cfg.ports, { ...eth1, name: 'eth2', device: 'net_af_packet2,iface=fp2r', mac: '02:fa:57:00:00:03', addresses: ['2001:db8:4::1/64'] }],
+        topology: {
+          ...cfg.topology!,
+          hosts: [...cfg.topology!.hosts, { name: 'h3', port: 'eth2', address: '2001:db8:4::2/64', gateway: '2001:db8:4::1' }],
+        },
+      };
+    },
+  });
+  try {
+    for (const h of ['h2', 'h3']) await demo.host(h).exec(['ip', '-6', 'addr', 'add', `${target}/128`, 'dev', 'lo'], { check: true });
+  } catch (e) {
+    await demo.close();
+    throw e;
+  }
+  return demo;
+}
