@@ -18,16 +18,15 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "icmp6.h"
 #include "../core/ecmp.h"
 #include "../core/ip6.h"
-#include "mld.h"
-#include "nd.h"
 #include "../core/proto.h"
 #include "../core/router.h"
 #include "ctl.h"
 #include "frag.h"
-#include "udp.h"
+#include "icmp6.h"
+#include "mld.h"
+#include "nd.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
 
@@ -111,6 +110,31 @@ fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
 	fp_ctl_send(lc, m, out_idx);
 }
 
+/* Offer m to the protocol registered for what it carries (core/proto.h):
+ * its next header, behind a hop-by-hop header if there is one, and for
+ * ICMPv6 its type. */
+static bool
+ctl_dispatch(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	const uint8_t *ip6;
+	uint16_t proto, off = FP_IP6_HDR_LEN, type = FP_PUNT_ANY_TYPE;
+
+	if (m->data_len < FP_ETHER_HDR_LEN + FP_IP6_HDR_LEN + 8)
+		return false;
+	ip6 = rte_pktmbuf_mtod_offset(m, const uint8_t *, FP_ETHER_HDR_LEN);
+	proto = ip6[FP_IP6_OFF_NXT];
+	if (proto == 0) {
+		proto = FP_PUNT_HBH | ip6[off];
+		off = (uint16_t)(off + 8 * (ip6[off + 1] + 1));
+	}
+	if ((proto & 0xff) == FP_IPPROTO_ICMPV6) {
+		if ((uint32_t)FP_ETHER_HDR_LEN + off + 1 > m->data_len)
+			return false;
+		type = ip6[off];
+	}
+	return fp_proto_punt(lc, m, proto, type);
+}
+
 /* One punted packet: answer what the control plane handles, send the answer
  * back through the worker that punted it (its tx queues), drop the rest. */
 static void
@@ -130,20 +154,7 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 	m = fp_frag_input(lc, m);
 	if (m == NULL)
 		return;
-	if (fp_mld_input(m) || fp_nd_advertisement(m) || fp_nd_router_solicitation(lc, m))
-		return;
-	if (fp_icmp6_echo_reply(m)) {
-		fp_ctl_output(lc, m);
-		return;
-	}
-	if (fp_nd_solicitation(m)) {
-		if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
-			fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
-			rte_pktmbuf_free(m);
-		}
-		return;
-	}
-	if (fp_udp_input(lc, m))
+	if (ctl_dispatch(lc, m))
 		return;
 	if (fp_icmp6_local_unreachable(lc, m))
 		return;

@@ -14,6 +14,7 @@
 #include "icmp6.h"
 #include "udp.h"
 #include "../core/ip6.h"
+#include "../core/proto.h"
 #include "../core/router.h"
 #include "ctl.h"
 
@@ -271,3 +272,26 @@ fp_icmp6_local_unreachable(struct fp_lcore *lc, struct rte_mbuf *m)
 	}
 	return false;
 }
+
+/* An Echo Request for one of our addresses: answered in place and routed
+ * back (fp_ctl_output). */
+static bool
+icmp6_punt_echo(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	if (!fp_icmp6_echo_reply(m))
+		return false;
+	fp_ctl_output(lc, m);
+	return true;
+}
+
+static const struct fp_punt_handler icmp6_punt_handlers[] = {
+	{ FP_IPPROTO_ICMPV6, ICMP6_ECHO_REQUEST, icmp6_punt_echo },
+	{ 0, 0, NULL },
+};
+
+static struct fp_proto icmp6_proto = {
+	.name = "icmp6",
+	.order = FP_PROTO_ORDER_ICMP6,
+	.punt = icmp6_punt_handlers,
+};
+FP_PROTO_REGISTER(icmp6_proto)

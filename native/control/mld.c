@@ -795,8 +795,22 @@ drop:
 	return true;
 }
 
+/* MLD messages come behind a hop-by-hop header (Router Alert). */
+static bool
+mld_punt(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	(void)lc;
+	return fp_mld_input(m);
+}
+
+static const struct fp_punt_handler mld_punt_handlers[] = {
+	{ FP_PUNT_HBH | FP_IPPROTO_ICMPV6, FP_PUNT_ANY_TYPE, mld_punt },
+	{ 0, 0, NULL },
+};
+
 static struct fp_proto mld_proto = {
 	.name = "mld",
+	.punt = mld_punt_handlers,
 	.order = FP_PROTO_ORDER_MLD,
 	.iface_added = fp_mld_iface,
 	.timers = fp_mld_timers,

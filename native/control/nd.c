@@ -826,8 +826,37 @@ nd_timers(void)
 	fp_nd_ra_timers();
 }
 
+static bool
+nd_punt_na(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	(void)lc;
+	return fp_nd_advertisement(m);
+}
+
+/* A Neighbor Solicitation turned into its Advertisement goes back out of
+ * the port it came in on, through the punting worker. */
+static bool
+nd_punt_ns(struct fp_lcore *lc, struct rte_mbuf *m)
+{
+	if (!fp_nd_solicitation(m))
+		return false;
+	if (rte_ring_sp_enqueue(lc->ctl_tx_ring, m) != 0) {
+		fp_router.ctl_ctr[FP_CCTR_ctl_tx_ring_full]++;
+		rte_pktmbuf_free(m);
+	}
+	return true;
+}
+
+static const struct fp_punt_handler nd_punt_handlers[] = {
+	{ FP_IPPROTO_ICMPV6, ND_NEIGHBOR_SOLICIT, nd_punt_ns },
+	{ FP_IPPROTO_ICMPV6, ND_NEIGHBOR_ADVERT, nd_punt_na },
+	{ FP_IPPROTO_ICMPV6, ND_ROUTER_SOLICIT, fp_nd_router_solicitation },
+	{ 0, 0, NULL },
+};
+
 static struct fp_proto nd_proto = {
 	.name = "nd",
+	.punt = nd_punt_handlers,
 	.order = FP_PROTO_ORDER_ND,
 	.timers = nd_timers,
 	.neigh_list = fp_nd_pending_list,

@@ -588,8 +588,14 @@ udp_stop_locked(void)
 	}
 }
 
+static const struct fp_punt_handler udp_punt_handlers[] = {
+	{ IPPROTO_UDP, FP_PUNT_ANY_TYPE, fp_udp_input },
+	{ 0, 0, NULL },
+};
+
 static struct fp_proto udp_proto = {
 	.name = "udp",
+	.punt = udp_punt_handlers,
 	.order = FP_PROTO_ORDER_UDP,
 	.stop_locked = udp_stop_locked,
 	.timers = udp_timers,

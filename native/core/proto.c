@@ -95,6 +95,20 @@ fp_proto_timers(void)
 			p->timers();
 }
 
+bool
+fp_proto_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t proto, uint16_t icmp_type)
+{
+	const struct fp_punt_handler *h;
+	struct fp_proto *p;
+
+	for (p = protos; p != NULL; p = p->next)
+		for (h = p->punt; h != NULL && h->handle != NULL; h++)
+			if (h->proto == proto &&
+			    (h->icmp_type == FP_PUNT_ANY_TYPE || h->icmp_type == icmp_type))
+				return h->handle(lc, m);
+	return false;
+}
+
 uint32_t
 fp_proto_neigh_list(struct fp_neigh_info *out, uint32_t max)
 {

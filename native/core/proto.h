@@ -16,12 +16,29 @@
 #ifndef FP_PROTO_H
 #define FP_PROTO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct fp_err;
+struct fp_lcore;
 struct fp_neigh_info;
+struct rte_mbuf;
 struct rte_eth_conf;
 struct rte_eth_dev_info;
+
+/* A punted packet for the router that a protocol takes: by next header
+ * (after a hop-by-hop header, for FP_PUNT_HBH) and, for ICMPv6, type (the
+ * model: grout's icmp6_input_register_callback). handle() returns true when
+ * it took the packet (answered, queued or dropped and counted); false
+ * leaves it to the control thread (port unreachable, or counted as
+ * punt_dropped). Control thread, no lock. */
+#define FP_PUNT_ANY_TYPE 0xffff
+#define FP_PUNT_HBH 0x100 /* next header behind a hop-by-hop header */
+struct fp_punt_handler {
+	uint16_t proto;     /* next header, | FP_PUNT_HBH */
+	uint16_t icmp_type; /* ICMPv6 type, or FP_PUNT_ANY_TYPE */
+	bool (*handle)(struct fp_lcore *lc, struct rte_mbuf *m);
+};
 
 struct fp_proto {
 	const char *name;
@@ -42,6 +59,8 @@ struct fp_proto {
 	/* Neighbour entries the protocol holds outside the table (ND's
 	 * resolutions in progress): append up to max, return how many. */
 	uint32_t (*neigh_list)(struct fp_neigh_info *out, uint32_t max);
+	/* Punted packets it takes; ends with a NULL handle. */
+	const struct fp_punt_handler *punt;
 	struct fp_proto *next;
 };
 
@@ -53,6 +72,7 @@ struct fp_proto {
 #define FP_PROTO_ORDER_DAD 25
 #define FP_PROTO_ORDER_ND 30
 #define FP_PROTO_ORDER_MLD 40
+#define FP_PROTO_ORDER_ICMP6 45
 #define FP_PROTO_ORDER_UDP 50
 
 void fp_proto_register(struct fp_proto *p);
@@ -69,6 +89,9 @@ int fp_proto_start(struct fp_err *err); /* stops what started on failure */
 void fp_proto_stop(void);               /* releases ctl_lock around stop() */
 void fp_proto_iface_added(uint16_t idx);
 void fp_proto_timers(void); /* control thread, no lock */
+/* Offer a punted packet to the protocol registered for (proto, type);
+ * true when one took it. Control thread, no lock. */
+bool fp_proto_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t proto, uint16_t icmp_type);
 uint32_t fp_proto_neigh_list(struct fp_neigh_info *out, uint32_t max);
 
 #endif
