@@ -11,8 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A test built from several files defines FP_TEST_MULTI_FILE in each and
+ * `int checks, failures;` in one, so that all count together. */
+#ifdef FP_TEST_MULTI_FILE
+extern int checks;
+extern int failures;
+#else
 static int checks;
 static int failures;
+#endif
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \

@@ -15,7 +15,7 @@ import { describeCTest } from '../helpers/ctest';
 describeCTest(
   'FIB under route churn (C test against rte_fib6)',
   'fib_test',
-  ['core/fib.c'],
+  ['test/fib_test_state.c', 'test/fib_test_groups.c', 'core/fib.c'],
   { dpdk: true, march: true, args: ['1000000'], timeoutMs: 600000 },
   (out) => process.stdout.write(out.replace(/^/gm, '      ')),
 );

@@ -2,4 +2,4 @@
 // DPDK or Node dependency).
 import { describeCTest } from '../helpers/ctest';
 
-describeCTest('IPv6 reassembly (C unit tests)', 'reasm_test', ['control/reasm.c']);
+describeCTest('IPv6 reassembly (C unit tests)', 'reasm_test', ['test/reasm_test_limits.c', 'test/reasm_test_fuzz.c', 'control/reasm.c']);
