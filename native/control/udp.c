@@ -36,10 +36,9 @@ struct udp_socket {
 	struct fp_flowlabel_sock fl;
 	bool reflect;
 	struct rte_ring *rxq; /* SP: control thread, SC: JS thread */
-	/* The peer last heard from and its label, for reflect. */
+	/* The peer last heard from (its label: fl.rcv_flowinfo), for reflect. */
 	uint8_t peer[16];
 	uint16_t peer_port;
-	uint32_t peer_label;
 	uint32_t seq_queued; /* last sequence number given to a send */
 	uint32_t seq_sent;   /* last handed to a worker (control thread) */
 	uint16_t gen;        /* tells this socket from the slot's earlier ones */
@@ -294,7 +293,7 @@ fp_udp_send(int slot, const uint8_t dst[16], uint16_t dport, const uint8_t *data
 	}
 	if (flow_label == 0 && s->reflect && s->peer_port == dport &&
 	    memcmp(s->peer, dst, 16) == 0)
-		flow_label = s->peer_label;
+		flow_label = s->fl.rcv_flowinfo; /* the peer's label (for reflect) */
 	if (flow_label == 0)
 		flow_label = fp_udp_auto_label(s->addr, dst, IPPROTO_UDP, s->port, dport);
 	/* Build for the bound interface, or the first port: fp_ctl_output
@@ -503,8 +502,7 @@ fp_udp_input(struct fp_lcore *lc, struct rte_mbuf *m)
 	}
 	memcpy(s->peer, ip6->src_addr, 16);
 	s->peer_port = (uint16_t)(udp[0] << 8 | udp[1]);
-	s->peer_label = rte_be_to_cpu_32(ip6->vtc_flow) & FP_FLOWLABEL_MASK;
-	s->fl.rcv_flowinfo = s->peer_label;
+	s->fl.rcv_flowinfo = rte_be_to_cpu_32(ip6->vtc_flow) & FP_FLOWLABEL_MASK;
 	if (rte_ring_sp_enqueue(s->rxq, m) != 0) {
 		fp_router.ctl_ctr[FP_CCTR_udp_rx_queue_full]++;
 		pthread_mutex_unlock(&fp_router.ctl_lock);

@@ -2,9 +2,11 @@
 // 2001:db8:4::/64), with `target` on h2's and h3's loopbacks so that either
 // can take traffic for it: the setting of the link-state failover and ECMP
 // tests with real Linux hosts.
+import type { ChildProcess } from 'child_process';
 import * as path from 'path';
 
 import { Demo, startDemo } from '../../lib/cli/demo';
+import type { TopologyHost } from '../../lib/topology';
 import { TEST_EAL } from './router-env';
 
 const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
@@ -32,4 +34,49 @@ export async function startThreeHostDemo(target: string): Promise<Demo> {
     throw e;
   }
   return demo;
+}
+
+/**
+ * A UDP receiver in a host's namespace: for each datagram on `port`, the
+ * time it arrived (ms, this machine's clock) and its source port.
+ */
+export class HostReceiver {
+  readonly times: number[] = [];
+  readonly ports: number[] = [];
+  bound = false;
+  private readonly child: ChildProcess;
+
+  constructor(host: TopologyHost, port: number) {
+    const script =
+      `const s=require('dgram').createSocket('udp6');` +
+      `s.on('message',(m,r)=>console.log(Date.now()+' '+r.port));s.bind(${port},()=>console.log('bound'));`;
+    this.child = host.spawn([process.execPath, '-e', script]);
+    let buf = '';
+    this.child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) {
+        const m = /^(\d+) (\d+)$/.exec(l);
+        if (m) {
+          this.times.push(Number(m[1]));
+          this.ports.push(Number(m[2]));
+        } else if (l === 'bound') this.bound = true;
+      }
+    });
+  }
+
+  /** How many arrived after t. */
+  after(t: number): number {
+    return this.times.filter((x) => x > t).length;
+  }
+
+  /** The first arrival after t, or undefined. */
+  firstAfter(t: number): number | undefined {
+    return this.times.find((x) => x > t);
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
 }

@@ -9,44 +9,14 @@
  * and veths go with the demo even when a check fails.
  */
 import { expect } from 'chai';
-import { ChildProcess } from 'child_process';
 import type { Demo } from '../../lib/cli/demo';
-import type { TopologyHost } from '../../lib/topology';
 import { requireRoot, requireTools } from '../../lib/topology';
 import { waitFor } from '../helpers/router-env';
-import { startThreeHostDemo } from '../helpers/three-hosts';
+import { HostReceiver, startThreeHostDemo } from '../helpers/three-hosts';
 
 const PREFIX = '2001:db8:7::/64';
 const TARGET = '2001:db8:7::1';
 const PORT = 9988;
-
-/** Source ports of the datagrams a host received (one per datagram). */
-class PortCounter {
-  readonly ports: number[] = [];
-  bound = false;
-  private readonly child: ChildProcess;
-
-  constructor(host: TopologyHost) {
-    const script =
-      `const s=require('dgram').createSocket('udp6');` +
-      `s.on('message',(m,r)=>console.log(r.port));s.bind(${PORT},()=>console.log('bound'));`;
-    this.child = host.spawn([process.execPath, '-e', script]);
-    let buf = '';
-    this.child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const l of lines) {
-        if (/^\d+$/.test(l)) this.ports.push(Number(l));
-        else if (l === 'bound') this.bound = true;
-      }
-    });
-  }
-
-  stop(): void {
-    this.child.kill('SIGKILL');
-  }
-}
 
 describe('integration: ECMP by flow label across two Linux next hops', function () {
   this.timeout(120000);
@@ -71,8 +41,8 @@ describe('integration: ECMP by flow label across two Linux next hops', function 
   });
 
   it('64 labelled flows spread over h2 and h3 (each gets at least 16), every flow on one host only', async () => {
-    const r2 = new PortCounter(demo.host('h2'));
-    const r3 = new PortCounter(demo.host('h3'));
+    const r2 = new HostReceiver(demo.host('h2'), PORT);
+    const r3 = new HostReceiver(demo.host('h3'), PORT);
     try {
       expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
       // 64 sockets (64 flow labels), 5 datagrams each.
@@ -95,8 +65,8 @@ describe('integration: ECMP by flow label across two Linux next hops', function 
   });
 
   it('1,000 datagrams of one labelled flow all take one path', async () => {
-    const r2 = new PortCounter(demo.host('h2'));
-    const r3 = new PortCounter(demo.host('h3'));
+    const r2 = new HostReceiver(demo.host('h2'), PORT);
+    const r3 = new HostReceiver(demo.host('h3'), PORT);
     try {
       expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
       const out = await demo.host('h1').exec([process.execPath, '-e',

@@ -15,52 +15,13 @@ import { ChildProcess } from 'child_process';
 
 import type { Demo } from '../../lib/cli/demo';
 import type { LinkEvent } from '../../lib/events';
-import type { TopologyHost } from '../../lib/topology';
 import { requireRoot, requireTools } from '../../lib/topology';
 import { sleep, waitFor } from '../helpers/router-env';
-import { startThreeHostDemo } from '../helpers/three-hosts';
+import { HostReceiver, startThreeHostDemo } from '../helpers/three-hosts';
 
 const PREFIX = '2001:db8:7::/64';
 const TARGET = '2001:db8:7::1';
 const PORT = 9977;
-
-/** Datagrams a host received: the time each arrived (ms, this machine's clock). */
-class Receiver {
-  readonly times: number[] = [];
-  bound = false;
-  private readonly child: ChildProcess;
-
-  constructor(host: TopologyHost) {
-    const script =
-      `const s=require('dgram').createSocket('udp6');` +
-      `s.on('message',()=>console.log(Date.now()));s.bind(${PORT},()=>console.log('bound'));`;
-    this.child = host.spawn([process.execPath, '-e', script]);
-    let buf = '';
-    this.child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const l of lines) {
-        if (/^\d+$/.test(l)) this.times.push(Number(l));
-        else if (l === 'bound') this.bound = true;
-      }
-    });
-  }
-
-  /** How many arrived after t. */
-  after(t: number): number {
-    return this.times.filter((x) => x > t).length;
-  }
-
-  /** The first arrival after t, or undefined. */
-  firstAfter(t: number): number | undefined {
-    return this.times.find((x) => x > t);
-  }
-
-  stop(): void {
-    this.child.kill('SIGKILL');
-  }
-}
 
 describe('integration: routes follow link state (h2 down → default via h3; none → Destination Unreachable)', function () {
   this.timeout(120000);
@@ -96,8 +57,8 @@ describe('integration: routes follow link state (h2 down → default via h3; non
       if (ev.interface === 'eth1') events.push(ev);
     };
     demo.router.on('link', onLink);
-    const r2 = new Receiver(h2);
-    const r3 = new Receiver(h3);
+    const r2 = new HostReceiver(h2, PORT);
+    const r3 = new HostReceiver(h3, PORT);
     let sender: ChildProcess | undefined;
     try {
       expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
