@@ -151,6 +151,34 @@ export interface FlowLabelsConfig {
   stateRanges?: boolean;
 }
 
+/** SIFTR for forwarded TCP (lib/siftr.ts, docs/siftr.md); the seed's sysctls plus sizes. */
+export interface SiftrConfig {
+  /** Start logging when the router starts (net.inet.siftr.enabled). Default false. */
+  enabled?: boolean;
+  /** The log (net.inet.siftr.logfile): created if missing, appended to. Required when enabled. */
+  logfile?: string;
+  /** Log every ppl-th segment of each connection (net.inet.siftr.ppl). Default 1. */
+  ppl?: number;
+  /** Only segments with this source or destination port (net.inet.siftr.port_filter); 0 = all. Default 0. */
+  portFilter?: number;
+  /** net.inet.siftr.cwnd_filter: not observable on a router; only false is accepted. */
+  cwndFilter?: boolean;
+  /** Which endpoint is "local" in the log: the connection's initiator (default) or responder. */
+  local?: 'initiator' | 'responder';
+  /** Track connections whose SYN the router did not see. Default false (counted as nskip_*_inpcb). */
+  pickupMidstream?: boolean;
+  /** Connections tracked per worker (1..4194304, about 240 bytes each). Default 65536. */
+  maxConnections?: number;
+  /** Records queued per worker for the writer thread (power of two 64..1048576). Default 8192. */
+  ringSize?: number;
+  /** Flows remembered for the footer's flow_list (1..16777216). Default 65536. */
+  maxFlows?: number;
+  /** A connection is forgotten after this long without a segment. Default 300000. */
+  idleTimeoutMs?: number;
+  /** ... or this long after it closed (FIN both ways, or RST). Default 30000. */
+  closeGraceMs?: number;
+}
+
 /** The routing table (FIB) size: fixed when the router starts. */
 export interface RoutingConfig {
   /** Routes (static, connected and local together; 16..4194304). Default 16384. */
@@ -210,6 +238,7 @@ export interface RouterConfig {
   icmpErrors?: IcmpErrorsConfig;
   routing?: RoutingConfig;
   flowLabels?: FlowLabelsConfig;
+  siftr?: SiftrConfig;
   /** Only for the demo: namespace hosts to build before the router starts. */
   topology?: TopologyConfig;
 }
@@ -227,5 +256,6 @@ export interface NormalizedConfig {
   icmpErrors: Required<IcmpErrorsConfig>;
   routing: Required<RoutingConfig>;
   flowLabels: Required<FlowLabelsConfig>;
+  siftr: Required<Omit<SiftrConfig, 'cwndFilter'>>;
   topology?: TopologyConfig;
 }

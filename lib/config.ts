@@ -16,6 +16,7 @@ import { expectObject } from './config/fields';
 import { normalizeClones, NormalizedPort, normalizePorts } from './config/ports';
 import { normalizeNeighbours, normalizeRoutes } from './config/routes';
 import { normalizeFlowCache, normalizeIcmpErrors, normalizeMempool, normalizeNeighbourDiscovery, normalizeFlowLabels, normalizeRouting } from './config/sizing';
+import { normalizeSiftr } from './config/siftr';
 import { NormalizedTopology, normalizeTopology } from './config/topology';
 import { readYaml, yamlLocation } from './config/yaml';
 
@@ -27,6 +28,7 @@ import { readYaml, yamlLocation } from './config/yaml';
 //   ports.ts     ports[] and clones[]
 //   routes.ts    routes[] and neighbours[]
 //   sizing.ts    flowCache, neighbourDiscovery, routing, icmpErrors, mempool, flowLabels
+//   siftr.ts     siftr (also router.siftr.enable()'s options)
 //   topology.ts  the topology section
 //   yaml.ts      YAML files and error locations
 //   eal-args.ts  the EAL argv (ealArgs) and hugepage detection
@@ -55,7 +57,7 @@ export type NormalizeOptions = CpuOptions;
 
 // ──────────────────────────── constants ───────────────────────────
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'siftr', 'topology'] as const;
 
 // ─────────────────────────── entry points ─────────────────────────
 
@@ -82,6 +84,7 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
     icmpErrors: normalizeIcmpErrors(root.icmpErrors),
     routing: normalizeRouting(root.routing),
     flowLabels: normalizeFlowLabels(root.flowLabels),
+    siftr: normalizeSiftr(root.siftr),
   };
   if (root.topology !== undefined) config.topology = normalizeTopology(root.topology, ports);
   return config;

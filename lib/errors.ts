@@ -20,7 +20,13 @@ export type FastpathErrorCode =
   | 'ENOBUFS'
   | 'EMFILE'
   | 'ERANGE'
-  | 'ENOPROTOOPT';
+  | 'ENOPROTOOPT'
+  // Files (a SIFTR log that cannot be opened)
+  | 'EACCES'
+  | 'EISDIR'
+  | 'ELOOP'
+  | 'ENOTDIR'
+  | 'EROFS';
 
 /**
  * The one error class fastpath throws. `code` is stable; `message` names the

@@ -192,6 +192,55 @@ export interface NativeAddon {
   flowLabelRenew(slot: number, label: number, share: number, linger: number, expires: number): void;
   flowLabelList(): NativeFlowLabel[];
   udpConfigure(c: { autoLabels: boolean; stateRanges: boolean }): void;
+  siftrEnable(o: NativeSiftrParams): Promise<void>;
+  siftrConfigure(o: { logfile?: string; ppl?: number; portFilter?: number }): Promise<void>;
+  siftrDisable(): Promise<NativeSiftrStatus & { flows: { laddr: string; lport: number; faddr: string; fport: number }[] }>;
+  siftrStatus(): NativeSiftrStatus;
+}
+
+/** control/siftr_writer.h's struct fp_siftr_params. */
+export interface NativeSiftrParams {
+  logfile: string;
+  sysver: string;
+  ppl: number;
+  portFilter: number;
+  localIsResponder: boolean;
+  pickupMidstream: boolean;
+  maxConnections: number;
+  ringSize: number;
+  maxFlows: number;
+  idleMs: number;
+  closeGraceMs: number;
+}
+
+/** control/siftr_writer.h's struct fp_siftr_status (only `enabled` while off). */
+export interface NativeSiftrStatus {
+  enabled: boolean;
+  logfile?: string;
+  ppl?: number;
+  portFilter?: number;
+  enableTimeUs?: number;
+  disableTimeUs?: number;
+  inbound?: number;
+  outbound?: number;
+  skipped?: { inMalloc: number; outMalloc: number; inTcpcb: number; outTcpcb: number; inInpcb: number; outInpcb: number };
+  tableFull?: number;
+  ringFull?: number;
+  filtered?: number;
+  badOptions?: number;
+  connectionsCreated?: number;
+  connectionsReused?: number;
+  connectionsExpired?: number;
+  records?: number;
+  retransmissions?: number;
+  rttSamples?: number;
+  logged?: number;
+  writeErrors?: number;
+  bytes?: number;
+  connections?: number;
+  flowCount?: number;
+  flowsDropped?: number;
+  files?: number;
 }
 
 export interface NativeDatagram {
@@ -221,6 +270,12 @@ function packageRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
+}
+
+/** fastpath's version, from its package.json (SIFTR's header carries it). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0';
 }
 
 /** The addon, loaded once (build/Release from node-gyp or cmake-js). */
@@ -255,6 +310,7 @@ export function native(): NativeAddon {
 const CODES: readonly FastpathErrorCode[] = [
   'EINVAL', 'EEXIST', 'ENOENT', 'EPERM', 'ENOSPC', 'EBUSY', 'ENODEV', 'ENOTSUP', 'EIO', 'ENOMEM', 'ENXIO', 'EOPNOTSUPP',
   'EADDRINUSE', 'EADDRNOTAVAIL', 'EBADF', 'EMSGSIZE', 'ENOBUFS', 'EMFILE', 'ERANGE', 'ENOPROTOOPT',
+  'EACCES', 'EISDIR', 'ELOOP', 'ENOTDIR', 'EROFS',
 ];
 
 /** Convert an addon error into a FastpathError, prefixing what was asked. */

@@ -13,6 +13,7 @@ import { call, CounterNames, native, NativeAddon, NativeStartConfig } from './na
 import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 import { FlowLabels, Sockets } from './sockets';
+import { Siftr } from './siftr';
 import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
@@ -96,6 +97,8 @@ export class Router extends EventEmitter {
   readonly sockets: Sockets;
   /** The flow-label manager's table. */
   readonly flowLabels: FlowLabels;
+  /** SIFTR for forwarded TCP (lib/siftr.ts). */
+  readonly siftr: Siftr;
   private readonly addon: NativeAddon;
   private readonly portNames: string[];
   private readonly counterNames: CounterNames;
@@ -116,6 +119,7 @@ export class Router extends EventEmitter {
     this.flowCache = new FlowCache(addon, ports, { maxflows: config.flowCache.maxflows, hashsize: config.flowCache.hashsize });
     this.sockets = new Sockets(addon, ports);
     this.flowLabels = new FlowLabels(addon);
+    this.siftr = new Siftr(addon);
   }
 
   /** The router running in this process, if any. */
@@ -171,8 +175,15 @@ export class Router extends EventEmitter {
           else router.routes.add(r.prefix, r.via !== undefined ? { via: r.via, dev: r.dev as string } : { dev: r.dev as string });
         }
         call('Router.start', () => addon.udpConfigure({ ...cfg.flowLabels }));
+        // Before launch: SIFTR then sees the first forwarded segment.
+        if (cfg.siftr.enabled) {
+          const { enabled: _on, ...siftr } = cfg.siftr;
+          await router.siftr.enable(siftr);
+        }
         call('Router.start', () => addon.launch());
       } catch (e) {
+        // SIFTR enabled before a failed launch: its footer, then the stop.
+        if (router.siftr.status().enabled) await router.siftr.disable().catch(() => undefined);
         // A failed launch has already torn down; stop() then has nothing to do.
         if (addon.running()) addon.stop();
         throw e;

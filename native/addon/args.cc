@@ -40,6 +40,11 @@ const char *ErrnoName(int code) {
     case EMFILE: return "EMFILE";
     case ERANGE: return "ERANGE";
     case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EACCES: return "EACCES";
+    case EISDIR: return "EISDIR";
+    case ELOOP: return "ELOOP";
+    case ENOTDIR: return "ENOTDIR";
+    case EROFS: return "EROFS";
     default: return "EIO";
   }
 }

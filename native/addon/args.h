@@ -17,6 +17,7 @@
 //   flowcache.cc   the per-worker flow caches (async, through command rings)
 //   events.cc      event delivery to JS through one ThreadSafeFunction
 //   sockets.cc     UDP sockets on the router's addresses, flow-label leases
+//   siftr.cc       SIFTR for forwarded TCP: enable, configure, disable, status
 
 #ifndef FP_ADDON_ARGS_H
 #define FP_ADDON_ARGS_H
@@ -83,6 +84,7 @@ void InitStats(Napi::Env env, Napi::Object exports);       // stats.cc
 void InitFlowCache(Napi::Env env, Napi::Object exports);   // flowcache.cc
 void InitEvents(Napi::Env env, Napi::Object exports);      // events.cc
 void InitSockets(Napi::Env env, Napi::Object exports);     // sockets.cc
+void InitSiftr(Napi::Env env, Napi::Object exports);       // siftr.cc
 
 // Drops the native event hook and aborts the ThreadSafeFunction (events.cc).
 // Only from the environment cleanup hook, after every native thread is joined.

@@ -179,6 +179,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFlowCache(env, exports);
   InitEvents(env, exports);
   InitSockets(env, exports);
+  InitSiftr(env, exports);
   return exports;
 }
 

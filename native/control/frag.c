@@ -26,7 +26,6 @@
 #define FRAG_BIG_ROOM 65535      /* mbuf data room (the most a uint16 says) */
 #define FRAG_MAX_PIECES 64       /* 65535 / 1232 < 54 */
 #define FRAG_SENDERS 64          /* remembered first-fragment senders */
-#define IPPROTO_FRAGMENT_ 44
 
 static struct fp_reasm reasm;
 static void *reasm_mem;
@@ -65,7 +64,7 @@ is_fragment(const uint8_t *ip6, uint32_t len)
 		nh = ip6[off];
 		off += 8u + 8u * ip6[off + 1];
 	}
-	return nh == IPPROTO_FRAGMENT_;
+	return nh == FP_IPPROTO_FRAGMENT;
 }
 
 static void

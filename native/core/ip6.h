@@ -11,6 +11,10 @@
 #define FP_ETHERTYPE_IPV6 0x86dd
 #define FP_IPPROTO_HOPOPTS 0
 #define FP_IPPROTO_ICMPV6 58
+#define FP_IPPROTO_TCP 6
+#define FP_IPPROTO_ROUTING 43
+#define FP_IPPROTO_FRAGMENT 44
+#define FP_IPPROTO_DSTOPTS 60
 
 /* Offsets into the IPv6 header. */
 #define FP_IP6_OFF_PLEN 4

@@ -35,6 +35,7 @@
 #include "linkq.h"
 #include "neigh.h"
 #include "tokens.h"
+#include "../datapath/tcpstat.h"
 
 #define FP_MAX_PORTS 16  /* physical ports (DPDK devices) */
 #define FP_MAX_IFACES 32 /* interface slots: ports, then clones (never reused) */
@@ -184,6 +185,17 @@ enum fp_cmd_type {
 	FP_CMD_FLOW_FLUSH,
 	FP_CMD_FLOW_REPLACE,  /* swap in a new (empty) cache of another geometry */
 	FP_CMD_FLOW_SNAPSHOT, /* copy entries out */
+	FP_CMD_SIFTR_SET,     /* swap the lcore's SIFTR state (on, off) */
+	FP_CMD_SIFTR_CONFIG,  /* new SIFTR settings (ppl, port filter) */
+};
+
+/* A worker's SIFTR state (datapath/siftr_tap.c, control/siftr_writer.c).
+ * table == NULL is "disabled": the one test per vector. */
+struct fp_siftr_lcore {
+	struct fp_tcpstat *table; /* this worker's connections */
+	struct rte_ring *ring;    /* records to the writer thread (elem ring) */
+	uint64_t base_tsc;        /* TSC at enable ... */
+	uint64_t base_us;         /* ... and CLOCK_REALTIME then, in us */
 };
 
 struct fp_cmd {
@@ -197,6 +209,9 @@ struct fp_cmd {
 	struct fp_flow_entry *buf;
 	uint32_t max;
 	uint32_t count;
+	/* SIFTR_SET: new state in, old state out; SIFTR_CONFIG: settings */
+	struct fp_siftr_lcore siftr;
+	struct fp_tcpstat_config tcpstat_cfg;
 };
 
 struct fp_txbuf {
@@ -232,6 +247,7 @@ struct fp_lcore {
 	uint32_t neigh_used_n;
 	/* ICMPv6 errors this lcore asks for (hop limit, no route, too big) */
 	struct fp_tokens icmp_tokens;
+	struct fp_siftr_lcore siftr;
 	uint64_t tsc_hz;
 	uint64_t ctr[FP_LCORE_CTR_MAX] __rte_cache_aligned;
 	uint64_t drop[FP_DROP_MAX] __rte_cache_aligned;

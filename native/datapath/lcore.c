@@ -23,6 +23,7 @@
 #include "../core/ecmp.h"
 #include "../core/ip6.h"
 #include "../core/router.h"
+#include "siftr_tap.h"
 
 #define FP_EXPIRE_PERIOD_US 100
 #define FP_EXPIRE_VISIT 64
@@ -578,6 +579,9 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		}
 		valid[nvalid++] = m;
 	}
+	/* SIFTR: the one test per vector while it is off. */
+	if (unlikely(lc->siftr.table != NULL) && nvalid > 0)
+		fp_siftr_tap(lc, valid, nvalid, now);
 	if (!sub) { /* a sub-interface's frames were counted by the lcore once */
 		lc->ctr[FP_CTR_rx_packets] += n;
 		lc->ctr[FP_CTR_rx_bytes] += bytes;
@@ -726,6 +730,18 @@ lcore_run_commands(struct fp_lcore *lc)
 			cmd->count = fp_flowcache_snapshot(lc->flowcache, cmd->buf,
 							   cmd->max);
 			break;
+		case FP_CMD_SIFTR_SET: {
+			struct fp_siftr_lcore old = lc->siftr;
+
+			lc->siftr = cmd->siftr;
+			cmd->siftr = old;
+			break;
+		}
+		case FP_CMD_SIFTR_CONFIG:
+			if (lc->siftr.table != NULL)
+				fp_tcpstat_set_config(lc->siftr.table,
+						      &cmd->tcpstat_cfg);
+			break;
 		}
 		lc->ctr[FP_CTR_cmd_handled]++;
 		__atomic_store_n(&cmd->done, 1, __ATOMIC_RELEASE);
@@ -790,6 +806,8 @@ fp_lcore_main(void *arg)
 			fp_flowcache_expire(lc->flowcache, start, lc->idle_cycles,
 					    gen, FP_EXPIRE_VISIT, lc->neigh_used,
 					    lc->neigh_used_n);
+			if (lc->siftr.table != NULL)
+				fp_siftr_expire(lc, start);
 			next_expire = start + expire_period;
 		}
 		lc->ctr[FP_CTR_loops]++;

@@ -694,7 +694,7 @@ max_seg(const struct fp_tcpstat_entry *e)
 static void
 fill_record(const struct fp_tcpstat *t, const struct fp_tcpstat_entry *e,
 	    unsigned from, const struct fp_tcp_segment *seg, uint64_t now,
-	    uint32_t what, struct fp_tcpstat_record *rec)
+	    uint32_t what, bool rexmit, struct fp_tcpstat_record *rec)
 {
 	unsigned l = t->cfg.local_is_responder ? 1 : 0;
 	const struct fp_tcpstat_endpoint *loc = &e->ep[l], *rem = &e->ep[l ^ 1];
@@ -736,7 +736,10 @@ fill_record(const struct fp_tcpstat *t, const struct fp_tcpstat_entry *e,
 		flags |= FP_TF_RCVD_TSTMP;
 	if (e->flags & CONN_SACK)
 		flags |= FP_TF_SACK_PERMIT;
+	if (rexmit)
+		flags |= FP_TF_FASTRECOVERY;
 	rec->flags = flags;
+	rec->seg_rexmit = rexmit;
 
 	/* snd_max - snd_una; before any ACK, snd_una is the ISN. */
 	if (loc->flags & EP_SEQ) {
@@ -776,7 +779,7 @@ fp_tcpstat_update(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
 {
 	const struct fp_tcpstat_config *cfg = &t->cfg;
 	struct fp_tcpstat_entry *e;
-	uint32_t hash, what = 0;
+	uint32_t hash, what = 0, rexmits_before;
 	unsigned from = 0;
 	uint8_t fl = seg->flags, dir;
 
@@ -847,6 +850,7 @@ fp_tcpstat_update(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
 		return 0;
 	}
 
+	rexmits_before = e->ep[from].rexmits;
 	track(t, e, from, seg, now_us);
 	e->last_seen = now_us;
 	lru_touch(t, e);
@@ -862,7 +866,8 @@ fp_tcpstat_update(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
 	if (what & FP_TCPSTAT_LOG)
 		t->ctr.records++;
 	if (what != 0)
-		fill_record(t, e, from, seg, now_us, what, rec);
+		fill_record(t, e, from, seg, now_us, what,
+			    e->ep[from].rexmits != rexmits_before, rec);
 	return what;
 }
 

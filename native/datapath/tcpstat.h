@@ -160,6 +160,10 @@ enum fp_tcp_state {
 #define FP_TF_RCVD_TSTMP 0x00000100u /* remote offered timestamps */
 #define FP_TF_SACK_PERMIT 0x00000200u /* both offered SACK */
 #define FP_TF_SENTSYN 0x08000000u    /* local sent a SYN */
+/* TF_FASTRECOVERY ("in NewReno Fast Recovery"): fastpath sets it on the
+ * line of a segment it saw retransmitted, either direction — the SIFTR 1.3
+ * line has no retransmission field and this is its nearest meaning. */
+#define FP_TF_FASTRECOVERY 0x00100000u
 #define FP_TF2_ECN_PERMIT 0x00000020u /* ECN negotiated */
 /* flowtype: M_HASHTYPE_OPAQUE_HASH (M_HASHTYPE_HASHPROP | 63), what the
  * seed's fib6_calc_packet_hash reports for a software 4-tuple hash. */
@@ -220,7 +224,8 @@ struct fp_tcpstat_record {
 	uint8_t conn_state;    /* local's enum fp_tcp_state */
 	uint8_t sack_enabled;  /* both offered SACK-permitted */
 	uint8_t seg_flags;     /* FP_TH_* of this segment */
-	uint8_t pad;
+	uint8_t seg_rexmit;    /* this segment starts below its sender's
+				* highest sequence: a retransmission */
 	uint32_t t_flags2;     /* FP_TF2_* */
 	uint32_t snd_wnd;      /* remote's last advertised window, scaled */
 	uint32_t rcv_wnd;      /* local's last advertised window, scaled */
