@@ -41,6 +41,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   tcpdump: 'tcpdump',
   tshark: 'tshark',
   iperf3: 'iperf3',
+  nft: 'nftables',
+  ss: 'iproute2',
   nc: 'netcat-openbsd',
   python3: 'python3',
   scapy: 'python3-scapy',

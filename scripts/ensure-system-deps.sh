@@ -18,7 +18,8 @@ set -eu
 #   python3                         node-gyp
 #   iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool
 #   netcat-openbsd procps python3-scapy   integration tests and the demo
-PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy"
+#   nftables                        SIFTR tests: drop 2% of a sender's TCP segments
+PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy nftables"
 
 if [ "${FASTPATH_SKIP_SYSTEM_DEPS:-}" = "1" ]; then
   echo "fastpath: FASTPATH_SKIP_SYSTEM_DEPS=1, skipping the system package check"

@@ -21,8 +21,9 @@ export type SiftrOptions = Required<Omit<SiftrConfig, 'enabled' | 'cwndFilter'>>
 
 function options(o: Record<string, unknown>, path: string, logfileRequired: boolean): SiftrOptions {
   const logfile = o.logfile;
-  if (logfile === undefined && !logfileRequired) {
-    // Disabled in the config: the rest is still checked, the path is not needed.
+  if ((logfile === undefined || logfile === '') && !logfileRequired) {
+    // Disabled in the config: the rest is still checked, the path is not
+    // needed ('' is what a normalized config carries then).
   } else if (typeof logfile !== 'string' || logfile === '' || logfile.length >= 4096 || logfile.includes('\0')) {
     fail(field(path, 'logfile'), 'a file path', logfile);
   }
