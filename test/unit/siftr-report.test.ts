@@ -1,10 +1,19 @@
 // Reading SIFTR logs: summarizeSiftrLog's numbers on a hand-made log of two
-// connections, and the plot's SVG (one legend entry and one line per
-// connection and panel).
+// connections, the plot's SVG (one legend entry and one line per connection
+// and panel), and `fastpath siftr summary|plot` run from the compiled CLI,
+// bad input included.
 import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { formatSiftrSummary, siftrSummaryJson } from '../../lib/cli/siftr';
 import { FastpathError } from '../../lib/errors';
-import { SIFTR_RECORD_FIELDS, SiftrLog, SiftrRecord } from '../../lib/siftr-log';
+import { formatSiftrLog, SIFTR_RECORD_FIELDS, SiftrLog, SiftrRecord } from '../../lib/siftr-log';
 import { downsample, renderSiftrSvg, siftrFlowKey, siftrPlotSpec, summarizeSiftrLog } from '../../lib/siftr-report';
+
+const ROOT = path.resolve(__dirname, '..', '..');
 
 const A = { localAddress: '2001:db8:1::10', localPort: 40000, foreignAddress: '2001:db8:2::20', foreignPort: 443 };
 const B = { localAddress: '2001:db8:1::11', localPort: 40001, foreignAddress: '2001:db8:2::21', foreignPort: 80 };
@@ -210,6 +219,19 @@ describe('SIFTR log summary', () => {
       { minMs: 1, medianMs: 1, maxMs: 3, samples: 200_000 },
     ]);
   });
+
+  it('prints the same as text ("-" for unknown retransmissions) and as JSON (64-bit counters as strings)', () => {
+    const s = summarizeSiftrLog(LOG);
+    const text = formatSiftrSummary(s);
+    expect(text).to.contain('SIFTR 1.3.0 log from fastpath 0.1.0, ipmode 6');
+    expect(text).to.contain('skipped total    18446744073709551615');
+    expect(text).to.contain(`${KEY_A}\n  segments         out 4, in 2\n  retransmissions  -\n`);
+    expect(text).to.contain('RTT ms           min 20.000, median 23.000, max 30.000 (4 samples)');
+    const json = JSON.parse(siftrSummaryJson(s));
+    expect(json.footer.totalSkippedTcpPkts).to.equal('18446744073709551615');
+    expect(json.footer.totalTcpPkts).to.equal('11');
+    expect(json.connections).to.deep.equal([EXPECTED_A, EXPECTED_B]);
+  });
 });
 
 describe('SIFTR log plot', () => {
@@ -270,4 +292,77 @@ describe('SIFTR log plot', () => {
     expect(legendLabels(svg, 'connection')).to.deep.equal(flows.map(siftrFlowKey));
     expect(panelLines(svg, 'inflight')).to.have.length(35);
   });
+});
+
+describe('fastpath siftr (compiled CLI)', () => {
+  let dir: string;
+  let logFile: string;
+  // Without require(esm) where Node has it (20.19+), so the vega import works on every Node 20.
+  const nodeFlags = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : [];
+
+  const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+    spawnSync(process.execPath, [...nodeFlags, path.join(ROOT, 'dist/lib/cli/cli.js'), 'siftr', ...args], { cwd: dir, encoding: 'utf8' });
+
+  before(function () {
+    this.timeout(120_000);
+    const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')], { encoding: 'utf8' });
+    expect(tsc.status, tsc.stdout + tsc.stderr).to.equal(0);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fp-siftr-cli-'));
+    logFile = path.join(dir, 'flows.log');
+    fs.writeFileSync(logFile, formatSiftrLog(LOG));
+    // The header line, then a line that is no record.
+    fs.writeFileSync(path.join(dir, 'bad.log'), `${formatSiftrLog({ ...LOG, records: [], footer: null })}not a record\n`);
+    fs.writeFileSync(path.join(dir, 'empty.log'), formatSiftrLog({ ...LOG, records: [] }));
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('summary --json prints the summary', () => {
+    const r = cli('summary', logFile, '--json');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.deep.equal(JSON.parse(siftrSummaryJson(summarizeSiftrLog(LOG))));
+  });
+
+  it('summary prints text', () => {
+    const r = cli('summary', logFile);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal(formatSiftrSummary(summarizeSiftrLog(LOG)));
+  });
+
+  it('plot --out writes the SVG, --max-points thins it', () => {
+    const out = path.join(dir, 'flows.svg');
+    const r = cli('plot', logFile, '--out', out, '--max-points', '2');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain(`wrote ${out} (2 connections`);
+    const svg = parseSvg(fs.readFileSync(out, 'utf8'));
+    expect(panelLines(svg, 'inflight').map((l) => l.points)).to.deep.equal([2, 2]);
+  });
+
+  it('--help names the downsampling', () => {
+    const r = cli('plot', '--help');
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/--max-points N/).and.match(/downsampled/);
+  });
+
+  const refusals: [string, string[], RegExp][] = [
+    ['a missing log', ['summary', 'nope.log'], /ENOENT: siftr: cannot read log nope\.log/],
+    ['a log that does not parse', ['summary', 'bad.log'], /EINVAL: siftr: bad\.log: SIFTR log line 2: /],
+    ['no LOG', ['summary'], /LOG is missing/],
+    ['two LOGs', ['summary', 'a', 'b'], /one LOG expected/],
+    ['an unknown option', ['summary', 'flows.log', '--svg'], /unknown option --svg/],
+    ['plot without --out', ['plot', 'flows.log'], /--out FILE\.svg is required/],
+    ['a bad --max-points', ['plot', 'flows.log', '--out', 'x.svg', '--max-points', '1'], /--max-points "1" is not a whole number >= 2/],
+    ['--max-points without a value', ['plot', 'flows.log', '--out', 'x.svg', '--max-points'], /--max-points needs a value/],
+    ['an unknown subcommand', ['draw'], /unknown subcommand "draw"/],
+    ['a log without records to plot', ['plot', 'empty.log', '--out', 'x.svg'], /empty\.log: no records to plot/],
+  ];
+  for (const [what, args, message] of refusals) {
+    it(`refuses ${what}: exit 1, the reason on stderr`, () => {
+      const r = cli(...args);
+      expect(r.status).to.equal(1);
+      expect(r.stdout).to.equal('');
+      expect(r.stderr).to.match(message);
+      expect(fs.existsSync(path.join(dir, 'x.svg'))).to.equal(false);
+    });
+  }
 });
