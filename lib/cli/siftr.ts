@@ -85,6 +85,14 @@ async function readLog(file: string): Promise<SiftrLog> {
     const err = e as NodeJS.ErrnoException;
     throw new FastpathError(err.code === 'ENOENT' ? 'ENOENT' : 'EIO', `siftr: cannot read log ${file}: ${err.message}`);
   }
+  // The writer ends every line with '\n', so text after the last one is a
+  // line still being written (the log is read while SIFTR runs): even
+  // where it parses, its last field may be cut short. Leave it out, aloud.
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length && end > 0) {
+    process.stderr.write(`fastpath: siftr: ${file}: leaving out an unfinished last line (no newline yet)\n`);
+    text = text.slice(0, end);
+  }
   try {
     return parseSiftrLog(text);
   } catch (e) {

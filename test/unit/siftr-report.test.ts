@@ -329,6 +329,17 @@ describe('fastpath siftr (compiled CLI)', () => {
     expect(r.stdout).to.equal(formatSiftrSummary(summarizeSiftrLog(LOG)));
   });
 
+  it('leaves out an unfinished last line, saying so', () => {
+    const running = path.join(dir, 'running.log');
+    // The footer cut mid-line; the record before it, cut the same way, would parse with a wrong flowtype.
+    fs.writeFileSync(running, `${formatSiftrLog({ ...LOG, footer: null })}${formatSiftrLog(LOG).split('\n')[12].slice(0, 40)}`);
+    const r = cli('summary', running, '--json');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.equal(`fastpath: siftr: ${running}: leaving out an unfinished last line (no newline yet)\n`);
+    const json = JSON.parse(r.stdout);
+    expect([json.records, json.footer]).to.deep.equal([11, null]);
+  });
+
   it('plot --out writes the SVG, --max-points thins it', () => {
     const out = path.join(dir, 'flows.svg');
     const r = cli('plot', logFile, '--out', out, '--max-points', '2');
