@@ -4,12 +4,14 @@
  *   fastpath start -c router.yaml      run a router until Ctrl-C, counters on screen
  *   fastpath demo  [-c default.yaml]   the namespace demo (npm start)
  *   fastpath bench [args]              the forwarding benchmark (npm run bench)
+ *   fastpath siftr summary|plot LOG    read a SIFTR log (fastpath siftr --help)
  * Options: --once (print one counter table and exit), --duration <s>.
  */
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 
 import { startDemo } from './demo';
+import { runSiftrCommand } from './siftr';
 import { FastpathError } from '../errors';
 import { InterfaceInfo, Router } from '../router';
 import type { AddressEvent, LinkEvent, MldEvent, NeighbourEvent } from '../events';
@@ -123,8 +125,12 @@ async function main(): Promise<void> {
       return demo(opts);
     case 'bench':
       return bench(opts);
+    case 'siftr':
+      // Its own options: the raw arguments, not parseArgs' -c/--once/--duration.
+      process.exitCode = await runSiftrCommand(rest);
+      return;
     default:
-      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick]   (--once, --duration <s>)');
+      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG   (--once, --duration <s>)');
       process.exitCode = 2;
   }
 }
