@@ -4,7 +4,7 @@
  *
  *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
  *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
- *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--idle-port]
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--idle-port] [--siftr-ppl N]
  *
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
  * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
@@ -57,6 +57,9 @@ async function main(): Promise<void> {
   const ecmp = process.argv.includes('--ecmp');
   // The control for --ecmp: the same third port, polled but idle, and one next hop.
   const idlePort = process.argv.includes('--idle-port');
+  // SIFTR on every forwarded TCP segment (every ppl-th logged), log to /dev/null:
+  // the worker's cost (tap, table, ring) without the disk's.
+  const siftrPpl = Number(arg('--siftr-ppl', '0'));
 
   const config: RouterConfig = {
     eal: { workers: 1, workerCpus: [fwdCpu], memoryMb, hugepages, filePrefix: prefix },
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
       ...(ecmp ? [{ address: 'fe80::3', mac: '02:00:00:00:00:98', dev: 'eth2' }] : []),
     ],
     flowCache: { maxflows, hashsize },
+    ...(siftrPpl > 0 ? { siftr: { enabled: true, logfile: '/dev/null', ppl: siftrPpl, pickupMidstream: true } } : {}),
   };
   const router = await Router.start(config);
   let stopped = false;
@@ -124,6 +128,8 @@ async function main(): Promise<void> {
     const totals = diffCounters(s0.totals, s1.totals);
     const hits = totals.flow_hit ?? 0;
     const misses = totals.flow_miss ?? 0;
+    const st = siftrPpl > 0 ? router.siftr.status() : undefined;
+    const siftr = st && { ppl: siftrPpl, segments: st.inbound + st.outbound, logged: st.logged, ringFull: st.ringFull, tableFull: st.tableFull, connections: st.connections };
     await stop();
     console.log(
       JSON.stringify({
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
         interval,
         wallInterval,
         flowHitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
+        ...(siftr ? { siftr } : {}),
         totals,
       }),
     );

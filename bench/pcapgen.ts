@@ -42,6 +42,8 @@ export const HOP_LIMIT = 64;
 
 export interface PcapOptions {
   flows: number;
+  /** 'tcp': each frame an ACK segment of its flow's connection (20-byte TCP header, same 4-byte payload): the SIFTR cases. Default 'udp'. */
+  proto?: 'udp' | 'tcp';
   /** Frames in the file (default max(10000, flows)); frame i is flow i mod flows. */
   packets?: number;
   dstMac?: string;
@@ -84,14 +86,37 @@ export function buildFrame(flow: Flow, dstMac: string, srcMac: string): Buffer {
   });
 }
 
+/** TCP frames: 78 bytes (14 + 40 + 20 + 4). */
+export const TCP_FRAME_LEN = 78;
+
+/** One Ethernet/IPv6/TCP frame: an ACK carrying 4 bytes at sequence `seq` of the flow's connection (port 10000 -> 5201). */
+export function buildTcpFrame(flow: Flow, dstMac: string, srcMac: string, seq: number): Buffer {
+  const th = Buffer.alloc(24);
+  th.writeUInt16BE(UDP_SRC_PORT, 0);
+  th.writeUInt16BE(5201, 2);
+  th.writeUInt32BE(seq >>> 0, 4);
+  th.writeUInt32BE(1, 8);
+  th[12] = 5 << 4;
+  th[13] = 0x18; // ACK | PSH
+  th.writeUInt16BE(65535, 14);
+  th.write('FPBN', 20, 'latin1');
+  return ip6Frame({ dstMac, srcMac, src: flow.src, dst: flow.dst, flowLabel: flow.flowLabel, hopLimit: HOP_LIMIT, nextHeader: 6, payload: th });
+}
+
 /** The whole pcap file as one buffer. */
 export function buildPcap(opts: PcapOptions): Buffer {
   const flows = opts.flows;
   const packets = opts.packets ?? Math.max(10000, flows);
   if (!Number.isInteger(flows) || flows < 1 || flows > 0xfffff) throw new Error(`bad flow count ${flows}`);
   if (!Number.isInteger(packets) || packets < flows) throw new Error(`packets (${packets}) must be >= flows (${flows})`);
+  const dstMac = opts.dstMac ?? RX_MAC;
+  const srcMac = opts.srcMac ?? SRC_MAC;
+  if (opts.proto === 'tcp') {
+    // Frame p is segment p / flows of flow p % flows: sequence numbers advance per connection.
+    return encodePcap(Array.from({ length: packets }, (_, p) => buildTcpFrame(flowAt(p % flows), dstMac, srcMac, 1000 + 4 * Math.floor(p / flows))));
+  }
   const frames: Buffer[] = [];
-  for (let i = 0; i < flows; i++) frames.push(buildFrame(flowAt(i), opts.dstMac ?? RX_MAC, opts.srcMac ?? SRC_MAC));
+  for (let i = 0; i < flows; i++) frames.push(buildFrame(flowAt(i), dstMac, srcMac));
   return encodePcap(Array.from({ length: packets }, (_, p) => frames[p % flows]));
 }
 

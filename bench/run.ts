@@ -27,6 +27,8 @@
  *   --memory-mb 512                     EAL -m
  *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore
  *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
+ *   --siftr                             add SIFTR cases on TCP traffic (fastpath only): SIFTR off,
+ *                                       on with ppl 1, on with ppl 100 (log to /dev/null)
  *   --out FILE                          results JSON (default bench/out/results.json)
  */
 import { execFileSync } from 'child_process';
@@ -48,7 +50,7 @@ import {
   tail,
 } from './common';
 import { AppResult, buildL3fwd, L3fwdBuild, runL3fwd, runTestpmd, testpmdPath, withDeathSig } from './dpdk-apps';
-import { FRAME_LEN, writePcap } from './pcapgen';
+import { FRAME_LEN, TCP_FRAME_LEN, writePcap } from './pcapgen';
 
 type Engine = 'fastpath' | 'l3fwd' | 'testpmd';
 
@@ -65,6 +67,10 @@ interface CaseDef {
   ecmp?: boolean;
   /** fastpath only: a third port, polled but idle (the ECMP case's control) */
   idlePort?: boolean;
+  /** TCP frames instead of UDP (the SIFTR cases) */
+  tcp?: boolean;
+  /** fastpath only: SIFTR enabled with this ppl (0: off) */
+  siftrPpl?: number;
 }
 
 interface RunRecord {
@@ -92,6 +98,7 @@ interface Options {
   startTimeout: number;
   maxflows: number;
   hashsize: number;
+  siftr: boolean;
 }
 
 function usage(msg?: string): never {
@@ -99,7 +106,7 @@ function usage(msg?: string): never {
   console.error(
     'usage: npm run bench -- [--rounds N] [--seconds S] [--warmup S] [--quick] [--flows 1,10000]\n' +
       '                        [--only fastpath,l3fwd,testpmd] [--hugepages auto|on|off] [--memory-mb 512]\n' +
-      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--out FILE]',
+      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--siftr] [--out FILE]',
   );
   process.exit(2);
 }
@@ -120,6 +127,7 @@ function parseOptions(argv: string[]): Options {
     startTimeout: 60,
     maxflows: 16384,
     hashsize: 32768,
+    siftr: false,
   };
   const num = (v: string | undefined, name: string, min: number): number => {
     const n = Number(v);
@@ -177,6 +185,9 @@ function parseOptions(argv: string[]): Options {
       case '--hashsize':
         o.hashsize = Math.floor(num(v(), a, 1));
         break;
+      case '--siftr':
+        o.siftr = true;
+        break;
       case '--start-timeout':
         o.startTimeout = num(v(), a, 1);
         break;
@@ -207,6 +218,12 @@ function cases(o: Options): CaseDef[] {
       out.push({ id: `fastpath-ecmp-${flows}`, label: 'fastpath, cache on, ECMP 2 next hops', engine: 'fastpath', flows, maxflows: o.maxflows, ecmp: true });
       // Its control: one next hop, with the same idle third port polled.
       out.push({ id: `fastpath-idleport-${flows}`, label: 'fastpath, cache on, 1 next hop, 3 ports', engine: 'fastpath', flows, maxflows: o.maxflows, idlePort: true });
+      if (o.siftr) {
+        // SIFTR's cost: the same TCP traffic with SIFTR off, on (ppl 1), on (ppl 100).
+        out.push({ id: `fastpath-tcp-${flows}`, label: 'fastpath, TCP, SIFTR off', engine: 'fastpath', flows, maxflows: o.maxflows, tcp: true });
+        out.push({ id: `fastpath-tcp-siftr1-${flows}`, label: 'fastpath, TCP, SIFTR ppl 1', engine: 'fastpath', flows, maxflows: o.maxflows, tcp: true, siftrPpl: 1 });
+        out.push({ id: `fastpath-tcp-siftr100-${flows}`, label: 'fastpath, TCP, SIFTR ppl 100', engine: 'fastpath', flows, maxflows: o.maxflows, tcp: true, siftrPpl: 100 });
+      }
     }
     if (o.engines.includes('l3fwd')) out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
     if (o.engines.includes('testpmd')) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
@@ -214,8 +231,9 @@ function cases(o: Options): CaseDef[] {
   return out;
 }
 
-function pcapPath(flows: number): string {
-  return path.join(OUT_DIR, `ipv6-udp-${FRAME_LEN}B-${flows}flow${flows === 1 ? '' : 's'}.pcap`);
+function pcapPath(flows: number, tcp = false): string {
+  const kind = tcp ? `tcp-${TCP_FRAME_LEN}B` : `udp-${FRAME_LEN}B`;
+  return path.join(OUT_DIR, `ipv6-${kind}-${flows}flow${flows === 1 ? '' : 's'}.pcap`);
 }
 
 const FASTPATH_CASE_JS = path.join(__dirname, 'fastpath-case.js');
@@ -251,7 +269,7 @@ interface FastpathCaseResult {
 async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: string, logName: string): Promise<FastpathCaseResult> {
   const [cmd, args] = withDeathSig(process.execPath, [
     FASTPATH_CASE_JS,
-    '--pcap', pcapPath(c.flows),
+    '--pcap', pcapPath(c.flows, c.tcp),
     '--flows', String(c.flows),
     '--maxflows', String(c.maxflows ?? o.maxflows),
     '--hashsize', String(o.hashsize),
@@ -265,6 +283,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     '--start-timeout', String(o.startTimeout),
     ...(c.ecmp ? ['--ecmp'] : []),
     ...(c.idlePort ? ['--idle-port'] : []),
+    ...(c.siftrPpl ? ['--siftr-ppl', String(c.siftrPpl)] : []),
   ]);
   registerPrefix(prefix);
   const child = spawnLogged(cmd, args, logName + '.log');
@@ -320,6 +339,7 @@ async function main(): Promise<void> {
 
   // traffic
   for (const f of o.flows) writePcap(pcapPath(f), { flows: f });
+  if (o.siftr) for (const f of o.flows) writePcap(pcapPath(f, true), { flows: f, proto: 'tcp' });
 
   // what we compare with: fail early, with the reason, never fake a figure
   let l3fwd: L3fwdBuild | undefined;
@@ -371,7 +391,7 @@ async function main(): Promise<void> {
             rec = { round, caseId: c.id, mpps: r.mpps, cyclesPerPacket: r.cyclesPerPacket, tscHz: r.tscHz, packets: r.packets, interval: r.interval, detail: r };
           } else {
             const ao = {
-              pcap: pcapPath(c.flows),
+              pcap: pcapPath(c.flows, c.tcp),
               memory: mem,
               fwdCpu: o.fwdCpu,
               mainCpu: o.mainCpu,

@@ -33,7 +33,15 @@ export interface SiftrRexmits {
   readonly remote: number;
 }
 
-/** What the SIFTR line cannot carry, supplied by whoever has it (the router's API). */
+/**
+ * t_flags bit TF_FASTRECOVERY: fastpath's writer sets it on the line of a
+ * segment it saw retransmitted (docs/siftr.md, "Each field"); FreeBSD's
+ * own logs use it for the sender's loss recovery, so only fastpath logs
+ * (header sysname "fastpath") are read this way.
+ */
+export const SIFTR_TF_REXMIT = 0x00100000;
+
+/** Counts to use instead of what the log says (a program that has better ones). */
 export interface SiftrSummaryExtra {
   /** Keyed by siftrFlowKey. */
   readonly rexmits?: ReadonlyMap<string, SiftrRexmits>;
@@ -58,7 +66,7 @@ export interface SiftrConnectionSummary {
   readonly segmentsOut: number;
   /** Records with direction 'i' (foreign -> local). */
   readonly segmentsIn: number;
-  /** null: the log does not say (the SIFTR 1.3 line has no such field). */
+  /** Retransmitted segments among the logged lines (fastpath logs: TF_FASTRECOVERY); null for other writers' logs. */
   readonly retransmissions: SiftrRexmits | null;
   /** null: no record had srtt > 0 yet. */
   readonly rtt: SiftrRttSummary | null;
@@ -121,11 +129,23 @@ function summarizeRtt(records: readonly SiftrRecord[]): SiftrRttSummary | null {
   return { minMs: ms[0], medianMs: median(ms), maxMs: ms[ms.length - 1], samples: ms.length };
 }
 
+function countRexmits(records: readonly SiftrRecord[]): SiftrRexmits {
+  let local = 0;
+  let remote = 0;
+  for (const r of records) {
+    if ((r.flags & SIFTR_TF_REXMIT) === 0) continue;
+    if (r.direction === 'o') local++;
+    else remote++;
+  }
+  return { local, remote };
+}
+
 function summarizeConnection(
   key: string,
   records: readonly SiftrRecord[],
   enableUs: number,
   extra: SiftrSummaryExtra,
+  marksRexmits: boolean,
 ): SiftrConnectionSummary {
   const first = records[0];
   const last = records[records.length - 1];
@@ -139,7 +159,7 @@ function summarizeConnection(
     foreignPort: first.foreignPort,
     segmentsOut: records.filter((r) => r.direction === 'o').length,
     segmentsIn: records.filter((r) => r.direction === 'i').length,
-    retransmissions: extra.rexmits?.get(key) ?? null,
+    retransmissions: extra.rexmits?.get(key) ?? (marksRexmits ? countRexmits(records) : null),
     rtt: summarizeRtt(records),
     firstSecs: secondsBetween(enableUs, firstUs),
     lastSecs: secondsBetween(enableUs, lastUs),
@@ -154,14 +174,15 @@ function summarizeConnection(
 
 /**
  * Per-connection totals of a parsed log, with its header and footer
- * counters. Retransmissions come only from extra.rexmits: the SIFTR 1.3
- * line has no field for them, and its fields (no sequence numbers) do not
- * let a reader tell a retransmission from a new segment.
+ * counters. The SIFTR 1.3 line has no retransmission field and no sequence
+ * numbers: in fastpath's logs the router marks each retransmitted segment's
+ * line with TF_FASTRECOVERY, and those are counted; other logs give null
+ * unless extra.rexmits supplies counts.
  */
 export function summarizeSiftrLog(log: SiftrLog, extra: SiftrSummaryExtra = {}): SiftrSummary {
   const enableUs = micros(log.header.enableTimeSecs, log.header.enableTimeUsecs);
   const connections = [...recordsByConnection(log)].map(([key, records]) =>
-    summarizeConnection(key, records, enableUs, extra),
+    summarizeConnection(key, records, enableUs, extra, log.header.sysname === 'fastpath'),
   );
   let footer: SiftrFooterSummary | null = null;
   let logDurationSecs: number | null = null;

@@ -20,7 +20,7 @@ import {
 export const SIFTR_HELP = `usage:
   fastpath siftr summary LOG [--json]
       Per connection: segments each way (out: local->foreign, in: back),
-      retransmissions ("-": a SIFTR log does not record them), min/median/max
+      retransmissions (fastpath logs mark them; "-" for other logs), min/median/max
       smoothed RTT in ms (records with srtt 0 have no sample yet and are not
       counted), duration, max in-flight bytes, MSS and window scales; then the
       log's header and footer counters. --json prints the same as JSON.

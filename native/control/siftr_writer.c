@@ -45,6 +45,7 @@ static struct {
 	struct fp_siftr_params params;
 	uint64_t enable_time_us;
 	uint32_t nworkers;
+	uint32_t ring_size;
 	struct fp_siftr_lcore lcores[FP_MAX_WORKERS]; /* what each worker got */
 	/* writer thread */
 	pthread_t thread;
@@ -130,26 +131,33 @@ write_record(const struct fp_tcpstat_record *rec)
 	}
 }
 
-/* One pass over every worker's ring; returns the records taken. */
+/* One pass over every worker's ring, at most one ring's worth from each
+ * (a worker that keeps its ring full cannot hold the writer on it); returns
+ * the records taken. file_lock is held per batch only, so status() and a
+ * logfile swap wait for at most one batch. */
 static unsigned
 writer_pass(void)
 {
 	struct fp_tcpstat_record recs[FP_SIFTR_BATCH];
-	unsigned total = 0, n, i;
+	unsigned total = 0, n, i, taken;
 	uint32_t w;
 
-	pthread_mutex_lock(&siftr.file_lock);
 	for (w = 0; w < siftr.nworkers; w++) {
+		taken = 0;
 		do {
 			n = rte_ring_sc_dequeue_burst_elem(siftr.lcores[w].ring, recs,
 							   sizeof(recs[0]),
 							   FP_SIFTR_BATCH, NULL);
+			if (n == 0)
+				break;
+			pthread_mutex_lock(&siftr.file_lock);
 			for (i = 0; i < n; i++)
 				write_record(&recs[i]);
-			total += n;
-		} while (n == FP_SIFTR_BATCH);
+			pthread_mutex_unlock(&siftr.file_lock);
+			taken += n;
+		} while (n == FP_SIFTR_BATCH && taken < siftr.ring_size);
+		total += taken;
 	}
-	pthread_mutex_unlock(&siftr.file_lock);
 	return total;
 }
 
@@ -327,6 +335,7 @@ fp_siftr_enable(const struct fp_siftr_params *p, struct fp_err *err)
 	siftr.params = *p;
 	siftr.enable_time_us = base_us;
 	siftr.nworkers = fp_router.nworkers;
+	siftr.ring_size = p->ring_size;
 	memcpy(siftr.lcores, states, sizeof(states));
 	siftr.file = file;
 	siftr.files = 1;
@@ -334,12 +343,16 @@ fp_siftr_enable(const struct fp_siftr_params *p, struct fp_err *err)
 	siftr.logged = siftr.write_errors = 0;
 	siftr.bytes = (uint64_t)len;
 	siftr.stop = 0;
-	rc = pthread_create(&siftr.thread, NULL, writer_main, NULL);
+	/* An EAL control thread: it runs on the CPUs no worker lcore uses (a
+	 * plain pthread inherits the caller's affinity, which may include a
+	 * worker's CPU, and would then take its cycles). */
+	rc = rte_ctrl_thread_create(&siftr.thread, "fp-siftr", NULL, writer_main,
+				    NULL);
 	if (rc != 0) {
-		rc = fp_err_set(err, rc, "cannot start the SIFTR writer thread");
+		rc = fp_err_set(err, rc < 0 ? -rc : rc,
+				"cannot start the SIFTR writer thread");
 		goto fail;
 	}
-	pthread_setname_np(siftr.thread, "fp-siftr");
 
 	/* Before launch (the config's siftr.enabled), the workers are not
 	 * running: their state is set directly, so the first packet counts. */
@@ -476,7 +489,8 @@ status_locked(struct fp_siftr_status *st)
 		return;
 	st->params = siftr.params;
 	st->enable_time_us = siftr.enable_time_us;
-	sum_tables(st);
+	/* What the writer wrote first, then what the workers counted: a
+	 * snapshot under traffic never shows more lines than segments. */
 	pthread_mutex_lock(&siftr.file_lock);
 	st->logged = siftr.logged;
 	st->write_errors = siftr.write_errors;
@@ -485,6 +499,7 @@ status_locked(struct fp_siftr_status *st)
 	st->flows_dropped = siftr.flows.dropped;
 	st->files = siftr.files;
 	pthread_mutex_unlock(&siftr.file_lock);
+	sum_tables(st);
 }
 
 void

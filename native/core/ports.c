@@ -159,6 +159,7 @@ fp_port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 	struct fp_port *port = &fp_router.ports[idx];
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
+	uint8_t rss_key[64];
 	struct rte_eth_txconf txconf;
 	uint16_t port_id, nb_rxq, nb_txq, q, rxd, txd;
 	unsigned w;
@@ -220,6 +221,20 @@ fp_port_setup(uint16_t idx, const struct fp_port_config *pc, struct fp_err *err)
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_NONFRAG_IPV6_TCP |
 			 RTE_ETH_RSS_NONFRAG_IPV6_UDP) &
 			info.flow_type_rss_offloads;
+		/* A symmetric Toeplitz key (0x6d5a repeated: Woo and Park,
+		 * "Scalable TCP Session Monitoring with Symmetric RSS"): a
+		 * connection's two directions hash alike, and with the same
+		 * key and default RETA on every port they land on the same
+		 * queue number, i.e. the same worker — SIFTR's per-worker
+		 * table sees both directions of a connection. */
+		if (info.hash_key_size >= 40 && info.hash_key_size <= sizeof(rss_key)) {
+			for (unsigned k = 0; k < sizeof(rss_key); k += 2) {
+				rss_key[k] = 0x6d;
+				rss_key[k + 1] = 0x5a;
+			}
+			conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+		}
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;

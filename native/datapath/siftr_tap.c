@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -67,11 +68,16 @@ fp_siftr_tap(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 	     uint64_t tsc)
 {
 	struct fp_tcpstat_record recs[FP_BURST];
+	struct fp_tcp_segment segs[FP_BURST];
+	uint32_t hashes[FP_BURST];
 	struct fp_tcpstat *t = lc->siftr.table;
-	struct fp_tcp_segment seg;
 	uint64_t now_us = siftr_now_us(lc, tsc);
-	unsigned nrec = 0, sent, i;
+	unsigned nseg = 0, nrec = 0, sent, i;
 
+	/* Three passes, as the flow cache does: parse and hash, prefetching
+	 * each bucket; prefetch the entry each bucket names; then update. A
+	 * table of many connections does not fit a small L2: the misses of a
+	 * vector overlap instead of queueing one behind the other. */
 	for (i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		const uint8_t *ip6 = rte_pktmbuf_mtod_offset(m, const uint8_t *,
@@ -80,11 +86,26 @@ fp_siftr_tap(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		if (ip6[6] != FP_IPPROTO_TCP && ip6[6] != FP_IPPROTO_HOPOPTS &&
 		    ip6[6] != FP_IPPROTO_ROUTING && ip6[6] != FP_IPPROTO_DSTOPTS)
 			continue;
-		if (siftr_parse(ip6, m->data_len - FP_ETHER_HDR_LEN, &seg) < 0)
+		if (siftr_parse(ip6, m->data_len - FP_ETHER_HDR_LEN, &segs[nseg]) < 0)
 			continue;
-		if (fp_tcpstat_update(t, &seg, now_us, &recs[nrec]) != 0)
-			nrec++;
+		hashes[nseg] = fp_tcpstat_hash(&segs[nseg]);
+		rte_prefetch0(fp_tcpstat_bucket(t, hashes[nseg]));
+		nseg++;
 	}
+	for (i = 0; i < nseg; i++) {
+		const uint8_t *e = (const uint8_t *)fp_tcpstat_first(t, hashes[i]);
+
+		if (e != NULL) {
+			rte_prefetch0(e);
+			rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
+			rte_prefetch0(e + 2 * RTE_CACHE_LINE_SIZE);
+			rte_prefetch0(e + 3 * RTE_CACHE_LINE_SIZE);
+		}
+	}
+	for (i = 0; i < nseg; i++)
+		if (fp_tcpstat_update_hashed(t, &segs[i], hashes[i], now_us,
+					     &recs[nrec]) != 0)
+			nrec++;
 	if (nrec == 0)
 		return;
 	sent = rte_ring_sp_enqueue_burst_elem(lc->siftr.ring, recs, sizeof(recs[0]),

@@ -227,10 +227,20 @@ tuple_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp)
 {
 	const uint8_t *lo = a, *hi = b;
 	uint16_t lop = ap, hip = bp;
-	uint64_t w[4], h;
-	int c = memcmp(a, b, 16), i;
+	uint64_t w[4], h, a0, a1, b0, b1;
+	int i;
 
-	if (c > 0 || (c == 0 && ap > bp)) {
+	/* Order the endpoints by address then port, as two big-endian words
+	 * (memcmp's order without a library call on the packet path). */
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	a0 = __builtin_bswap64(a0);
+	a1 = __builtin_bswap64(a1);
+	b0 = __builtin_bswap64(b0);
+	b1 = __builtin_bswap64(b1);
+	if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && ap > bp)))) {
 		lo = b, hi = a;
 		lop = bp, hip = ap;
 	}
@@ -774,12 +784,26 @@ count_dir(struct fp_tcpstat *t, unsigned from)
 }
 
 uint32_t
+fp_tcpstat_hash(const struct fp_tcp_segment *seg)
+{
+	return tuple_hash(seg->src, seg->sport, seg->dst, seg->dport);
+}
+
+uint32_t
 fp_tcpstat_update(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
 		  uint64_t now_us, struct fp_tcpstat_record *rec)
 {
+	return fp_tcpstat_update_hashed(t, seg, fp_tcpstat_hash(seg), now_us, rec);
+}
+
+uint32_t
+fp_tcpstat_update_hashed(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
+			 uint32_t hash, uint64_t now_us,
+			 struct fp_tcpstat_record *rec)
+{
 	const struct fp_tcpstat_config *cfg = &t->cfg;
 	struct fp_tcpstat_entry *e;
-	uint32_t hash, what = 0, rexmits_before;
+	uint32_t what = 0, rexmits_before;
 	unsigned from = 0;
 	uint8_t fl = seg->flags, dir;
 
@@ -791,7 +815,6 @@ fp_tcpstat_update(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
 	if (seg->opts.present & FP_TCPO_BAD)
 		t->ctr.bad_options++;
 
-	hash = tuple_hash(seg->src, seg->sport, seg->dst, seg->dport);
 	e = find(t, hash, seg->src, seg->sport, seg->dst, seg->dport, &from);
 	if (e != NULL && expired(t, e, now_us)) {
 		entry_remove(t, e);
@@ -857,7 +880,10 @@ fp_tcpstat_update(struct fp_tcpstat *t, const struct fp_tcp_segment *seg,
 
 	/* siftr_process_pkt: log every ppl-th segment of the connection. */
 	if (cfg->ppl > 1) {
-		e->counter = (e->counter + 1) % cfg->ppl;
+		/* (counter + 1) % ppl without a division per segment; a
+		 * counter left above a lowered ppl wraps on its next segment. */
+		if (++e->counter >= cfg->ppl)
+			e->counter = 0;
 		if (e->counter == 0)
 			what |= FP_TCPSTAT_LOG;
 	} else {

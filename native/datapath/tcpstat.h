@@ -313,7 +313,7 @@ struct fp_tcpstat_entry {
 	uint8_t in_use;
 	uint8_t flags;        /* CONN_* (tcpstat.c) */
 	uint16_t pad;
-};
+} __attribute__((aligned(64))); /* 256 bytes: exactly four cache lines */
 
 /* A table: header, buckets, entries, in one block of caller memory. */
 struct fp_tcpstat {
@@ -364,6 +364,29 @@ void fp_tcpstat_set_config(struct fp_tcpstat *t,
 uint32_t fp_tcpstat_update(struct fp_tcpstat *t,
 			   const struct fp_tcp_segment *seg, uint64_t now_us,
 			   struct fp_tcpstat_record *rec);
+
+/* The same with the segment's hash already computed (fp_tcpstat_hash), so a
+ * caller can prefetch the bucket and the entry first (fp_tcpstat_bucket,
+ * fp_tcpstat_first), as the worker does for a vector. */
+uint32_t fp_tcpstat_hash(const struct fp_tcp_segment *seg);
+uint32_t fp_tcpstat_update_hashed(struct fp_tcpstat *t,
+				  const struct fp_tcp_segment *seg, uint32_t hash,
+				  uint64_t now_us, struct fp_tcpstat_record *rec);
+
+static inline const uint32_t *
+fp_tcpstat_bucket(const struct fp_tcpstat *t, uint32_t hash)
+{
+	return &t->buckets[hash & (t->hashsize - 1)];
+}
+
+/* The first entry of hash's bucket chain (usually the one), or NULL. */
+static inline const struct fp_tcpstat_entry *
+fp_tcpstat_first(const struct fp_tcpstat *t, uint32_t hash)
+{
+	uint32_t i = *fp_tcpstat_bucket(t, hash);
+
+	return i == FP_TCPSTAT_NONE ? NULL : &t->entries[i];
+}
 
 /* Count a record the caller could not queue to the writer (ring full), as
  * the seed counts a failed pkt_node malloc. */

@@ -11,7 +11,7 @@ import * as path from 'path';
 import { formatSiftrSummary, siftrSummaryJson } from '../../lib/cli/siftr';
 import { FastpathError } from '../../lib/errors';
 import { formatSiftrLog, SIFTR_RECORD_FIELDS, SiftrLog, SiftrRecord } from '../../lib/siftr-log';
-import { downsample, renderSiftrSvg, siftrFlowKey, siftrPlotSpec, summarizeSiftrLog } from '../../lib/siftr-report';
+import { downsample, renderSiftrSvg, SIFTR_TF_REXMIT, siftrFlowKey, siftrPlotSpec, summarizeSiftrLog } from '../../lib/siftr-report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -29,6 +29,8 @@ interface Sample {
   inflight: number;
   mss: number;
   scales?: [number, number];
+  /** t_flags (fastpath marks a retransmitted segment's line with TF_FASTRECOVERY). */
+  flags?: number;
 }
 
 /** A record `afterUs` after the enable time; the fields SIFTR leaves 0 for a router stay 0. */
@@ -48,6 +50,7 @@ function record(flow: Flow, s: Sample): SiftrRecord {
     rcvScale: s.scales?.[1] ?? 0,
     sndWnd: 65535 + s.afterUs,
     rcvWnd: 32768 + s.afterUs,
+    flags: s.flags ?? 0,
     flowid: 1,
     flowtype: 191,
   };
@@ -61,10 +64,10 @@ const RECORDS: SiftrRecord[] = [
   record(B, { afterUs: 15_000, dir: 'i', srtt: 0, inflight: 0, mss: 1380 }),
   record(A, { afterUs: 20_100, dir: 'o', srtt: 20_000, inflight: 1400, mss: 1400, scales: [7, 9] }),
   record(B, { afterUs: 25_000, dir: 'o', srtt: 5_000, inflight: 1000, mss: 1380 }),
-  record(A, { afterUs: 30_100, dir: 'o', srtt: 22_000, inflight: 2800, mss: 1400, scales: [7, 9] }),
+  record(A, { afterUs: 30_100, dir: 'o', srtt: 22_000, inflight: 2800, mss: 1400, scales: [7, 9], flags: SIFTR_TF_REXMIT | 0x200 }),
   record(B, { afterUs: 35_000, dir: 'i', srtt: 7_000, inflight: 0, mss: 1380 }),
   record(A, { afterUs: 40_100, dir: 'i', srtt: 24_000, inflight: 1400, mss: 1400, scales: [7, 9] }),
-  record(B, { afterUs: 45_000, dir: 'i', srtt: 6_000, inflight: 500, mss: 1380 }),
+  record(B, { afterUs: 45_000, dir: 'i', srtt: 6_000, inflight: 500, mss: 1380, flags: SIFTR_TF_REXMIT }),
   record(A, { afterUs: 1_020_100, dir: 'o', srtt: 30_000, inflight: 4200, mss: 1400, scales: [7, 9] }),
 ];
 
@@ -94,7 +97,7 @@ const EXPECTED_A = {
   ...A,
   segmentsOut: 4,
   segmentsIn: 2,
-  retransmissions: null,
+  retransmissions: { local: 1, remote: 0 },
   rtt: { minMs: 20, medianMs: 23, maxMs: 30, samples: 4 },
   firstSecs: 0.0001,
   lastSecs: 1.0201,
@@ -109,7 +112,7 @@ const EXPECTED_B = {
   ...B,
   segmentsOut: 2,
   segmentsIn: 3,
-  retransmissions: null,
+  retransmissions: { local: 0, remote: 1 },
   rtt: { minMs: 5, medianMs: 6, maxMs: 7, samples: 3 },
   firstSecs: 0.005,
   lastSecs: 0.045,
@@ -191,11 +194,15 @@ describe('SIFTR log summary', () => {
     expect(s.footer).to.deep.equal({ ...counters, flows: flowList.length });
   });
 
-  it('reports retransmissions only when given them, keyed by flow key', () => {
+  it("counts retransmissions from fastpath's TF_FASTRECOVERY marks, not in other writers' logs; given counts win", () => {
     expect(siftrFlowKey(A)).to.equal(KEY_A);
+    const marked = summarizeSiftrLog(LOG);
+    expect(marked.connections.map((c) => c.retransmissions)).to.deep.equal([{ local: 1, remote: 0 }, { local: 0, remote: 1 }]);
+    const freebsd = summarizeSiftrLog({ ...LOG, header: { ...LOG.header, sysname: 'FreeBSD' } });
+    expect(freebsd.connections.map((c) => c.retransmissions)).to.deep.equal([null, null]);
     const s = summarizeSiftrLog(LOG, { rexmits: new Map([[KEY_A, { local: 3, remote: 1 }]]) });
     expect(s.connections[0].retransmissions).to.deep.equal({ local: 3, remote: 1 });
-    expect(s.connections[1].retransmissions).to.equal(null);
+    expect(s.connections[1].retransmissions).to.deep.equal({ local: 0, remote: 1 });
   });
 
   it('has no footer, log duration or RTT where the log has none', () => {
@@ -220,12 +227,13 @@ describe('SIFTR log summary', () => {
     ]);
   });
 
-  it('prints the same as text ("-" for unknown retransmissions) and as JSON (64-bit counters as strings)', () => {
+  it('prints the same as text and as JSON (64-bit counters as strings)', () => {
     const s = summarizeSiftrLog(LOG);
     const text = formatSiftrSummary(s);
     expect(text).to.contain('SIFTR 1.3.0 log from fastpath 0.1.0, ipmode 6');
     expect(text).to.contain('skipped total    18446744073709551615');
-    expect(text).to.contain(`${KEY_A}\n  segments         out 4, in 2\n  retransmissions  -\n`);
+    expect(text).to.contain(`${KEY_A}\n  segments         out 4, in 2\n  retransmissions  local 1, remote 0\n`);
+    expect(formatSiftrSummary(summarizeSiftrLog({ ...LOG, header: { ...LOG.header, sysname: 'FreeBSD' } }))).to.contain('retransmissions  -\n');
     expect(text).to.contain('RTT ms           min 20.000, median 23.000, max 30.000 (4 samples)');
     const json = JSON.parse(siftrSummaryJson(s));
     expect(json.footer.totalSkippedTcpPkts).to.equal('18446744073709551615');
