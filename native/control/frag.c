@@ -126,7 +126,7 @@ fp_frag_input(struct fp_lcore *lc, struct rte_mbuf *m)
 	if (!is_fragment(ip6, len) || fp_ip6_is_multicast(ip6 + 24))
 		return m;
 	fp_router.ctl_ctr[FP_CCTR_frag_received]++;
-	fp_reasm_input(&reasm, ip6, len, fp_now_ms(), &res);
+	fp_reasm_input_if(&reasm, ip6, len, m->port, fp_now_ms(), &res);
 	switch (res.verdict) {
 	case FP_REASM_HELD:
 		/* Remember the sender of a first fragment (offset 0). */

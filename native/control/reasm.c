@@ -41,6 +41,7 @@ struct fp_reasm_q {
 	uint8_t src[16];
 	uint8_t dst[16];
 	uint32_t ident;
+	uint32_t zone;        /* arrival interface + 1 for scoped addresses, else 0 */
 	uint32_t hnext;       /* hash chain: slot + 1, 0 ends it */
 	uint64_t seq;         /* creation order */
 	uint64_t deadline_ms; /* first arrival + timeout (RFC 8200 §4.5) */
@@ -226,7 +227,7 @@ q_ivs(struct fp_reasm *r, uint32_t i)
 /* Bucket of a key (FNV-1a over source, destination, Identification, seeded). */
 static uint32_t
 key_bucket(const struct fp_reasm *r, const uint8_t *src, const uint8_t *dst,
-	   uint32_t ident)
+	   uint32_t ident, uint32_t zone)
 {
 	uint32_t h = 2166136261u ^ r->cfg.hash_seed;
 	int k;
@@ -236,21 +237,24 @@ key_bucket(const struct fp_reasm *r, const uint8_t *src, const uint8_t *dst,
 	for (k = 0; k < 16; k++)
 		h = (h ^ dst[k]) * 16777619u;
 	h = (h ^ ident) * 16777619u;
+	h = (h ^ zone) * 16777619u;
 	h ^= h >> 15;
 	return h & (r->nbuckets - 1);
 }
 
-/* Slot of the datagram (src, dst, ident) (RFC 8200 §4.5's key), or -1. */
+/* Slot of the datagram (src, dst, ident) (RFC 8200 §4.5's key) in zone,
+ * or -1. */
 static int32_t
 find(const struct fp_reasm *r, const uint8_t *src, const uint8_t *dst,
-     uint32_t ident)
+     uint32_t ident, uint32_t zone)
 {
-	uint32_t s = r->buckets[key_bucket(r, src, dst, ident)];
+	uint32_t s = r->buckets[key_bucket(r, src, dst, ident, zone)];
 
 	while (s) {
 		const struct fp_reasm_q *q = &r->q[s - 1];
 
-		if (q->ident == ident && !memcmp(q->src, src, 16) && !memcmp(q->dst, dst, 16))
+		if (q->ident == ident && q->zone == zone && !memcmp(q->src, src, 16) &&
+		    !memcmp(q->dst, dst, 16))
 			return (int32_t)(s - 1);
 		s = q->hnext;
 	}
@@ -262,7 +266,7 @@ static void
 hash_remove(struct fp_reasm *r, uint32_t i)
 {
 	struct fp_reasm_q *q = &r->q[i];
-	uint32_t *link = &r->buckets[key_bucket(r, q->src, q->dst, q->ident)];
+	uint32_t *link = &r->buckets[key_bucket(r, q->src, q->dst, q->ident, q->zone)];
 
 	while (*link) {
 		if (*link == i + 1) {
@@ -355,7 +359,7 @@ pick_victim(const struct fp_reasm *r, int32_t except, const uint8_t *src,
 /* A new queue for (src, dst, ident), evicting as the limits say. */
 static uint32_t
 q_new(struct fp_reasm *r, const uint8_t *src, const uint8_t *dst, uint32_t ident,
-      uint64_t now_ms)
+      uint32_t zone, uint64_t now_ms)
 {
 	struct fp_reasm_q *q;
 	uint32_t i, n = 0, b;
@@ -383,10 +387,11 @@ q_new(struct fp_reasm *r, const uint8_t *src, const uint8_t *dst, uint32_t ident
 	memcpy(q->src, src, 16);
 	memcpy(q->dst, dst, 16);
 	q->ident = ident;
+	q->zone = zone;
 	q->seq = ++r->seq;
 	q->deadline_ms = now_ms + r->cfg.timeout_ms;
 	q->state = Q_LIVE;
-	b = key_bucket(r, src, dst, ident);
+	b = key_bucket(r, src, dst, ident, zone);
 	q->hnext = r->buckets[b];
 	r->buckets[b] = i + 1;
 	r->nused++;
@@ -611,8 +616,8 @@ complete(struct fp_reasm *r, uint32_t i, struct fp_reasm_result *out)
 /* fp_reasm_input's body; returns 0 from every exit so that each can be a
  * tail call of the verdict helpers. */
 static int
-input(struct fp_reasm *r, const uint8_t *p, size_t len, uint64_t now_ms,
-      struct fp_reasm_result *out)
+input(struct fp_reasm *r, const uint8_t *p, size_t len, uint32_t zone,
+      uint64_t now_ms, struct fp_reasm_result *out)
 {
 	size_t off = IP6_HDR, nh_off = 6, hl, data, dlen, uf;
 	uint32_t offset, start, end, need, pos, ident, plen;
@@ -700,7 +705,7 @@ input(struct fp_reasm *r, const uint8_t *p, size_t len, uint64_t now_ms,
 		return verdict_drop(r, out, FP_REASM_DROP_UNFRAG_TOO_LONG);
 	over = uf + offset + dlen > r->cfg.max_payload;
 
-	found = find(r, p + 8, p + 24, ident);
+	found = find(r, p + 8, p + 24, ident, zone);
 	if (found >= 0 && r->q[found].state == Q_DEAD) /* RFC 5722 */
 		return verdict_drop(r, out, FP_REASM_DROP_DEAD);
 	if (over) {
@@ -708,7 +713,7 @@ input(struct fp_reasm *r, const uint8_t *p, size_t len, uint64_t now_ms,
 			return verdict_kill(r, out, (uint32_t)found, FP_REASM_DROP_OVER_LIMIT);
 		return verdict_drop(r, out, FP_REASM_DROP_OVER_LIMIT);
 	}
-	i = found >= 0 ? (uint32_t)found : q_new(r, p + 8, p + 24, ident, now_ms);
+	i = found >= 0 ? (uint32_t)found : q_new(r, p + 8, p + 24, ident, zone, now_ms);
 	q = &r->q[i];
 	start = offset;
 	end = offset + (uint32_t)dlen;
@@ -767,7 +772,29 @@ void
 fp_reasm_input(struct fp_reasm *r, const uint8_t *ip6_packet, size_t len,
 	       uint64_t now_ms, struct fp_reasm_result *out)
 {
-	(void)input(r, ip6_packet, len, now_ms, out);
+	fp_reasm_input_if(r, ip6_packet, len, FP_REASM_NO_IF, now_ms, out);
+}
+
+/* fe80::/10: an address that means something on one link only. */
+static bool
+link_scoped(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+void
+fp_reasm_input_if(struct fp_reasm *r, const uint8_t *ip6_packet, size_t len,
+		  uint32_t ifindex, uint64_t now_ms, struct fp_reasm_result *out)
+{
+	uint32_t zone = 0;
+
+	/* As Linux's ip6frag key: the interface joins the key only when an
+	 * address is link-scoped (two links may reuse the same link-locals);
+	 * a global datagram may arrive over several interfaces. */
+	if (ifindex != FP_REASM_NO_IF && len >= 40 &&
+	    (link_scoped(ip6_packet + 8) || link_scoped(ip6_packet + 24)))
+		zone = ifindex + 1;
+	(void)input(r, ip6_packet, len, zone, now_ms, out);
 }
 
 /* Abandon the reassemblies past their deadline (RFC 8200 §4.5). */

@@ -69,11 +69,12 @@
  * §2.4 (e) (none for a multicast destination, or an unspecified, multicast
  * or anycast source) and its rate limit (§2.4 (f)) as for every error.
  *
- * Time is the caller's monotonic now_ms. Not handled: the key has no
- * interface, so link-local datagrams from two links with the same addresses
- * and Identification would meet in one queue (Linux adds the interface for
- * scoped addresses); Jumbo Payload (Payload Length 0) is refused, as RFC
- * 2675 forbids it with a Fragment header.
+ * Time is the caller's monotonic now_ms. The key gains the arrival
+ * interface when the source or destination is link-local (as Linux's
+ * ip6frag key does for scoped addresses: two links may reuse the same
+ * link-local addresses and Identification); fp_reasm_input_if takes it.
+ * Jumbo Payload (Payload Length 0) is refused, as RFC 2675 forbids it with
+ * a Fragment header.
  */
 #ifndef FP_REASM_H
 #define FP_REASM_H
@@ -225,6 +226,14 @@ int fp_reasm_init(struct fp_reasm *r, const struct fp_reasm_cfg *cfg,
  * fp_reasm_expire first when now_ms has reached fp_reasm_next_deadline. */
 void fp_reasm_input(struct fp_reasm *r, const uint8_t *ip6_packet, size_t len,
 		    uint64_t now_ms, struct fp_reasm_result *out);
+
+/* The same for a packet that arrived on interface ifindex (any number but
+ * FP_REASM_NO_IF): link-local datagrams of different interfaces are kept
+ * apart. fp_reasm_input is this with FP_REASM_NO_IF. */
+#define FP_REASM_NO_IF UINT32_MAX
+void fp_reasm_input_if(struct fp_reasm *r, const uint8_t *ip6_packet, size_t len,
+		       uint32_t ifindex, uint64_t now_ms,
+		       struct fp_reasm_result *out);
 
 /* Called by fp_reasm_expire for each reassembly owing a Time Exceeded
  * (type 3, code 1) to the quote's source: quote is the offset-0 fragment as

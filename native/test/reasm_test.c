@@ -643,6 +643,7 @@ main(void)
 	test_sizes();
 	test_limits();
 	test_ecn();
+	test_zones();
 	test_fuzz_bytes();
 	test_fuzz_slices();
 	test_split();

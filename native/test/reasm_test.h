@@ -62,5 +62,6 @@ void test_ecn(void);
 void test_fuzz_bytes(void);
 void test_fuzz_slices(void);
 void test_split(void);
+void test_zones(void);
 
 #endif

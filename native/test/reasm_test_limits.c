@@ -275,3 +275,40 @@ test_ecn(void)
 	EXPECT(fp_reasm_queues(r) == 0 && fp_reasm_bytes(r) == 0, "nothing kept");
 	printf("ecn: CE kept, Not-ECT/ECT mix discarded\n");
 }
+
+/* ---- zones: the interface joins the key for link-local addresses -------- */
+
+/* Two links may reuse the same link-local addresses and Identification:
+ * such fragments from different interfaces are two datagrams; a global
+ * datagram's fragments meet whatever interface they came in on. */
+void
+test_zones(void)
+{
+	struct fp_reasm *r = mk(NULL);
+	static uint8_t a[256], b[256];
+	size_t na, nb;
+
+	build(&D1, 0, 64, 1, 21);
+	D1.b[8] = 0xfe, D1.b[9] = 0x80, D1.b[10] = 0, D1.b[11] = 0; /* fe80::1 */
+	na = mkfrag(a, &D1, 0, 32, 1, 7);
+	nb = mkfrag(b, &D1, 32, D1.len - D1.ufl - 32, 0, 7);
+	fp_reasm_input_if(r, a, na, 0, 0, &res);
+	EXPECT(res.verdict == FP_REASM_HELD, "link-local, interface 0: held");
+	fp_reasm_input_if(r, b, nb, 1, 0, &res);
+	EXPECT(res.verdict == FP_REASM_HELD && r->nused == 2,
+	       "the same key from interface 1 is another datagram (%u queues)", r->nused);
+	fp_reasm_input_if(r, b, nb, 0, 0, &res);
+	EXPECT(res.verdict == FP_REASM_COMPLETE && is_dg(&D1),
+	       "its own rest completes it on interface 0");
+	fp_reasm_flush(r);
+
+	build(&D2, 0, 64, 2, 22); /* 2001:db8::2 -> 2001:db8:1::1 */
+	na = mkfrag(a, &D2, 0, 32, 1, 8);
+	nb = mkfrag(b, &D2, 32, D2.len - D2.ufl - 32, 0, 8);
+	fp_reasm_input_if(r, a, na, 0, 0, &res);
+	fp_reasm_input_if(r, b, nb, 1, 0, &res);
+	EXPECT(res.verdict == FP_REASM_COMPLETE && is_dg(&D2),
+	       "global addresses: fragments over two interfaces meet");
+	fp_reasm_flush(r);
+	printf("zones: link-local keyed by interface, global not\n");
+}
