@@ -4,7 +4,7 @@
  *
  *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
  *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
- *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--idle-port] [--siftr-ppl N]
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--ecmp-one-port] [--idle-port] [--siftr-ppl N]
  *
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
  * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   const ecmp = process.argv.includes('--ecmp');
   // The control for --ecmp: the same third port, polled but idle, and one next hop.
   const idlePort = process.argv.includes('--idle-port');
+  // ECMP's own cost without a second tx port: two next hops (two MACs) both on eth1.
+  const ecmpOnePort = process.argv.includes('--ecmp-one-port');
   // SIFTR on every forwarded TCP segment (every ppl-th logged), log to /dev/null:
   // the worker's cost (tap, table, ring) without the disk's.
   const siftrPpl = Number(arg('--siftr-ppl', '0'));
@@ -70,10 +72,13 @@ async function main(): Promise<void> {
     ],
     routes: ecmp
       ? [{ prefix: DST_ROUTE, nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'fe80::3', dev: 'eth2' }] }]
-      : [{ prefix: DST_ROUTE, via: 'fe80::2', dev: 'eth1' }],
+      : ecmpOnePort
+        ? [{ prefix: DST_ROUTE, nexthops: [{ via: 'fe80::2', dev: 'eth1' }, { via: 'fe80::4', dev: 'eth1' }] }]
+        : [{ prefix: DST_ROUTE, via: 'fe80::2', dev: 'eth1' }],
     neighbours: [
       { address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' },
       ...(ecmp ? [{ address: 'fe80::3', mac: '02:00:00:00:00:98', dev: 'eth2' }] : []),
+      ...(ecmpOnePort ? [{ address: 'fe80::4', mac: '02:00:00:00:00:97', dev: 'eth1' }] : []),
     ],
     flowCache: { maxflows, hashsize },
     ...(siftrPpl > 0 ? { siftr: { enabled: true, logfile: '/dev/null', ppl: siftrPpl, pickupMidstream: true } } : {}),

@@ -27,6 +27,7 @@
  *   --memory-mb 512                     EAL -m
  *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore
  *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
+ *   --cases REGEX                       only the cases whose id matches (e.g. 'ecmp|cache-|idleport')
  *   --siftr                             add SIFTR cases on TCP traffic (fastpath only): SIFTR off,
  *                                       on with ppl 1, on with ppl 100 (log to /dev/null)
  *   --out FILE                          results JSON (default bench/out/results.json)
@@ -65,6 +66,8 @@ interface CaseDef {
   pollHz?: number;
   /** fastpath only: the route through two next hops (ECMP by flow label) */
   ecmp?: boolean;
+  /** fastpath only: two next hops on the same port (ECMP's own cost, no second tx port) */
+  ecmpOnePort?: boolean;
   /** fastpath only: a third port, polled but idle (the ECMP case's control) */
   idlePort?: boolean;
   /** TCP frames instead of UDP (the SIFTR cases) */
@@ -99,6 +102,7 @@ interface Options {
   maxflows: number;
   hashsize: number;
   siftr: boolean;
+  cases?: RegExp;
 }
 
 function usage(msg?: string): never {
@@ -106,7 +110,7 @@ function usage(msg?: string): never {
   console.error(
     'usage: npm run bench -- [--rounds N] [--seconds S] [--warmup S] [--quick] [--flows 1,10000]\n' +
       '                        [--only fastpath,l3fwd,testpmd] [--hugepages auto|on|off] [--memory-mb 512]\n' +
-      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--siftr] [--out FILE]',
+      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--siftr] [--cases REGEX] [--out FILE]',
   );
   process.exit(2);
 }
@@ -188,6 +192,13 @@ function parseOptions(argv: string[]): Options {
       case '--siftr':
         o.siftr = true;
         break;
+      case '--cases':
+        try {
+          o.cases = new RegExp(v() ?? '');
+        } catch {
+          usage('--cases needs a regular expression');
+        }
+        break;
       case '--start-timeout':
         o.startTimeout = num(v(), a, 1);
         break;
@@ -216,6 +227,8 @@ function cases(o: Options): CaseDef[] {
       out.push({ id: `fastpath-poll10-${flows}`, label: 'fastpath, cache on, stats() at 10 Hz', engine: 'fastpath', flows, maxflows: o.maxflows, pollHz: 10 });
       // ECMP by flow label: the same flows over a route with two next hops.
       out.push({ id: `fastpath-ecmp-${flows}`, label: 'fastpath, cache on, ECMP 2 next hops', engine: 'fastpath', flows, maxflows: o.maxflows, ecmp: true });
+      // ECMP's mechanism alone: two next hops that share eth1 (no second tx port).
+      out.push({ id: `fastpath-ecmp1port-${flows}`, label: 'fastpath, cache on, ECMP 2 next hops on 1 port', engine: 'fastpath', flows, maxflows: o.maxflows, ecmpOnePort: true });
       // Its control: one next hop, with the same idle third port polled.
       out.push({ id: `fastpath-idleport-${flows}`, label: 'fastpath, cache on, 1 next hop, 3 ports', engine: 'fastpath', flows, maxflows: o.maxflows, idlePort: true });
       if (o.siftr) {
@@ -228,7 +241,7 @@ function cases(o: Options): CaseDef[] {
     if (o.engines.includes('l3fwd')) out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
     if (o.engines.includes('testpmd')) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
   }
-  return out;
+  return o.cases ? out.filter((c) => o.cases!.test(c.id)) : out;
 }
 
 function pcapPath(flows: number, tcp = false): string {
@@ -283,6 +296,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     '--start-timeout', String(o.startTimeout),
     ...(c.ecmp ? ['--ecmp'] : []),
     ...(c.idlePort ? ['--idle-port'] : []),
+    ...(c.ecmpOnePort ? ['--ecmp-one-port'] : []),
     ...(c.siftrPpl ? ['--siftr-ppl', String(c.siftrPpl)] : []),
   ]);
   registerPrefix(prefix);
