@@ -151,6 +151,75 @@ export function parsePrefix(s: string): Prefix {
   return { address: parseAddress(s.slice(0, slash), { kind: 'IPv6 prefix', text: s }), length: Number(lengthText) };
 }
 
+/**
+ * parsePrefix's fast path for bulk input (a routing table): writes the
+ * address into out[off..off+16) and returns the length, or -1 for anything
+ * it does not take (IPv4 tails, bad syntax, host bits set...), in which case
+ * the caller asks parsePrefix for the error. One pass over the characters,
+ * no allocation.
+ */
+export function parseNetworkPrefixInto(s: string, out: Uint8Array, off: number): number {
+  const slash = s.indexOf('/');
+  if (slash <= 0 || slash === s.length - 1 || s.length - slash > 4) return -1;
+  let length = 0;
+  for (let i = slash + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9 || (length === 0 && i > slash + 1)) return -1; // digits, no leading zero
+    length = length * 10 + c;
+  }
+  if (length > 128) return -1;
+  const gap = s.indexOf('::');
+  let head: number;
+  let tail: number;
+  if (gap < 0 || gap > slash) {
+    head = fastGroups(s, 0, slash, 0);
+    if (head !== 8) return -1;
+    tail = 0;
+  } else {
+    if (s.indexOf('::', gap + 1) >= 0 && s.indexOf('::', gap + 1) < slash) return -1;
+    head = fastGroups(s, 0, gap, 0);
+    if (head < 0) return -1;
+    tail = fastGroups(s, gap + 2, slash, head);
+    if (tail < 0 || head + tail > 7) return -1;
+  }
+  const zeros = 8 - head - tail;
+  for (let g = 0; g < 8; g++) {
+    const v = g < head ? FAST_GROUPS[g] : g < head + zeros ? 0 : FAST_GROUPS[g - zeros];
+    out[off + 2 * g] = v >> 8;
+    out[off + 2 * g + 1] = v & 0xff;
+  }
+  // A network prefix: no host bits.
+  for (let bit = length; bit < 128; bit++) if (out[off + (bit >> 3)] & (0x80 >> (bit & 7))) return -1;
+  return length;
+}
+
+/** Hex groups separated by single ':' in s[from, to) into FAST_GROUPS[at..]; how many, or -1. */
+function fastGroups(s: string, from: number, to: number, at: number): number {
+  if (from === to) return 0;
+  let n = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? 58 : s.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0 || at + n === 8) return -1;
+      FAST_GROUPS[at + n++] = value;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    let h: number;
+    if (c >= 48 && c <= 57) h = c - 48;
+    else if (c >= 97 && c <= 102) h = c - 87;
+    else if (c >= 65 && c <= 70) h = c - 55;
+    else return -1;
+    if (++digits > 4) return -1;
+    value = (value << 4) | h;
+  }
+  return n;
+}
+const FAST_GROUPS = new Array<number>(8).fill(0);
+
 /** The prefix with its host bits zeroed: the network a route or address covers. */
 export function prefixNetwork(p: Prefix): Prefix {
   assertAddress(p.address);

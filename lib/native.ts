@@ -154,6 +154,10 @@ export interface NativeAddon {
   ifaceSetFlag(slot: number, flag: 'promisc' | 'allmulti', on: boolean): void;
   routeAdd(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;
   routeDelete(prefix: Uint8Array, length: number): void;
+  /** Packed struct fp_route_spec records (36 bytes each); rejects with `index`. */
+  routeAddMany(specs: Uint8Array): Promise<void>;
+  routeDeleteMany(prefixes: Uint8Array, lengths: Uint8Array): Promise<void>;
+  routeReplace(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;
   routeAddGroup(prefix: Uint8Array, length: number, nexthops: { via: Uint8Array | null; port: number; weight: number }[]): void;
   routeList(): NativeRoute[];
   neighbourAdd(address: Uint8Array, portIndex: number, mac: Uint8Array): void;

@@ -16,20 +16,8 @@
 #include <rte_version.h>
 
 #include "fib.h"
+#include "fib_internal.h"
 
-/* The index key: a masked prefix and its length, zero-padded. */
-struct fib_key {
-	uint8_t prefix[16];
-	uint8_t plen;
-	uint8_t pad[3];
-};
-
-/* One change, as applied to a copy or replayed into a rebuilt one. */
-struct fib_change {
-	bool add;
-	bool replace; /* with add: the route exists; only its next hop changes */
-	const struct fp_route *route; /* masked */
-};
 
 /*
  * The head of rte_fib6's private trie struct (lib/fib/trie.h) in 22.11:
@@ -92,7 +80,7 @@ fp_prefix_mask(uint8_t out[16], const uint8_t in[16], uint8_t plen)
 	}
 }
 
-static void
+void
 fib_key_make(struct fib_key *k, const uint8_t prefix[16], uint8_t plen)
 {
 	memset(k, 0, sizeof(*k));
@@ -130,7 +118,7 @@ fib_copy_create(struct fp_fib *fib, int slot)
 }
 
 /* Add a route to one copy; *reserved gets the tbl8 groups it reserved. */
-static int
+int
 fib_copy_add(struct fp_fib *fib, int slot, const struct fp_route *r,
 	     uint8_t *reserved)
 {
@@ -144,7 +132,7 @@ fib_copy_add(struct fp_fib *fib, int slot, const struct fp_route *r,
 }
 
 /* Delete a route from one copy and give back what its add reserved. */
-static int
+int
 fib_copy_delete(struct fp_fib *fib, int slot, const struct fp_route *r,
 		uint8_t reserved)
 {
@@ -181,8 +169,15 @@ fib_copy_change(struct fp_fib *fib, int slot, const struct fib_change *c)
  * and their record for the copy is 0. The copy must be inactive. On failure
  * it stays stale.
  */
-static int
+int
 fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
+{
+	return fib_copy_rebuild_mask(fib, slot, skip, NULL);
+}
+
+int
+fib_copy_rebuild_mask(struct fp_fib *fib, int slot, const struct fp_route *skip,
+		      const uint8_t *skip_pos)
 {
 	uint32_t count[130], i;
 	uint64_t t0 = now_ns(), dt;
@@ -205,7 +200,8 @@ fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
 	for (i = 0; i < fib->nroutes; i++) {
 		const struct fp_route *r = &fib->routes[fib->replay_order[i]];
 
-		if (r == skip || r->state == FP_ROUTE_DOWN) {
+		if (r == skip || r->state == FP_ROUTE_DOWN ||
+		    (skip_pos != NULL && skip_pos[fib->replay_order[i]])) {
 			fib->reserved[fib->replay_order[i]][slot] = 0;
 			continue;
 		}
@@ -225,7 +221,7 @@ fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
 /* Whether a failed change may have written part of itself into the copy:
  * only a tbl8 pool that ran dry inside the trie's update does that; the
  * reservation check and the RIB refuse before writing. Unknown → assume so. */
-static bool
+bool
 fib_copy_maybe_torn(const struct fp_fib *fib, int slot)
 {
 	const struct fib_trie_head_22_11 *h = fib_view(fib, slot);
@@ -361,7 +357,7 @@ fp_fib_find(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen)
 }
 
 /* Say why the FIB refused an add (or a restore). */
-static void
+void
 fib_add_error(const struct fp_fib *fib, int rc, char *errmsg, size_t errlen)
 {
 	if (rc == -ENOSPC)

@@ -208,6 +208,24 @@ void fp_nhg_free(struct fp_fib *fib, uint32_t g);
 /* Fill a group's buckets by weight from its up members; returns how many
  * members are up (0: the buckets are left empty). */
 unsigned fp_nhg_fill(struct fp_nhgroup *g);
+/*
+ * Batches (core/fib_batch.c): many routes added or deleted as one change —
+ * applied to the inactive copy, published with one grace-period wait, then
+ * applied to the other copy — instead of one publish and wait per route.
+ * All or nothing: on any refusal the list and the active copy are as
+ * before, *bad is the index of the entry refused and errmsg says why.
+ * add_many: -EEXIST (the prefix exists, or is twice in the batch), -ENOSPC
+ * (routing.maxRoutes or routing.tbl8Groups, errmsg names which). Routes
+ * are added shortest prefix first (each then reserves tbl8 groups below its
+ * parent only, as in a rebuild). delete_many: -ENOENT (absent), -EINVAL
+ * (twice in the batch); the removed routes are copied to old[] in batch
+ * order for the caller to release.
+ */
+int fp_fib_add_many(struct fp_fib *fib, const struct fp_route *routes, uint32_t n,
+		    uint32_t *bad, char *errmsg, size_t errlen);
+int fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
+		       const uint8_t *plens, uint32_t n, struct fp_route *old,
+		       uint32_t *bad, char *errmsg, size_t errlen);
 void fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st);
 /* Zero the host bits of a prefix. */
 void fp_prefix_mask(uint8_t out[16], const uint8_t in[16], uint8_t plen);

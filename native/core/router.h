@@ -403,6 +403,28 @@ bool fp_iface_routable(uint16_t idx);
  * link change). */
 int fp_routes_follow_links_locked(int going_down);
 int fp_routes_follow_links(void);
+/* Routes were deleted: retry restores the FIB refused for lack of room. */
+void fp_routes_room_freed_locked(void);
+
+/* Batches (core/routes_batch.c): static routes with one next hop each,
+ * added or deleted as one FIB change (core/fib.h, "Batches"); all or
+ * nothing, *bad the index of the entry refused. Each takes ctl_lock. */
+struct fp_route_spec {
+	uint8_t prefix[16];
+	uint8_t plen;
+	bool has_via;
+	uint16_t port_idx;
+	uint8_t via[16];
+};
+int fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *bad,
+		      struct fp_err *err);
+int fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
+			 uint32_t n, uint32_t *bad, struct fp_err *err);
+/* Point an existing static route at another single next hop: one FIB
+ * change (the trie rewrites the next hop in place) when the route is up
+ * and the new interface routable; otherwise the route is re-entered with
+ * its new state under the same lock hold. ENOENT, EPERM (not static). */
+int fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err);
 
 struct fp_neigh_info {
 	uint8_t addr[16];

@@ -220,6 +220,14 @@ fp_routes_follow_links_locked(int going_down)
 	return (int)changed;
 }
 
+void
+fp_routes_room_freed_locked(void)
+{
+	/* A restore the FIB refused may fit now. */
+	if (restore_pending)
+		fp_routes_follow_links_locked(-1);
+}
+
 int
 fp_routes_follow_links(void)
 {
@@ -321,9 +329,7 @@ fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err)
 	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
 	if (old.state == FP_ROUTE_UP)
 		fp_router.ctl_ctr[FP_CCTR_fib_swaps]++;
-	/* Room freed: a restore the FIB refused may fit now. */
-	if (restore_pending)
-		fp_routes_follow_links_locked(-1);
+	fp_routes_room_freed_locked();
 out:
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return rc;
