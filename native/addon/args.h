@@ -29,6 +29,8 @@
 #include <string>
 
 struct fp_err;  // ../core/router.h
+struct fp_route;
+struct fp_nhg_member;
 
 namespace fastpath {
 
@@ -72,6 +74,11 @@ Napi::Uint8Array ToBytes(Napi::Env env, const uint8_t *p, size_t len);
 
 // "aa:bb:cc:dd:ee:ff".
 std::string MacString(const uint8_t *m);
+
+// A route as lib/native.ts's NativeRoute; `members` holds r.nh_count next
+// hops when r is a group route. Shared by the bindings that list routes
+// so that every listing has one shape.
+Napi::Object RouteToJs(Napi::Env env, const fp_route &r, const fp_nhg_member *members);
 
 // ---- areas: each registers its exports ---------------------------------------
 
