@@ -12,6 +12,7 @@
 //   interfaces.cc  ports, clones, up/down, MTU, promisc/allmulti flags
 //   mld.cc         MLD listener groups (control/mld.h)
 //   routes.cc      the FIB: add, delete, list
+//   routes_query.cc  the FIB at scale: count, pages in key order, lookup
 //   neighbours.cc  the neighbour table and ND's ReachableTime
 //   stats.cc       counter names and the stats snapshot
 //   flowcache.cc   the per-worker flow caches (async, through command rings)
@@ -86,6 +87,7 @@ void InitRouter(Napi::Env env, Napi::Object exports);      // router.cc
 void InitInterfaces(Napi::Env env, Napi::Object exports);  // interfaces.cc
 void InitMld(Napi::Env env, Napi::Object exports);         // mld.cc
 void InitRoutes(Napi::Env env, Napi::Object exports);      // routes.cc
+void InitRoutesQuery(Napi::Env env, Napi::Object exports); // routes_query.cc
 void InitNeighbours(Napi::Env env, Napi::Object exports);  // neighbours.cc
 void InitStats(Napi::Env env, Napi::Object exports);       // stats.cc
 void InitFlowCache(Napi::Env env, Napi::Object exports);   // flowcache.cc

@@ -174,6 +174,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitInterfaces(env, exports);
   InitMld(env, exports);
   InitRoutes(env, exports);
+  InitRoutesQuery(env, exports);
   InitNeighbours(env, exports);
   InitStats(env, exports);
   InitFlowCache(env, exports);
