@@ -22,7 +22,12 @@ export interface FlowInfo {
 
 export class FlowCache {
   /** @internal */
-  constructor(private readonly addon: NativeAddon, private readonly ports: PortMap, private settings: { maxflows: number; hashsize: number }) {}
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly ports: PortMap,
+    private settings: { maxflows: number; hashsize: number },
+    private readonly entriesInUse: () => bigint,
+  ) {}
 
   /** Every worker's entries, with their per-flow counters (each worker copies its own table). */
   async list(): Promise<FlowInfo[]> {
@@ -70,5 +75,19 @@ export class FlowCache {
   /** Remove every entry on every worker. */
   async flush(): Promise<void> {
     await callAsync('flowCache.flush', () => this.addon.flowCacheFlush());
+  }
+
+  /** Entries in use, summed over workers (their flow_inuse gauges in stats()); no worker is asked to copy its table. */
+  count(): number {
+    return Number(this.entriesInUse());
+  }
+
+  /**
+   * list()'s entries one at a time. Each worker's cache is bounded by
+   * maxflows and small beside a routing table, so this walks one list()
+   * snapshot instead of paging natively as routes.iterate() does.
+   */
+  async *iterate(): AsyncIterableIterator<FlowInfo> {
+    yield* await this.list();
   }
 }

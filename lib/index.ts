@@ -9,6 +9,7 @@ export { Neighbours } from './neighbours';
 export type { NeighbourInfo } from './neighbours';
 export { FlowCache } from './flowcache';
 export type { FlowInfo } from './flowcache';
+export type { RouteIterateOptions, RouteListOptions, RoutePage } from './routes';
 export { Sockets, UdpSocket, FlowLabels } from './sockets';
 export type { UdpSocketOptions, SendOptions, RemoteInfo, GetLabelOptions, FlowLabelInfo, FlowLabelShare, SocketOwner } from './sockets';
 export { Siftr } from './siftr';

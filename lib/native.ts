@@ -160,6 +160,18 @@ export interface NativeAddon {
   routeReplace(prefix: Uint8Array, length: number, via: Uint8Array | null, portIndex: number): void;
   routeAddGroup(prefix: Uint8Array, length: number, nexthops: { via: Uint8Array | null; port: number; weight: number }[]): void;
   routeList(): NativeRoute[];
+  /** Routes in the list, up and down (core/routes_query.c). */
+  routeCount(): number;
+  /** Up to max routes in key order after the key (cursor, cursorLength), inside (prefix, prefixLength); null: none. */
+  routePage(
+    cursor: Uint8Array | null,
+    cursorLength: number,
+    prefix: Uint8Array | null,
+    prefixLength: number,
+    max: number,
+  ): { routes: NativeRoute[]; more: boolean };
+  /** The longest match in the active FIB copy (up routes only). */
+  routeLookup(address: Uint8Array): NativeRoute | undefined;
   neighbourAdd(address: Uint8Array, portIndex: number, mac: Uint8Array): void;
   neighbourDelete(address: Uint8Array, portIndex: number): void;
   neighbourList(): NativeNeighbour[];

@@ -71,4 +71,18 @@ export class Neighbours {
       ageMs: n.ageMs,
     }));
   }
+
+  /** How many entries list() returns (counted from one list() snapshot: the table is bounded by its configured size). */
+  count(): number {
+    return call('neighbours.count', () => this.addon.neighbourList()).length;
+  }
+
+  /**
+   * list()'s entries one at a time. The neighbour table is bounded by its
+   * configured size and small beside a routing table, so this walks one
+   * list() snapshot instead of paging natively as routes.iterate() does.
+   */
+  async *iterate(): AsyncIterableIterator<NeighbourInfo> {
+    yield* this.list();
+  }
 }

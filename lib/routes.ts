@@ -1,9 +1,9 @@
 /** The route table view (router.routes): static routes in, the whole table out. */
 import * as os from 'os';
 
-import { addressEqual, formatIPv6, formatPrefix, isMulticast, isUnspecified, parseNetworkPrefixInto, parsePrefix, prefixNetwork } from './addr';
+import { addressEqual, formatIPv6, formatPrefix, isMulticast, isUnspecified, parseNetworkPrefixInto, parsePrefix, Prefix, prefixNetwork } from './addr';
 import { FastpathError } from './errors';
-import { call, NativeAddon, nativeError } from './native';
+import { call, NativeAddon, NativeRoute, nativeError } from './native';
 import { addressArg, PortMap } from './portmap';
 
 export interface RouteInfo {
@@ -40,6 +40,33 @@ export interface RouteNextHop {
   weight?: number;
 }
 
+/** Options of `Routes.list` that ask for one page in key order (prefix bytes, then length). */
+export interface RouteListOptions {
+  /** Only routes inside this prefix: the same or a longer length, equal on its bits. */
+  prefix?: string;
+  /** At most this many routes (an integer >= 1); default: all that follow. */
+  limit?: number;
+  /** Start after this page's end: a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+/** One page of `Routes.list(options)`. */
+export interface RoutePage {
+  routes: RouteInfo[];
+  /** Present when more routes follow: pass it as `cursor` for the next page. */
+  nextCursor?: string;
+}
+
+export interface RouteIterateOptions {
+  prefix?: string;
+  /** Routes fetched per native call (an integer >= 1), default 4096. */
+  pageSize?: number;
+}
+
+const DEFAULT_PAGE_SIZE = 4096;
+/** The native page size is a uint32; "all that follow" asks for the most it takes. */
+const MAX_NATIVE_PAGE = 0xffffffff;
+
 /** Next hops per ECMP route, and the largest weight. */
 export const MAX_NEXTHOPS = 16;
 export const MAX_NEXTHOP_WEIGHT = 16;
@@ -47,22 +74,6 @@ export const MAX_NEXTHOP_WEIGHT = 16;
 /** Bytes of one packed route (native/core/router.h, struct fp_route_spec). */
 const SPEC_BYTES = 36;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
-
-/** A network prefix (no host bits), parsed, or EINVAL naming `at`. */
-function networkPrefix(prefix: unknown, at: string): { address: Uint8Array; length: number } {
-  if (typeof prefix !== 'string') throw new FastpathError('EINVAL', `${at}: prefix: expected a string, got ${JSON.stringify(prefix)}`);
-  let p;
-  try {
-    p = parsePrefix(prefix);
-  } catch (e) {
-    throw new FastpathError('EINVAL', `${at}: ${(e as Error).message}`);
-  }
-  const net = prefixNetwork(p);
-  if (!addressEqual(net.address, p.address)) {
-    throw new FastpathError('EINVAL', `${at}: prefix ${JSON.stringify(prefix)} has host bits set (did you mean ${formatPrefix(net)}?)`);
-  }
-  return p;
-}
 
 /** A gateway address (unicast), or null when absent; EINVAL naming `at`. */
 function gatewayArg(text: string | undefined, at: string): Uint8Array | null {
@@ -72,13 +83,13 @@ function gatewayArg(text: string | undefined, at: string): Uint8Array | null {
   return via;
 }
 
-/** networkPrefix written into out[off..off+16), returning the length: the fast parser, the full one for its error. */
+/** A network prefix written into out[off..off+16), returning its length: the fast parser, the full one (networkArg) for its error. */
 function networkPrefixInto(prefix: unknown, out: Uint8Array, off: number, at: string): number {
   if (typeof prefix === 'string') {
     const length = parseNetworkPrefixInto(prefix, out, off);
     if (length >= 0) return length;
   }
-  const p = networkPrefix(prefix, at);
+  const p = networkArg(prefix, at);
   out.set(p.address, off);
   return p.length;
 }
@@ -105,7 +116,7 @@ export class Routes {
    * by flow label (RFC 6438), see docs/flowlabels.md.
    */
   add(prefix: string, options: { via?: string; dev: string } | { nexthops: RouteNextHop[] }): void {
-    const p = networkPrefix(prefix, 'routes.add');
+    const p = networkArg(prefix, 'routes.add: prefix');
     if (options === null || typeof options !== 'object') throw new FastpathError('EINVAL', 'routes.add: options: expected { via?, dev } or { nexthops }');
     if ('nexthops' in options) {
       const o = options as Record<string, unknown>;
@@ -216,7 +227,7 @@ export class Routes {
    * ENOENT when there is no such route, EPERM for a connected or local one.
    */
   replace(prefix: string, options: { via?: string; dev: string }): void {
-    const p = networkPrefix(prefix, 'routes.replace: prefix');
+    const p = networkArg(prefix, 'routes.replace: prefix');
     if (options === null || typeof options !== 'object' || 'nexthops' in options) {
       throw new FastpathError('EINVAL', 'routes.replace: options: expected { via?, dev } (an ECMP route is replaced with delete and add)');
     }
@@ -225,8 +236,83 @@ export class Routes {
     call(`routes.replace ${prefix}`, () => this.addon.routeReplace(p.address, p.length, via, port));
   }
 
-  list(): RouteInfo[] {
-    return call('routes.list', () => this.addon.routeList()).map((r) => ({
+  /**
+   * Every route, as one array in the table's own order (no argument); or, with
+   * options, one page in key order: see "Listing and lookup" in docs/api.md.
+   */
+  list(): RouteInfo[];
+  list(options: RouteListOptions): RoutePage;
+  list(options?: RouteListOptions): RouteInfo[] | RoutePage;
+  list(options?: RouteListOptions): RouteInfo[] | RoutePage {
+    if (options !== undefined) return this.page(options);
+    return call('routes.list', () => this.addon.routeList()).map((r) => this.info(r));
+  }
+
+  /** How many routes the table holds, of every kind, up and down; O(1). */
+  count(): number {
+    return call('routes.count', () => this.addon.routeCount());
+  }
+
+  /**
+   * Every route (inside `prefix` when given) in key order, fetched `pageSize`
+   * (default 4096) at a time, so that no array of the whole table is built;
+   * between pages the event loop runs. Pages resume after a key, as
+   * list()'s cursors do. Bad options throw here, not at the first next().
+   */
+  iterate(options: RouteIterateOptions = {}): AsyncIterableIterator<RouteInfo> {
+    const what = 'routes.iterate';
+    optionFields(options, ['prefix', 'pageSize'], what);
+    const within = options.prefix === undefined ? null : networkArg(options.prefix, `${what}: prefix`);
+    const pageSize = options.pageSize === undefined ? DEFAULT_PAGE_SIZE : countArg(options.pageSize, `${what}: pageSize`);
+    return this.pages(within, pageSize, what);
+  }
+
+  /**
+   * The route forwarding would choose for `address`: the longest match among
+   * the routes that are up (a down route is in no FIB copy, so its covering
+   * route answers, as it would for a packet), or undefined for no route.
+   */
+  lookup(address: string): RouteInfo | undefined {
+    const a = addressArg(address, 'routes.lookup: address');
+    const r = call(`routes.lookup ${address}`, () => this.addon.routeLookup(a));
+    return r === undefined ? undefined : this.info(r);
+  }
+
+  private page(options: RouteListOptions): RoutePage {
+    const what = 'routes.list';
+    optionFields(options, ['prefix', 'limit', 'cursor'], what);
+    const within = options.prefix === undefined ? null : networkArg(options.prefix, `${what}: prefix`);
+    const limit = options.limit === undefined ? Infinity : countArg(options.limit, `${what}: limit`);
+    const after = options.cursor === undefined ? null : decodeCursor(options.cursor, `${what}: cursor`);
+    const { routes, more } = this.nativePage(after, within, limit, what);
+    const page: RoutePage = { routes: routes.map((r) => this.info(r)) };
+    if (more) page.nextCursor = encodeCursor(routes[routes.length - 1]);
+    return page;
+  }
+
+  private async *pages(within: Prefix | null, pageSize: number, what: string): AsyncIterableIterator<RouteInfo> {
+    let after: Prefix | null = null;
+    for (;;) {
+      const { routes, more } = this.nativePage(after, within, pageSize, what);
+      for (const r of routes) yield this.info(r);
+      if (!more) return;
+      const last = routes[routes.length - 1];
+      after = { address: last.prefix, length: last.length };
+      // A consumer awaiting only this iterator runs on microtasks: without a
+      // macrotask turn here it would hold timers and I/O for the whole table.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private nativePage(after: Prefix | null, within: Prefix | null, max: number, what: string): { routes: NativeRoute[]; more: boolean } {
+    return call(what, () =>
+      this.addon.routePage(after?.address ?? null, after?.length ?? 0, within?.address ?? null, within?.length ?? 0, Math.min(max, MAX_NATIVE_PAGE)),
+    );
+  }
+
+  /** A native route as every listing shows it. */
+  private info(r: NativeRoute): RouteInfo {
+    return {
       prefix: formatPrefix({ address: r.prefix, length: r.length }),
       ...(r.via ? { via: formatIPv6(r.via) } : {}),
       dev: this.ports.name(r.portIndex),
@@ -242,6 +328,66 @@ export class Routes {
             })),
           }
         : {}),
-    }));
+    };
   }
+}
+
+/** Refuse an options value that is not an object, or has a field not in `known`. */
+function optionFields(options: unknown, known: readonly string[], what: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw new FastpathError('EINVAL', `${what}: options: expected { ${known.join(', ')} } (each optional), got ${JSON.stringify(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new FastpathError('EINVAL', `${what}: options.${k}: unknown field (have ${known.join(', ')})`);
+  }
+}
+
+/** A prefix argument with no host bits set. */
+function networkArg(value: unknown, what: string): Prefix {
+  if (typeof value !== 'string') throw new FastpathError('EINVAL', `${what}: expected a prefix string, got ${JSON.stringify(value)}`);
+  let p: Prefix;
+  try {
+    p = parsePrefix(value);
+  } catch (e) {
+    throw new FastpathError('EINVAL', `${what}: ${(e as Error).message}`);
+  }
+  const net = prefixNetwork(p);
+  if (!addressEqual(net.address, p.address)) {
+    throw new FastpathError('EINVAL', `${what}: ${JSON.stringify(value)} has host bits set (did you mean ${formatPrefix(net)}?)`);
+  }
+  return net;
+}
+
+/** A count argument: an integer >= 1. */
+function countArg(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new FastpathError('EINVAL', `${what}: expected an integer >= 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/*
+ * A cursor is the key of the last route of a page (16 prefix bytes and the
+ * length, base64url): the next page starts after that key, wherever the
+ * table has moved since. Opaque to callers so that its form may change.
+ */
+const CURSOR_TEXT = /^[A-Za-z0-9_-]{23}$/;
+
+function encodeCursor(r: NativeRoute): string {
+  const b = Buffer.alloc(17);
+  b.set(r.prefix, 0);
+  b[16] = r.length;
+  return b.toString('base64url');
+}
+
+function decodeCursor(value: unknown, what: string): Prefix {
+  const bad = (): never => {
+    throw new FastpathError('EINVAL', `${what}: expected a nextCursor returned by routes.list, got ${JSON.stringify(value)}`);
+  };
+  if (typeof value !== 'string' || !CURSOR_TEXT.test(value)) return bad();
+  const b = Buffer.from(value, 'base64url');
+  if (b.length !== 17 || b[16] > 128 || b.toString('base64url') !== value) return bad();
+  const p = { address: new Uint8Array(b.subarray(0, 16)), length: b[16] };
+  if (!addressEqual(prefixNetwork(p).address, p.address)) return bad();
+  return p;
 }

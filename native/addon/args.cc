@@ -118,4 +118,29 @@ std::string MacString(const uint8_t *m) {
   return buf;
 }
 
+Napi::Object RouteToJs(Napi::Env env, const fp_route &r, const fp_nhg_member *members) {
+  static const char *kinds[] = {"static", "connected", "local"};
+  auto o = Napi::Object::New(env);
+  o.Set("prefix", ToBytes(env, r.prefix, 16));
+  o.Set("length", r.plen);
+  o.Set("kind", kinds[r.kind <= 2 ? r.kind : 0]);
+  o.Set("portIndex", r.port_idx);
+  o.Set("via", r.has_via ? ToBytes(env, r.via, 16) : env.Null());
+  o.Set("state", r.state == FP_ROUTE_DOWN ? "down" : "up");
+  if (r.nh_count > 0) {
+    auto nhs = Napi::Array::New(env, r.nh_count);
+    for (uint32_t j = 0; j < r.nh_count; j++) {
+      const fp_nhg_member &m = members[j];
+      auto h = Napi::Object::New(env);
+      h.Set("via", m.has_via ? ToBytes(env, m.via, 16) : env.Null());
+      h.Set("portIndex", m.port_idx);
+      h.Set("weight", m.weight);
+      h.Set("state", m.state == FP_ROUTE_DOWN ? "down" : "up");
+      nhs.Set(j, h);
+    }
+    o.Set("nexthops", nhs);
+  }
+  return o;
+}
+
 }  // namespace fastpath

@@ -13,6 +13,7 @@
 //   mld.cc         MLD listener groups (control/mld.h)
 //   routes.cc      the FIB: add, delete, list
 //   routes_batch.cc  batches: addMany, deleteMany (packed buffers), replace
+//   routes_query.cc  the FIB at scale: count, pages in key order, lookup
 //   neighbours.cc  the neighbour table and ND's ReachableTime
 //   stats.cc       counter names and the stats snapshot
 //   flowcache.cc   the per-worker flow caches (async, through command rings)
@@ -30,6 +31,8 @@
 #include <string>
 
 struct fp_err;  // ../core/router.h
+struct fp_route;
+struct fp_nhg_member;
 
 namespace fastpath {
 
@@ -74,6 +77,11 @@ Napi::Uint8Array ToBytes(Napi::Env env, const uint8_t *p, size_t len);
 // "aa:bb:cc:dd:ee:ff".
 std::string MacString(const uint8_t *m);
 
+// A route as lib/native.ts's NativeRoute; `members` holds r.nh_count next
+// hops when r is a group route. Shared by the bindings that list routes
+// so that every listing has one shape.
+Napi::Object RouteToJs(Napi::Env env, const fp_route &r, const fp_nhg_member *members);
+
 // ---- areas: each registers its exports ---------------------------------------
 
 void InitRouter(Napi::Env env, Napi::Object exports);      // router.cc
@@ -81,6 +89,7 @@ void InitInterfaces(Napi::Env env, Napi::Object exports);  // interfaces.cc
 void InitMld(Napi::Env env, Napi::Object exports);         // mld.cc
 void InitRoutes(Napi::Env env, Napi::Object exports);      // routes.cc
 void InitRoutesBatch(Napi::Env env, Napi::Object exports); // routes_batch.cc
+void InitRoutesQuery(Napi::Env env, Napi::Object exports); // routes_query.cc
 void InitNeighbours(Napi::Env env, Napi::Object exports);  // neighbours.cc
 void InitStats(Napi::Env env, Napi::Object exports);       // stats.cc
 void InitFlowCache(Napi::Env env, Napi::Object exports);   // flowcache.cc

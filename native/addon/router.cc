@@ -175,6 +175,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMld(env, exports);
   InitRoutes(env, exports);
   InitRoutesBatch(env, exports);
+  InitRoutesQuery(env, exports);
   InitNeighbours(env, exports);
   InitStats(env, exports);
   InitFlowCache(env, exports);

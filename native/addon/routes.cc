@@ -86,32 +86,8 @@ Napi::Value RouteList(const Napi::CallbackInfo &info) {
   std::vector<fp_route> routes(max ? max : 1);
   std::vector<fp_nhg_member[FP_NHG_MEMBERS]> members(max ? max : 1);
   uint32_t n = fp_route_list_members(routes.data(), members.data(), max);
-  static const char *kinds[] = {"static", "connected", "local"};
   auto arr = Napi::Array::New(env, n);
-  for (uint32_t i = 0; i < n; i++) {
-    const fp_route &r = routes[i];
-    auto o = Napi::Object::New(env);
-    o.Set("prefix", ToBytes(env, r.prefix, 16));
-    o.Set("length", r.plen);
-    o.Set("kind", kinds[r.kind <= 2 ? r.kind : 0]);
-    o.Set("portIndex", r.port_idx);
-    o.Set("via", r.has_via ? ToBytes(env, r.via, 16) : env.Null());
-    o.Set("state", r.state == FP_ROUTE_DOWN ? "down" : "up");
-    if (r.nh_count > 0) {
-      auto nhs = Napi::Array::New(env, r.nh_count);
-      for (uint32_t j = 0; j < r.nh_count; j++) {
-        const fp_nhg_member &m = members[i][j];
-        auto h = Napi::Object::New(env);
-        h.Set("via", m.has_via ? ToBytes(env, m.via, 16) : env.Null());
-        h.Set("portIndex", m.port_idx);
-        h.Set("weight", m.weight);
-        h.Set("state", m.state == FP_ROUTE_DOWN ? "down" : "up");
-        nhs.Set(j, h);
-      }
-      o.Set("nexthops", nhs);
-    }
-    arr.Set(i, o);
-  }
+  for (uint32_t i = 0; i < n; i++) arr.Set(i, RouteToJs(env, routes[i], members[i]));
   return arr;
 }
 

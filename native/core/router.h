@@ -388,6 +388,36 @@ bool fp_route_uses_port(const struct fp_route *r, uint16_t idx);
  * after the FIB change that removed it. Caller holds ctl_lock. */
 void fp_route_release_locked(const struct fp_route *old);
 
+/* Reading a large table (core/routes_query.c): a full table is too big to
+ * copy out in one array, so listings come in pages ordered by key (prefix
+ * bytes, then length) and resume after a key, not a position, so that
+ * changes between pages neither repeat nor skip the routes that stay. Each
+ * takes ctl_lock. */
+struct fp_route_key {
+	uint8_t prefix[16]; /* host bits zero */
+	uint8_t plen;
+};
+struct fp_route_page {
+	struct fp_route *routes;       /* n routes in key order (malloc'ed) */
+	struct fp_nhg_member *members; /* each group route's nh_count members,
+					* in route order (malloc'ed) */
+	uint32_t n;
+	bool more; /* routes past the last one match too: there is a next page */
+};
+/* Routes in the list, up and down (O(1): the list's length). */
+uint32_t fp_route_count(void);
+/* The first `max` (>= 1) routes with a key after `after` (NULL: from the
+ * start) and inside `within` (NULL: any; else the same or a longer length
+ * matching its bits). Free the page with fp_route_page_free. */
+int fp_route_list_page(const struct fp_route_key *after, const struct fp_route_key *within,
+		       uint32_t max, struct fp_route_page *page, struct fp_err *err);
+void fp_route_page_free(struct fp_route_page *page);
+/* The route forwarding would choose for addr: the longest match in the
+ * active FIB copy (so never a down route), with its members when it is a
+ * group route. Returns 1 and fills *out, 0 for no route, < 0 on error. */
+int fp_route_lookup(const uint8_t addr[16], struct fp_route *out,
+		    struct fp_nhg_member members[FP_NHG_MEMBERS], struct fp_err *err);
+
 /* Routes follow link state (core/routes.c). Whether routes through
  * interface idx belong in the FIB: it exists, is administratively up (or not
  * yet started: before launch) and its link is not down. Caller holds

@@ -10,24 +10,13 @@ import { FastpathError, Router } from '../../lib';
 import { formatPrefix, prefixNetwork } from '../../lib/addr';
 import type { RoutingConfig } from '../../lib/config-types';
 import { ip6Frame, writePcap } from '../../lib/pcap';
+import { rng } from '../helpers/rng';
 import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
 const R0 = '02:00:00:00:00:01';
 const H1 = '02:00:00:00:00:aa';
 const H2 = '02:00:00:00:00:bb';
 const VIA = { via: 'fe80::2', dev: 'eth1' };
-
-/** A seeded xorshift32, so that failures reproduce. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
 
 /** Rotating distinct prefixes of every length /16../128 under 3000::/4. */
 function rotatingPrefix(next: () => number, i: number): string {

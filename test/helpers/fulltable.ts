@@ -6,6 +6,7 @@
 // organisation's allocation, a few organisations announcing many), so that
 // prefixes share trie nodes as real ones do. Deterministic for a seed.
 import { formatIPv6 } from '../../lib/addr';
+import { rng } from './rng';
 
 /** [prefix length, share of the table]. */
 export const LENGTH_MIX: readonly [number, number][] = [
@@ -17,19 +18,6 @@ export const LENGTH_MIX: readonly [number, number][] = [
 
 /** The RIRs' IPv6 blocks (/12): APNIC, ARIN, LACNIC, RIPE NCC, AFRINIC; and 2001::/16 (shared). */
 const RIR_BLOCKS = [0x2400, 0x2600, 0x2800, 0x2a00, 0x2c00, 0x2001];
-
-/** xorshift32: small, fast, fixed sequence for a seed. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 export interface TablePrefix {
   prefix: string;
@@ -49,7 +37,8 @@ function putBits(a: Uint8Array, at: number, count: number, value: number): void 
 
 /** `count` distinct prefixes, deterministic for `seed`. */
 export function syntheticTable(count: number, seed = 1): TablePrefix[] {
-  const r = rng(seed);
+  const next = rng(seed);
+  const r = (): number => next() / 0x100000000;
   // Organisations: an allocation (/32, or /29 for one in ten) in an RIR block;
   // registries allocate from the start of a block, so allocations cluster.
   const orgs: { base: Uint8Array; len: number; weight: number }[] = [];
