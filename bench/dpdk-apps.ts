@@ -110,6 +110,16 @@ const PATCHES: Array<{ file: string; find: string; replace: string }> = [
       `\t\t\t/* fastpath bench: only the Rx offloads the device has */\n` +
       `\t\t\trxq_conf.offloads = port_conf.rxmode.offloads &\n\t\t\t\tdev_info.rx_offload_capa;\n`,
   },
+  {
+    // the --routes cases: l3fwd's IPv6 LPM sized from the environment (its
+    // compiled 1024 rules and 65536 tbl8 groups hold no full table);
+    // unchanged when the variables are unset
+    file: 'l3fwd_lpm.c',
+    find: `#define IPV6_L3FWD_LPM_MAX_RULES         1024\n#define IPV6_L3FWD_LPM_NUMBER_TBL8S (1 << 16)\n`,
+    replace:
+      `#define IPV6_L3FWD_LPM_MAX_RULES (getenv("FP_L3FWD_V6_RULES") ? (uint32_t)atoi(getenv("FP_L3FWD_V6_RULES")) : 1024)\n` +
+      `#define IPV6_L3FWD_LPM_NUMBER_TBL8S (getenv("FP_L3FWD_V6_TBL8S") ? (uint32_t)atoi(getenv("FP_L3FWD_V6_TBL8S")) : (1 << 16))\n`,
+  },
 ];
 
 function pkgConfig(args: string[]): string {
@@ -213,6 +223,8 @@ export async function buildL3fwd(log: (s: string) => void): Promise<L3fwdBuild> 
 
 export interface AppRunOptions {
   pcap: string;
+  /** l3fwd: route files (--rule_ipv4, --rule_ipv6) and the IPv6 table's size, instead of its built-in routes. */
+  rules?: { v4: string; v6: string; maxRules: number; tbl8Groups: number };
   memory: MemoryMode;
   /** CPU of the forwarding lcore. */
   fwdCpu: number;
@@ -244,7 +256,10 @@ export interface AppResult {
 async function runApp(cmd: string, args: string[], o: AppRunOptions): Promise<AppResult> {
   registerPrefix(o.prefix);
   const [c, a] = withDeathSig(cmd, args);
-  const app = spawnLogged(c, a, o.logName + '.log');
+  const env = o.rules
+    ? { ...process.env, FP_L3FWD_V6_RULES: String(o.rules.maxRules), FP_L3FWD_V6_TBL8S: String(o.rules.tbl8Groups) }
+    : process.env;
+  const app = spawnLogged(c, a, o.logName + '.log', { env });
   let sample: TelemetrySample;
   try {
     sample = await telemetryRate(o.prefix, NULL_PORT, o.warmupS, o.seconds, o.startTimeoutS, o.logName + '.telemetry.log', app);
@@ -301,6 +316,7 @@ export function runL3fwd(binary: string, o: AppRunOptions): Promise<AppResult> {
       '4096',
       '--tx-queue-size',
       '4096',
+      ...(o.rules ? [`--rule_ipv4=${o.rules.v4}`, `--rule_ipv6=${o.rules.v6}`] : []),
     ],
     o,
   );

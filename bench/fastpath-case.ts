@@ -4,7 +4,8 @@
  *
  *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
  *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
- *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--ecmp-one-port] [--idle-port] [--siftr-ppl N]
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--ecmp-one-port] [--idle-port] [--siftr-ppl N] \
+ *     [--routes-file FILE]
  *
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
  * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
@@ -13,6 +14,7 @@
  * output) with mpps and cycles/packet (TSC Hz / packets per second: one
  * busy-polling core spends every TSC cycle on forwarding).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Router } from '../lib/index';
 import type { RouterConfig, RouterStats } from '../lib/index';
@@ -62,6 +64,10 @@ async function main(): Promise<void> {
   // SIFTR on every forwarded TCP segment (every ppl-th logged), log to /dev/null:
   // the worker's cost (tap, table, ring) without the disk's.
   const siftrPpl = Number(arg('--siftr-ppl', '0'));
+  // A full table (bench/run.ts --routes): one prefix per line, all via eth1's next hop.
+  const routesFile = arg('--routes-file', '');
+  const tableRoutes = routesFile ? fs.readFileSync(routesFile, 'utf8').split('\n').filter(Boolean) : [];
+  const tableSize = 1 << Math.ceil(Math.log2(tableRoutes.length + 1024));
 
   const config: RouterConfig = {
     eal: { workers: 1, workerCpus: [fwdCpu], memoryMb, hugepages, filePrefix: prefix },
@@ -81,9 +87,16 @@ async function main(): Promise<void> {
       ...(ecmpOnePort ? [{ address: 'fe80::4', mac: '02:00:00:00:00:97', dev: 'eth1' }] : []),
     ],
     flowCache: { maxflows, hashsize },
+    ...(tableRoutes.length > 0 ? { routing: { maxRoutes: tableSize, tbl8Groups: tableSize } } : {}),
     ...(siftrPpl > 0 ? { siftr: { enabled: true, logfile: '/dev/null', ppl: siftrPpl, pickupMidstream: true } } : {}),
   };
   const router = await Router.start(config);
+  let loadSeconds: number | undefined;
+  if (tableRoutes.length > 0) {
+    const t0 = process.hrtime.bigint();
+    await router.routes.addMany(tableRoutes.map((prefix) => ({ prefix, via: 'fe80::2', dev: 'eth1' })));
+    loadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  }
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (!stopped) {
@@ -153,6 +166,7 @@ async function main(): Promise<void> {
         wallInterval,
         flowHitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
         ...(siftr ? { siftr } : {}),
+        ...(loadSeconds !== undefined ? { routes: tableRoutes.length, loadSeconds } : {}),
         totals,
       }),
     );

@@ -42,6 +42,8 @@ export const HOP_LIMIT = 64;
 
 export interface PcapOptions {
   flows: number;
+  /** Destinations per flow (flow i goes to dsts[i % length]) instead of l3fwd's /64: the --routes cases. */
+  dsts?: readonly string[];
   /** 'tcp': each frame an ACK segment of its flow's connection (20-byte TCP header, same 4-byte payload): the SIFTR cases. Default 'udp'. */
   proto?: 'udp' | 'tcp';
   /** Frames in the file (default max(10000, flows)); frame i is flow i mod flows. */
@@ -111,12 +113,14 @@ export function buildPcap(opts: PcapOptions): Buffer {
   if (!Number.isInteger(packets) || packets < flows) throw new Error(`packets (${packets}) must be >= flows (${flows})`);
   const dstMac = opts.dstMac ?? RX_MAC;
   const srcMac = opts.srcMac ?? SRC_MAC;
+  const dsts = opts.dsts;
+  const flowOf = (i: number): Flow => (dsts ? { ...flowAt(i), dst: dsts[i % dsts.length] } : flowAt(i));
   if (opts.proto === 'tcp') {
     // Frame p is segment p / flows of flow p % flows: sequence numbers advance per connection.
-    return encodePcap(Array.from({ length: packets }, (_, p) => buildTcpFrame(flowAt(p % flows), dstMac, srcMac, 1000 + 4 * Math.floor(p / flows))));
+    return encodePcap(Array.from({ length: packets }, (_, p) => buildTcpFrame(flowOf(p % flows), dstMac, srcMac, 1000 + 4 * Math.floor(p / flows))));
   }
   const frames: Buffer[] = [];
-  for (let i = 0; i < flows; i++) frames.push(buildFrame(flowAt(i), dstMac, srcMac));
+  for (let i = 0; i < flows; i++) frames.push(buildFrame(flowOf(i), dstMac, srcMac));
   return encodePcap(Array.from({ length: packets }, (_, p) => frames[p % flows]));
 }
 

@@ -27,6 +27,10 @@
  *   --memory-mb 512                     EAL -m
  *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore
  *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
+ *   --routes N                          a synthetic full table of N routes (bench/fulltable.ts: today's
+ *                                       length mix) in every app, each flow to a different prefix of
+ *                                       it (l3fwd: --rule_ipv6 with its LPM sized to fit); default 0:
+ *                                       l3fwd's one /64; -m raised to 2048 when N > 0
  *   --cases REGEX                       only the cases whose id matches (e.g. 'ecmp|cache-|idleport')
  *   --siftr                             add SIFTR cases on TCP traffic (fastpath only): SIFTR off,
  *                                       on with ppl 1, on with ppl 100 (log to /dev/null)
@@ -51,6 +55,7 @@ import {
   tail,
 } from './common';
 import { AppResult, buildL3fwd, L3fwdBuild, runL3fwd, runTestpmd, testpmdPath, withDeathSig } from './dpdk-apps';
+import { addressInside, rng, syntheticTable } from './fulltable';
 import { FRAME_LEN, TCP_FRAME_LEN, writePcap } from './pcapgen';
 
 type Engine = 'fastpath' | 'l3fwd' | 'testpmd';
@@ -103,6 +108,7 @@ interface Options {
   hashsize: number;
   siftr: boolean;
   cases?: RegExp;
+  routes: number;
 }
 
 function usage(msg?: string): never {
@@ -110,7 +116,7 @@ function usage(msg?: string): never {
   console.error(
     'usage: npm run bench -- [--rounds N] [--seconds S] [--warmup S] [--quick] [--flows 1,10000]\n' +
       '                        [--only fastpath,l3fwd,testpmd] [--hugepages auto|on|off] [--memory-mb 512]\n' +
-      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--siftr] [--cases REGEX] [--out FILE]',
+      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--siftr] [--routes N] [--cases REGEX] [--out FILE]',
   );
   process.exit(2);
 }
@@ -132,6 +138,7 @@ function parseOptions(argv: string[]): Options {
     maxflows: 16384,
     hashsize: 32768,
     siftr: false,
+    routes: 0,
   };
   const num = (v: string | undefined, name: string, min: number): number => {
     const n = Number(v);
@@ -192,6 +199,9 @@ function parseOptions(argv: string[]): Options {
       case '--siftr':
         o.siftr = true;
         break;
+      case '--routes':
+        o.routes = Math.floor(num(v(), a, 0));
+        break;
       case '--cases':
         try {
           o.cases = new RegExp(v() ?? '');
@@ -214,6 +224,8 @@ function parseOptions(argv: string[]): Options {
     usage('FP_BENCH_ROUNDS/SECONDS/WARMUP must be numbers');
   }
   if (o.fwdCpu === o.mainCpu) usage('--fwd-cpu and --main-cpu must differ');
+  // Two FIB copies of a full table in fastpath, l3fwd's LPM of the same.
+  if (o.routes > 0 && o.memoryMb < 2048) o.memoryMb = 2048;
   return o;
 }
 
@@ -244,9 +256,29 @@ function cases(o: Options): CaseDef[] {
   return o.cases ? out.filter((c) => o.cases!.test(c.id)) : out;
 }
 
+/** The --routes table's files, written by writeRoutes. */
+let routesFiles: { routes: number; list: string; v4: string; v6: string } | undefined;
+
 function pcapPath(flows: number, tcp = false): string {
   const kind = tcp ? `tcp-${TCP_FRAME_LEN}B` : `udp-${FRAME_LEN}B`;
-  return path.join(OUT_DIR, `ipv6-${kind}-${flows}flow${flows === 1 ? '' : 's'}.pcap`);
+  const table = routesFiles ? `-r${routesFiles.routes}` : '';
+  return path.join(OUT_DIR, `ipv6-${kind}-${flows}flow${flows === 1 ? '' : 's'}${table}.pcap`);
+}
+
+/** The --routes table: a prefix list for fastpath, rule files for l3fwd; each flow's destination inside one prefix. */
+function writeRoutes(routes: number, flows: number): string[] {
+  const table = syntheticTable(routes, 1);
+  const list = path.join(OUT_DIR, `routes-${routes}.txt`);
+  const v6 = path.join(OUT_DIR, `l3fwd-routes-${routes}.v6`);
+  const v4 = path.join(OUT_DIR, 'l3fwd-routes.v4');
+  fs.writeFileSync(list, table.map((p) => p.prefix).join('\n') + '\n');
+  // l3fwd: every route to port 1 (the null port), as fastpath's to eth1
+  fs.writeFileSync(v6, table.map((p) => `R${p.prefix} 1`).join('\n') + '\n');
+  fs.writeFileSync(v4, 'R198.18.0.0/15 0\n');
+  routesFiles = { routes, list, v4, v6 };
+  // Flow i to a random address inside prefix i (the table is in random order).
+  const next = rng(7);
+  return Array.from({ length: Math.min(flows, routes) }, (_, i) => addressInside(table[i], next));
 }
 
 const FASTPATH_CASE_JS = path.join(__dirname, 'fastpath-case.js');
@@ -298,6 +330,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     ...(c.idlePort ? ['--idle-port'] : []),
     ...(c.ecmpOnePort ? ['--ecmp-one-port'] : []),
     ...(c.siftrPpl ? ['--siftr-ppl', String(c.siftrPpl)] : []),
+    ...(routesFiles ? ['--routes-file', routesFiles.list] : []),
   ]);
   registerPrefix(prefix);
   const child = spawnLogged(cmd, args, logName + '.log');
@@ -352,8 +385,9 @@ async function main(): Promise<void> {
   const mem: MemoryMode = { hugepages: huge, memoryMb: o.memoryMb };
 
   // traffic
-  for (const f of o.flows) writePcap(pcapPath(f), { flows: f });
-  if (o.siftr) for (const f of o.flows) writePcap(pcapPath(f, true), { flows: f, proto: 'tcp' });
+  const dsts = o.routes > 0 ? writeRoutes(o.routes, Math.max(...o.flows)) : undefined;
+  for (const f of o.flows) writePcap(pcapPath(f), { flows: f, dsts });
+  if (o.siftr) for (const f of o.flows) writePcap(pcapPath(f, true), { flows: f, proto: 'tcp', dsts });
 
   // what we compare with: fail early, with the reason, never fake a figure
   let l3fwd: L3fwdBuild | undefined;
@@ -414,6 +448,9 @@ async function main(): Promise<void> {
               startTimeoutS: o.startTimeout,
               prefix: prefix + (attempt > 1 ? `-a${attempt}` : ''),
               logName,
+              ...(routesFiles
+                ? { rules: { v4: routesFiles.v4, v6: routesFiles.v6, maxRules: routesFiles.routes + 16, tbl8Groups: Math.max(1 << 16, routesFiles.routes) } }
+                : {}),
             };
             const r: AppResult = c.engine === 'l3fwd' ? await runL3fwd(l3fwd!.binary, ao) : await runTestpmd(ao);
             if (r.wrongPort > 0) {

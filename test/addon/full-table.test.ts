@@ -1,5 +1,5 @@
 // A full Internet-sized table: 250,000 synthetic prefixes with today's
-// length mix (test/helpers/fulltable.ts) loaded with routes.addMany,
+// length mix (bench/fulltable.ts) loaded with routes.addMany,
 // checked with count() and 10,000 lookups against a reference longest-prefix
 // match, half deleted with deleteMany and checked again; batch errors that
 // change nothing; and traffic to 1,000 stable prefixes forwarded without a
@@ -11,7 +11,7 @@ import * as path from 'path';
 import { FastpathError, Router, RouterConfig } from '../../lib';
 import { formatIPv6 } from '../../lib/addr';
 import { ip6Frame, writePcap } from '../../lib/pcap';
-import { syntheticTable, TablePrefix } from '../helpers/fulltable';
+import { addressInside as inside, syntheticTable, TablePrefix } from '../../bench/fulltable';
 import { prefixMatcher } from '../helpers/lpm';
 import { rng } from '../helpers/rng';
 import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
@@ -30,13 +30,6 @@ function ports(eth0: string): RouterConfig['ports'] {
     { name: 'eth0', device: eth0, mac: '02:00:00:00:00:01', addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
     { name: 'eth1', device: 'net_null1,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:2::1/64'], dadTransmits: 0 },
   ];
-}
-
-/** An address inside prefix p, host bits drawn from r. */
-function inside(p: TablePrefix, r: () => number): string {
-  const a = Uint8Array.from(p.bytes);
-  for (let bit = p.length; bit < 128; bit++) if (r() & 1) a[bit >> 3] |= 0x80 >> (bit & 7);
-  return formatIPv6(a);
 }
 
 /** 2000::/3: anywhere in global unicast. */

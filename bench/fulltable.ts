@@ -1,12 +1,12 @@
-// A synthetic Internet IPv6 routing table for scale tests and the bench:
+// A synthetic Internet IPv6 routing table for the bench (--routes) and the
+// scale tests:
 // prefix lengths in the proportions of today's default-free zone (about
 // 230,000 prefixes: half /48s, then /32, /44, /40, /36, /29, ...) and
 // addresses structured as the registries allocate them (a /32 or /29 per
 // organisation inside the RIRs' /12s, more specifics inside an
 // organisation's allocation, a few organisations announcing many), so that
 // prefixes share trie nodes as real ones do. Deterministic for a seed.
-import { formatIPv6 } from '../../lib/addr';
-import { rng } from './rng';
+import { formatIPv6 } from '../lib/addr';
 
 /** [prefix length, share of the table]. */
 export const LENGTH_MIX: readonly [number, number][] = [
@@ -18,6 +18,25 @@ export const LENGTH_MIX: readonly [number, number][] = [
 
 /** The RIRs' IPv6 blocks (/12): APNIC, ARIN, LACNIC, RIPE NCC, AFRINIC; and 2001::/16 (shared). */
 const RIR_BLOCKS = [0x2400, 0x2600, 0x2800, 0x2a00, 0x2c00, 0x2001];
+
+/** A seeded xorshift32 (uint32 values), so that tables and traffic reproduce. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
+
+/** An address inside prefix p, its host bits drawn from next(). */
+export function addressInside(p: TablePrefix, next: () => number): string {
+  const a = Uint8Array.from(p.bytes);
+  for (let bit = p.length; bit < 128; bit++) if (next() & 1) a[bit >> 3] |= 0x80 >> (bit & 7);
+  return formatIPv6(a);
+}
 
 export interface TablePrefix {
   prefix: string;
