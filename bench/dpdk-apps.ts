@@ -120,6 +120,15 @@ const PATCHES: Array<{ file: string; find: string; replace: string }> = [
       `#define IPV6_L3FWD_LPM_MAX_RULES (getenv("FP_L3FWD_V6_RULES") ? (uint32_t)atoi(getenv("FP_L3FWD_V6_RULES")) : 1024)\n` +
       `#define IPV6_L3FWD_LPM_NUMBER_TBL8S (getenv("FP_L3FWD_V6_TBL8S") ? (uint32_t)atoi(getenv("FP_L3FWD_V6_TBL8S")) : (1 << 16))\n`,
   },
+  {
+    // the same for its FIB mode (rte_fib6 trie: 65,535 routes, 32,768 groups compiled in)
+    file: 'l3fwd_fib.c',
+    find: `\tconfig.max_routes = (1 << 16) - 1;\n\tconfig.rib_ext_sz = 0;\n\tconfig.default_nh = FIB_DEFAULT_HOP;\n\tconfig.trie.nh_sz = RTE_FIB6_TRIE_4B;\n\tconfig.trie.num_tbl8 = (1 << 15);\n`,
+    replace:
+      `\tconfig.max_routes = getenv("FP_L3FWD_V6_RULES") ? atoi(getenv("FP_L3FWD_V6_RULES")) : (1 << 16) - 1;\n` +
+      `\tconfig.rib_ext_sz = 0;\n\tconfig.default_nh = FIB_DEFAULT_HOP;\n\tconfig.trie.nh_sz = RTE_FIB6_TRIE_4B;\n` +
+      `\tconfig.trie.num_tbl8 = getenv("FP_L3FWD_V6_TBL8S") ? (uint32_t)atoi(getenv("FP_L3FWD_V6_TBL8S")) : (1 << 15);\n`,
+  },
 ];
 
 function pkgConfig(args: string[]): string {
@@ -295,7 +304,7 @@ async function runApp(cmd: string, args: string[], o: AppRunOptions): Promise<Ap
  * every pcap packet (10000) in mbufs of that pool; neither vdev has descriptor
  * rings.
  */
-export function runL3fwd(binary: string, o: AppRunOptions): Promise<AppResult> {
+export function runL3fwd(binary: string, o: AppRunOptions, lookup: 'lpm' | 'fib' = 'lpm'): Promise<AppResult> {
   return runApp(
     binary,
     [
@@ -310,7 +319,7 @@ export function runL3fwd(binary: string, o: AppRunOptions): Promise<AppResult> {
       '-p',
       '0x3',
       `--config=(0,0,${o.fwdCpu}),(1,0,${o.fwdCpu})`,
-      '--lookup=lpm',
+      `--lookup=${lookup}`,
       '--parse-ptype',
       '--rx-queue-size',
       '4096',
