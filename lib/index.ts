@@ -17,7 +17,7 @@ export type { SiftrStatus, SiftrSummary, SiftrSkips } from './siftr';
 export { parseSiftrLog, formatSiftrLog } from './siftr-log';
 export type { SiftrLog, SiftrHeader, SiftrRecord, SiftrFooter, SiftrFlow, SiftrDirection } from './siftr-log';
 export { summarizeSiftrLog, renderSiftrSvg, siftrPlotSpec } from './siftr-report';
-export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats } from './stats';
+export type { RouterStats, InterfaceCounters, LcoreStats, FlowCacheStats, FibStats, ResourceStats } from './stats';
 export { FastpathError } from './errors';
 export { EventStream } from './events';
 export type { RouterEvent, AddressEvent, NeighbourEvent, LinkEvent, LinkState, AddressState, MldEvent } from './events';

@@ -65,6 +65,24 @@ export interface FibStats {
   rebuildMaxNs: bigint;
 }
 
+/**
+ * What the router holds that a leak would grow (issue: reliability): after
+ * traffic stops and the router idles, every figure returns to its idle
+ * baseline. Gauges, read at the snapshot.
+ */
+export interface ResourceStats {
+  /** The main packet-buffer pool (mempool.mbufs): buffers, and buffers not free (in rx/tx rings, queues, caches). */
+  mbufs: { size: number; inUse: number };
+  /** fastpath's other buffer pools (the 64 KiB one for fragments). */
+  bigMbufs: { size: number; inUse: number };
+  /** Events waiting for JS, and the ring's capacity. */
+  eventRing: { used: number; size: number };
+  /** Per worker: packets waiting in its punt ring (to the control thread), its control-tx ring, and SIFTR records for the writer. */
+  workers: readonly { punt: number; ctlTx: number; siftr: number }[];
+  /** This process's resident set (process.memoryUsage().rss at the snapshot). */
+  rssBytes: number;
+}
+
 export interface RouterStats {
   /** TSC at the snapshot and its frequency. */
   tsc: bigint;
@@ -80,6 +98,7 @@ export interface RouterStats {
   control: Readonly<Record<string, bigint>>;
   flowCache: FlowCacheStats;
   fib: FibStats;
+  resources: ResourceStats;
 }
 
 
@@ -123,6 +142,15 @@ export function decodeStats(
     rebuilds: next(),
     rebuildLastNs: next(),
     rebuildMaxNs: next(),
+  };
+
+  const num = (): number => Number(next());
+  const resources: ResourceStats = {
+    mbufs: { size: num(), inUse: num() },
+    bigMbufs: { size: num(), inUse: num() },
+    eventRing: { used: num(), size: num() },
+    workers: Array.from({ length: nworkers }, () => ({ punt: num(), ctlTx: num(), siftr: num() })),
+    rssBytes: process.memoryUsage.rss(),
   };
 
   const totals: Record<string, bigint> = {};
@@ -188,6 +216,7 @@ export function decodeStats(
       inuse: totals.flow_inuse,
     },
     fib,
+    resources,
   };
 }
 

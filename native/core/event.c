@@ -86,6 +86,18 @@ fp_event_set_notify(void (*fn)(void *arg), void *arg)
 	pthread_mutex_unlock(&notify_lock);
 }
 
+unsigned
+fp_event_ring_used(void)
+{
+	return event_ring != NULL ? rte_ring_count(event_ring) : 0;
+}
+
+unsigned
+fp_event_ring_size(void)
+{
+	return event_ring != NULL ? rte_ring_get_capacity(event_ring) : 0;
+}
+
 uint64_t
 fp_event_dropped(void)
 {

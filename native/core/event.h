@@ -57,5 +57,8 @@ unsigned fp_event_drain(struct fp_event *out, unsigned max);
 void fp_event_set_notify(void (*fn)(void *arg), void *arg);
 /* Events lost because the queue was full (also a control counter). */
 uint64_t fp_event_dropped(void);
+/* Events waiting in the ring, and its capacity (stats, leak checks). */
+unsigned fp_event_ring_used(void);
+unsigned fp_event_ring_size(void);
 
 #endif

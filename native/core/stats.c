@@ -5,7 +5,10 @@
 #define _GNU_SOURCE
 #endif
 
+#include <string.h>
+
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "event.h"
 #include "router.h"
@@ -17,6 +20,11 @@
  *   FIB (FP_FIB_WORDS): routes, routes down, max routes, tbl8 groups, in use, reserved
  *               (both ~0 when unknown), bytes per copy, rebuilds,
  *               last and longest rebuild in ns
+ *   resources (FP_RES_WORDS + nworkers x FP_RES_WORKER_WORDS): packet
+ *               buffers of the main pool (size, in use) and of the other
+ *               fastpath pools (the 64 KiB one for fragments: size, in
+ *               use), the event ring (used, size); per worker its punt,
+ *               control-tx and SIFTR rings' used slots
  *   per worker: lcore_id, lcore counters, drop reasons, nports x port counters
  *   per port:   ethdev ipackets, opackets, ibytes, obytes, imissed,
  *               ierrors, oerrors, rx_nombuf
@@ -24,14 +32,41 @@
 #define FP_STATS_HDR 5
 #define FP_ETHDEV_WORDS 8
 #define FP_FIB_WORDS 10
+#define FP_RES_WORDS 6
+#define FP_RES_WORKER_WORDS 3
 
 size_t
 fp_stats_size(void)
 {
 	size_t per = 1 + FP_LCORE_CTR_MAX + FP_DROP_MAX +
 		     (size_t)fp_router.nports * FP_PORT_CTR_MAX;
-	return FP_STATS_HDR + FP_CTL_CTR_MAX + FP_FIB_WORDS + fp_router.nworkers * per +
+	return FP_STATS_HDR + FP_CTL_CTR_MAX + FP_FIB_WORDS + FP_RES_WORDS +
+	       fp_router.nworkers * (FP_RES_WORKER_WORDS + per) +
 	       (size_t)fp_router.nports * FP_ETHDEV_WORDS;
+}
+
+/* Packet-buffer pools of fastpath's own other than the main one: buffers
+ * and buffers in use (what a leak would grow), summed. */
+struct pool_sum {
+	uint64_t size, in_use;
+};
+
+static void
+pool_add(struct rte_mempool *mp, void *arg)
+{
+	struct pool_sum *sum = arg;
+
+	if (mp == fp_router.pool || strncmp(mp->name, "fp_", 3) != 0 ||
+	    mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private))
+		return;
+	sum->size += mp->size;
+	sum->in_use += rte_mempool_in_use_count(mp);
+}
+
+static unsigned
+ring_used(const struct rte_ring *r)
+{
+	return r != NULL ? rte_ring_count(r) : 0;
 }
 
 size_t
@@ -66,6 +101,24 @@ fp_stats_snapshot(uint64_t *out, size_t max)
 	out[n++] = fs.rebuilds;
 	out[n++] = fs.rebuild_last_ns;
 	out[n++] = fs.rebuild_max_ns;
+	{
+		struct pool_sum other = { 0, 0 };
+
+		rte_mempool_walk(pool_add, &other);
+		out[n++] = fp_router.pool != NULL ? fp_router.pool->size : 0;
+		out[n++] = fp_router.pool != NULL ? rte_mempool_in_use_count(fp_router.pool) : 0;
+		out[n++] = other.size;
+		out[n++] = other.in_use;
+		out[n++] = fp_event_ring_used();
+		out[n++] = fp_event_ring_size();
+	}
+	for (w = 0; w < fp_router.nworkers; w++) {
+		const struct fp_lcore *lc = fp_router.lcores[w];
+
+		out[n++] = ring_used(lc->punt_ring);
+		out[n++] = ring_used(lc->ctl_tx_ring);
+		out[n++] = ring_used(lc->siftr.ring);
+	}
 	for (w = 0; w < fp_router.nworkers; w++) {
 		const struct fp_lcore *lc = fp_router.lcores[w];
 		out[n++] = lc->lcore_id;
