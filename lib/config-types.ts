@@ -207,6 +207,21 @@ export interface MempoolConfig {
   cacheSize?: number;
 }
 
+/** The running router's control socket and metrics endpoint (docs/operations.md). */
+export interface ControlConfig {
+  /** The JSON-RPC unix socket; its directory is created. Default /run/fastpath/fastpath.sock. */
+  socket?: string;
+  /** Group owning the socket (mode 0660): a name or a gid. Default: the process's group. */
+  socketGroup?: string | number;
+  /** Serve Prometheus metrics on 'host:port' (GET /metrics). Default: off. */
+  metrics?: string;
+}
+
+/** Normalized: still a ControlConfig (a normalized config is itself a valid config). */
+export interface NormalizedControlConfig extends ControlConfig {
+  socket: string;
+}
+
 /** A Linux host in a network namespace, used by the demo and tests. */
 export interface TopologyHostConfig {
   /** Host name; the namespace is `<prefix><name>`. */
@@ -239,6 +254,7 @@ export interface RouterConfig {
   routing?: RoutingConfig;
   flowLabels?: FlowLabelsConfig;
   siftr?: SiftrConfig;
+  control?: ControlConfig;
   /** Only for the demo: namespace hosts to build before the router starts. */
   topology?: TopologyConfig;
 }
@@ -257,5 +273,6 @@ export interface NormalizedConfig {
   routing: Required<RoutingConfig>;
   flowLabels: Required<FlowLabelsConfig>;
   siftr: Required<Omit<SiftrConfig, 'cwndFilter'>>;
+  control: NormalizedControlConfig;
   topology?: TopologyConfig;
 }

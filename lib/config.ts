@@ -17,6 +17,7 @@ import { normalizeClones, NormalizedPort, normalizePorts } from './config/ports'
 import { normalizeNeighbours, normalizeRoutes } from './config/routes';
 import { normalizeFlowCache, normalizeIcmpErrors, normalizeMempool, normalizeNeighbourDiscovery, normalizeFlowLabels, normalizeRouting } from './config/sizing';
 import { normalizeSiftr } from './config/siftr';
+import { normalizeControl } from './config/control';
 import { NormalizedTopology, normalizeTopology } from './config/topology';
 import { readYaml, yamlLocation } from './config/yaml';
 
@@ -29,6 +30,7 @@ import { readYaml, yamlLocation } from './config/yaml';
 //   routes.ts    routes[] and neighbours[]
 //   sizing.ts    flowCache, neighbourDiscovery, routing, icmpErrors, mempool, flowLabels
 //   siftr.ts     siftr (also router.siftr.enable()'s options)
+//   control.ts   control (the control socket and the metrics endpoint)
 //   topology.ts  the topology section
 //   yaml.ts      YAML files and error locations
 //   eal-args.ts  the EAL argv (ealArgs) and hugepage detection
@@ -36,6 +38,7 @@ export type { NormalizedPort } from './config/ports';
 export type { NormalizedTopology } from './config/topology';
 export type { CpuOptions } from './config/cpus';
 export { allowedCpus, formatCpuList, parseCpuList } from './config/cpus';
+export { DEFAULT_CONTROL_SOCKET, parseListenAddress } from './config/control';
 export type { DeviceInfo } from './config/devices';
 export { classifyDevice, KNOWN_VDEV_DRIVERS } from './config/devices';
 export type { EalArgsOptions, HugepageInfo } from './config/eal-args';
@@ -57,7 +60,7 @@ export type NormalizeOptions = CpuOptions;
 
 // ──────────────────────────── constants ───────────────────────────
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'siftr', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'siftr', 'control', 'topology'] as const;
 
 // ─────────────────────────── entry points ─────────────────────────
 
@@ -85,6 +88,7 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
     routing: normalizeRouting(root.routing),
     flowLabels: normalizeFlowLabels(root.flowLabels),
     siftr: normalizeSiftr(root.siftr),
+    control: normalizeControl(root.control),
   };
   if (root.topology !== undefined) config.topology = normalizeTopology(root.topology, ports);
   return config;

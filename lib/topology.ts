@@ -42,6 +42,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   tshark: 'tshark',
   iperf3: 'iperf3',
   nft: 'nftables',
+  promtool: 'prometheus',
   ss: 'iproute2',
   nc: 'netcat-openbsd',
   python3: 'python3',

@@ -19,7 +19,9 @@ set -eu
 #   iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool
 #   netcat-openbsd procps python3-scapy   integration tests and the demo
 #   nftables                        SIFTR tests: drop 2% of a sender's TCP segments
-PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy nftables"
+#   prometheus                      promtool: the control test checks /metrics with it (the package also
+#                                   installs, and on systemd hosts enables, a Prometheus server unit)
+PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy nftables prometheus"
 
 if [ "${FASTPATH_SKIP_SYSTEM_DEPS:-}" = "1" ]; then
   echo "fastpath: FASTPATH_SKIP_SYSTEM_DEPS=1, skipping the system package check"

@@ -5,7 +5,11 @@
  *   fastpath demo  [-c default.yaml]   the namespace demo (npm start)
  *   fastpath bench [args]              the forwarding benchmark (npm run bench)
  *   fastpath siftr summary|plot LOG    read a SIFTR log (fastpath siftr --help)
- * Options: --once (print one counter table and exit), --duration <s>.
+ * Options: --once (print one counter table and exit), --duration <s>,
+ * --quiet (no counter table: a service's log gets events only).
+ * start and demo serve the control socket (config `control`); the commands
+ * that talk to it (show, route, neighbour, interface, events, stats) are in
+ * ctl.ts (fastpath --help).
  */
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -17,20 +21,25 @@ import { InterfaceInfo, Router } from '../router';
 import type { AddressEvent, LinkEvent, MldEvent, NeighbourEvent } from '../events';
 import { RouterStats } from '../stats';
 import { formatStats } from './statsview';
+import { CTL_COMMANDS, runCtlCommand } from './ctl';
+import { ControlServices, serveControl } from '../control/daemon';
+import { notifySystemd } from '../control/notify';
 
 interface CliOptions {
   config?: string;
   once: boolean;
+  quiet: boolean;
   durationS?: number;
   rest: string[];
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { once: false, rest: [] };
+  const o: CliOptions = { once: false, quiet: false, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-c' || a === '--config') o.config = argv[++i];
     else if (a === '--once') o.once = true;
+    else if (a === '--quiet') o.quiet = true;
     else if (a === '--duration') o.durationS = Number(argv[++i]);
     else o.rest.push(a);
   }
@@ -55,7 +64,9 @@ async function watch(router: Router, opts: CliOptions): Promise<void> {
     while (!stop && Date.now() < end) {
       const s = router.stats();
       const table = formatStats(s, prev);
-      if (tty) process.stdout.write(`\x1b[H\x1b[2J${table}\n\n(Ctrl-C to stop)\n`);
+      if (opts.quiet) {
+        // nothing: the service's journal gets events, not a table a second
+      } else if (tty) process.stdout.write(`\x1b[H\x1b[2J${table}\n\n(Ctrl-C to stop)\n`);
       else process.stdout.write(`${table}\n\n`);
       prev = s;
       if (opts.once) break;
@@ -71,6 +82,13 @@ async function demo(opts: CliOptions): Promise<void> {
   const config = opts.config ?? path.join(__dirname, '..', '..', '..', 'dpdk-config', 'default.yaml');
   console.log(`fastpath demo: building the topology and starting the router (${config})`);
   const d = await startDemo(config);
+  // The demo serves its socket too (so `fastpath show routes` works beside
+  // it), but a socket already in use is no reason to stop the demo.
+  const services = await serveControl(d.router, d.config.control).catch((e: Error) => {
+    console.error(`fastpath demo: no control socket: ${e.message}`);
+    return undefined;
+  });
+  if (services) console.log(describeServices(services));
   try {
     const h1 = d.host('h1');
     const h2 = d.host('h2');
@@ -84,6 +102,7 @@ async function demo(opts: CliOptions): Promise<void> {
     if (ping.code !== 0) throw new FastpathError('EIO', `ping h1 → h2 failed (exit ${ping.code}): ${ping.stderr.trim()}`);
     await watch(d.router, opts);
   } finally {
+    await services?.close();
     await d.close();
     console.log('fastpath demo: router stopped, namespaces and veths removed');
   }
@@ -102,12 +121,24 @@ function logEvents(router: Router): void {
 async function start(opts: CliOptions): Promise<void> {
   if (!opts.config) throw new FastpathError('EINVAL', 'start: -c <config.yaml> is required');
   const router = await Router.start(opts.config);
-  logEvents(router);
+  let services: ControlServices | undefined;
   try {
+    services = await serveControl(router, router.config.control);
+    console.log(describeServices(services));
+    logEvents(router);
+    const ready = notifySystemd('READY=1');
+    if (ready.attempted && !ready.ok) console.error(`fastpath: could not tell systemd we are ready: ${ready.detail}`);
     await watch(router, opts);
   } finally {
+    // Socket file first: a client then gets "no router" rather than a dead one.
+    await services?.close();
     await router.stop();
   }
+}
+
+function describeServices(s: ControlServices): string {
+  const m = s.metrics?.address;
+  return `control socket ${s.control.socketPath}${m ? `, metrics http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` : ''}`;
 }
 
 function bench(opts: CliOptions): void {
@@ -130,7 +161,12 @@ async function main(): Promise<void> {
       process.exitCode = await runSiftrCommand(rest);
       return;
     default:
-      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG   (--once, --duration <s>)');
+      if ((CTL_COMMANDS as readonly string[]).includes(command)) {
+        // Its own parser (commander): the raw arguments, command included.
+        process.exitCode = await runCtlCommand([command, ...rest]);
+        return;
+      }
+      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats …   (a running router: fastpath show --help)');
       process.exitCode = 2;
   }
 }

@@ -35,7 +35,11 @@ export function formatStats(s: RouterStats, prev?: RouterStats): string {
   );
   for (const l of s.lcores) {
     const busy = l.counters.loops > 0n ? Number((l.counters.busy_loops * 1000n) / l.counters.loops) / 10 : 0;
-    lines.push(`worker ${l.worker} (lcore ${l.lcore}): rx ${l.counters.rx_packets}  busy loops ${busy.toFixed(1)}%`);
+    // Load now: busy cycles over the last interval's cycles (the loop share above is since start).
+    const p = prev?.lcores[l.worker];
+    const cycles = prev ? Number(s.tsc - prev.tsc) : 0;
+    const load = p && cycles > 0 ? `  load ${((Number(l.counters.busy_cycles - p.counters.busy_cycles) / cycles) * 100).toFixed(1)}% (last ${secs.toFixed(1)} s)` : '';
+    lines.push(`worker ${l.worker} (lcore ${l.lcore}): rx ${l.counters.rx_packets}  busy loops ${busy.toFixed(1)}% since start${load}`);
   }
   return lines.join('\n');
 }
