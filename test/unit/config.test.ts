@@ -106,6 +106,20 @@ describe('config: normalizeConfig defaults', () => {
       icmpErrors: { perSecond: 100, burst: 10 },
       routing: { maxRoutes: 16384, tbl8Groups: 16384 },
       flowLabels: { autoLabels: true, stateRanges: true },
+      siftr: {
+        enabled: false,
+        logfile: '',
+        ppl: 1,
+        portFilter: 0,
+        local: 'initiator',
+        pickupMidstream: false,
+        maxConnections: 65536,
+        ringSize: 8192,
+        maxFlows: 65536,
+        idleTimeoutMs: 300000,
+        closeGraceMs: 30000,
+      },
+      control: { socket: '/run/fastpath/fastpath.sock' },
     });
   });
 
@@ -702,5 +716,30 @@ describe('config: loadConfig', () => {
   it('points a missing field at its parent', () => {
     const file = write('nodev.yaml', 'ports:\n  - name: eth0\n');
     expect(() => loadConfig(file, CPUS4)).to.throw(FastpathError, new RegExp(`^${file}:2:5: ports\\[0\\]\\.device: expected`));
+  });
+});
+
+describe('config: siftr section', () => {
+  const base = { ports: [] };
+  const siftrOf = (siftr: unknown): ReturnType<typeof normalizeConfig>['siftr'] => normalizeConfig({ ...base, siftr } as never, CPUS4).siftr;
+
+  it('is off by default and needs a logfile only when enabled', () => {
+    expect(siftrOf(undefined)).to.include({ enabled: false, ppl: 1, portFilter: 0, local: 'initiator' });
+    expect(siftrOf({ ppl: 5 })).to.include({ enabled: false, ppl: 5 });
+    expect(siftrOf({ enabled: true, logfile: '/tmp/x.log', local: 'responder' })).to.include({ enabled: true, logfile: '/tmp/x.log', local: 'responder' });
+  });
+
+  it('names the field it refuses', () => {
+    for (const [siftr, code, field] of [
+      [{ enabled: true }, 'EINVAL', 'siftr.logfile'],
+      [{ ppl: 0 }, 'EINVAL', 'siftr.ppl'],
+      [{ portFilter: 65536 }, 'EINVAL', 'siftr.portFilter'],
+      [{ ringSize: 1000 }, 'EINVAL', 'siftr.ringSize'],
+      [{ local: 'both' }, 'EINVAL', 'siftr.local'],
+      [{ cwndFilter: true }, 'ENOTSUP', 'siftr.cwndFilter'],
+      [{ bogus: 1 }, 'EINVAL', 'siftr.bogus'],
+    ] as const) {
+      expect(() => siftrOf(siftr), JSON.stringify(siftr)).to.throw(FastpathError).that.satisfies((e: FastpathError) => e.code === code && e.path === field);
+    }
   });
 });
