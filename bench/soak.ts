@@ -19,6 +19,7 @@
  * 10 MiB from the end of the warm-up (a fifth of the run) to the end;
  * rx = forwarded + punted + dropped.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { Demo, startDemo } from '../lib/cli/demo';
@@ -51,14 +52,19 @@ export interface SoakReport {
   failures: string[];
 }
 
-const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
+/** dpdk-config/default.yaml of this package (bench/ under ts-node, dist/bench/ when compiled). */
+function demoConfig(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(dir, 'dpdk-config', 'default.yaml');
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
 
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const log = opts.log ?? ((): void => undefined);
   const failures: string[] = [];
-  const demo: Demo = await startDemo(CONFIG, {
+  const demo: Demo = await startDemo(demoConfig(), {
     unique: true,
     override: (cfg) => ({
       ...cfg,
