@@ -15,7 +15,7 @@ export type InterfaceKind = 'port' | 'vlan' | 'loop';
 
 export interface InterfaceInfo {
   readonly name: string;
-  /** 1-based, stable while the router runs; never reused (a destroyed clone's index stays unused). */
+  /** 1-based, stable while the interface exists; a destroyed clone's index is reused only once every index has been used. */
   readonly index: number;
   readonly kind: InterfaceKind;
   /** A VLAN's parent port. */
@@ -146,7 +146,8 @@ export class Interfaces {
 
   /**
    * Destroy a cloned interface (if_clone_destroy): its addresses, routes and
-   * neighbours go; its name is free again; its index is not reused. ENXIO for
+   * neighbours go; sockets bound to it stop; its name is free again; its index
+   * is reused only once every other has been used. ENXIO for
    * an unknown name, EOPNOTSUPP for a port, EBUSY while VLANs use it.
    */
   destroy(name: string): void {

@@ -198,9 +198,19 @@ fp_dad_reset(void)
 	memset(dad_port_up, 0, sizeof(dad_port_up));
 }
 
+/* A destroyed interface's probes are forgotten: its index may come back
+ * for another interface (core/iface.c), which starts its own. */
+static void
+dad_iface_removed(uint16_t p)
+{
+	memset(dad[p], 0, sizeof(dad[p]));
+	dad_port_up[p] = false;
+}
+
 static struct fp_proto dad_proto = {
 	.name = "dad",
 	.order = FP_PROTO_ORDER_DAD,
 	.timers = fp_dad_timers,
+	.iface_removed = dad_iface_removed,
 };
 FP_PROTO_REGISTER(dad_proto)

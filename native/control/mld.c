@@ -808,8 +808,19 @@ static const struct fp_punt_handler mld_punt_handlers[] = {
 	{ 0, 0, NULL },
 };
 
+/* A destroyed interface's groups are forgotten without reports (the link
+ * is gone); its index may come back for another interface. */
+static void
+mld_iface_removed(uint16_t p)
+{
+	pthread_mutex_lock(&mld_lock);
+	memset(&mld[p], 0, sizeof(mld[p]));
+	pthread_mutex_unlock(&mld_lock);
+}
+
 static struct fp_proto mld_proto = {
 	.name = "mld",
+	.iface_removed = mld_iface_removed,
 	.punt = mld_punt_handlers,
 	.order = FP_PROTO_ORDER_MLD,
 	.iface_added = fp_mld_iface,

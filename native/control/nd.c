@@ -854,8 +854,19 @@ static const struct fp_punt_handler nd_punt_handlers[] = {
 	{ 0, 0, NULL },
 };
 
+/* A destroyed interface's RA schedule is forgotten (its index may come
+ * back for another interface, which starts with initial RAs). */
+static void
+nd_iface_removed(uint16_t p)
+{
+	ra_next[p] = 0;
+	ra_last[p] = 0;
+	ra_initial[p] = 0;
+}
+
 static struct fp_proto nd_proto = {
 	.name = "nd",
+	.iface_removed = nd_iface_removed,
 	.punt = nd_punt_handlers,
 	.order = FP_PROTO_ORDER_ND,
 	.timers = nd_timers,

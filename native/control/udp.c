@@ -26,12 +26,16 @@
 #define UDP_TX_RING 1024     /* datagrams from JS waiting for the control thread */
 #define UDP_HOP_LIMIT 64
 #define UDP_RX_QUEUE_MAX 65536
+#define UDP_IFACE_ANY (-1)
+/* Bound to an interface since destroyed: receives nothing (its index may
+ * name another interface later) and refuses to send. */
+#define UDP_IFACE_GONE (-2)
 
 struct udp_socket {
 	bool in_use;
 	uint8_t addr[16];
 	uint16_t port;
-	int iface; /* -1: any */
+	int iface; /* UDP_IFACE_ANY, UDP_IFACE_GONE, or an interface index */
 	struct fp_flowlabel_owner owner;
 	struct fp_flowlabel_sock fl;
 	bool reflect;
@@ -99,7 +103,7 @@ socket_find(const uint8_t addr[16], uint16_t port, int iface)
 	for (i = 0; i < FP_UDP_MAX_SOCKETS; i++) {
 		const struct udp_socket *s = &sockets[i];
 		if (s->in_use && s->port == port && memcmp(s->addr, addr, 16) == 0 &&
-		    (s->iface < 0 || iface < 0 || s->iface == iface))
+		    (s->iface == UDP_IFACE_ANY || iface == UDP_IFACE_ANY || s->iface == iface))
 			return i;
 	}
 	return -1;
@@ -296,6 +300,10 @@ fp_udp_send(int slot, const uint8_t dst[16], uint16_t dport, const uint8_t *data
 		flow_label = s->fl.rcv_flowinfo; /* the peer's label (for reflect) */
 	if (flow_label == 0)
 		flow_label = fp_udp_auto_label(s->addr, dst, IPPROTO_UDP, s->port, dport);
+	if (s->iface == UDP_IFACE_GONE) {
+		rc = fp_err_set(err, ENXIO, "the socket's interface was destroyed");
+		goto out;
+	}
 	/* Build for the bound interface, or the first port: fp_ctl_output
 	 * routes it (a link-local or multicast destination stays on m->port). */
 	out = s->iface >= 0 ? (uint16_t)s->iface : 0;
@@ -565,6 +573,18 @@ udp_timers(void)
 	}
 }
 
+/* An interface was destroyed (ctl_lock held): its sockets stay open (JS
+ * still holds them) but receive nothing more; sends get ENXIO. */
+static void
+udp_iface_removed(uint16_t idx)
+{
+	int i;
+
+	for (i = 0; i < FP_UDP_MAX_SOCKETS; i++)
+		if (sockets[i].in_use && sockets[i].iface == (int)idx)
+			__atomic_store_n(&sockets[i].iface, UDP_IFACE_GONE, __ATOMIC_RELEASE);
+}
+
 /* Router stop (ctl_lock held, control thread stopped): every socket closes,
  * the labels go; what was queued is freed. */
 static void
@@ -596,6 +616,7 @@ static struct fp_proto udp_proto = {
 	.punt = udp_punt_handlers,
 	.order = FP_PROTO_ORDER_UDP,
 	.stop_locked = udp_stop_locked,
+	.iface_removed = udp_iface_removed,
 	.timers = udp_timers,
 };
 FP_PROTO_REGISTER(udp_proto)

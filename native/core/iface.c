@@ -93,6 +93,34 @@ iface_forget_locked(uint16_t idx)
 	}
 }
 
+/*
+ * A destroyed clone's slot for a new interface, or UINT32_MAX. Safe to take:
+ * its destroy waited a grace period (no lcore is inside a vector that saw
+ * it), removed its routes and neighbours, told the protocols (sockets bound
+ * to it stop, its DAD, RA and MLD state go) and bumped the generation (flow
+ * entries naming it are stale). What is left of it is its counters: each
+ * worker's per-interface counters, which no lcore writes for a slot not in
+ * use, start again from zero for the new interface.
+ */
+static uint32_t
+iface_reusable_slot_locked(void)
+{
+	uint32_t i, w;
+
+	for (i = fp_router.nphys; i < fp_router.nports; i++) {
+		if (fp_router.ports[i].in_use || fp_router.ports[i].kind == FP_IF_PORT)
+			continue;
+		for (w = 0; w < fp_router.nworkers; w++)
+			memset(fp_router.lcores[w]->port_ctr[i], 0,
+			       sizeof(fp_router.lcores[w]->port_ctr[i]));
+		/* Again now: the control thread may have touched the slot's
+		 * protocol state once more after the destroy's reset. */
+		fp_proto_iface_removed((uint16_t)i);
+		return i;
+	}
+	return UINT32_MAX;
+}
+
 int
 fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id,
 	       const struct fp_addr *addrs, uint32_t naddrs, struct fp_err *err)
@@ -143,12 +171,18 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 			goto out;
 		}
 	}
-	if (fp_router.nports >= FP_MAX_IFACES) {
-		rc = fp_err_set(err, ENOSPC, "no interface slot left (%u, indices are not "
-				"reused while the router runs)", FP_MAX_IFACES);
-		goto out;
-	}
 	idx = fp_router.nports;
+	if (idx >= FP_MAX_IFACES) {
+		/* Every slot has been used once: take a destroyed clone's. Fresh
+		 * slots go first so that an index names one interface for as
+		 * long as possible (events and listings in flight say indexes). */
+		idx = iface_reusable_slot_locked();
+		if (idx == UINT32_MAX) {
+			rc = fp_err_set(err, ENOSPC, "no interface slot left (%u in use)",
+					FP_MAX_IFACES);
+			goto out;
+		}
+	}
 	port = &fp_router.ports[idx];
 	memset(port, 0, sizeof(*port));
 	snprintf(port->name, sizeof(port->name), "%s", name);
@@ -185,13 +219,13 @@ fp_iface_clone(uint8_t kind, const char *name, uint16_t parent, uint16_t vlan_id
 	port->up = true;
 	port->in_use = true;
 	/* Visible to lcores and the control thread only now. */
-	__atomic_store_n(&fp_router.nports, idx + 1, __ATOMIC_RELEASE);
+	if (idx >= fp_router.nports)
+		__atomic_store_n(&fp_router.nports, idx + 1, __ATOMIC_RELEASE);
 	rc = fp_port_address_routes((uint16_t)idx, err);
 	if (rc < 0) {
 		iface_forget_locked((uint16_t)idx);
 		port->in_use = false;
 		port->up = false;
-		/* The slot stays taken: indices are never reused. */
 		goto bump;
 	}
 	if (par != NULL)
@@ -248,6 +282,7 @@ fp_iface_destroy(uint16_t idx, struct fp_err *err)
 	iface_forget_locked(idx);
 	port->in_use = false;
 	port->naddrs = 0;
+	fp_proto_iface_removed(idx);
 	fp_generation_bump();
 	/* No lcore is still inside a vector that saw the interface. */
 	rte_rcu_qsbr_synchronize(fp_router.qsbr, RTE_QSBR_THRID_INVALID);

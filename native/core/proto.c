@@ -86,6 +86,16 @@ fp_proto_iface_added(uint16_t idx)
 }
 
 void
+fp_proto_iface_removed(uint16_t idx)
+{
+	struct fp_proto *p;
+
+	for (p = protos; p != NULL; p = p->next)
+		if (p->iface_removed != NULL)
+			p->iface_removed(idx);
+}
+
+void
 fp_proto_timers(void)
 {
 	struct fp_proto *p;

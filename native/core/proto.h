@@ -54,6 +54,9 @@ struct fp_proto {
 	void (*stop_locked)(void);
 	/* An interface was cloned on a running router. */
 	void (*iface_added)(uint16_t idx);
+	/* A cloned interface was destroyed (its index may name another one
+	 * later): drop what refers to it. */
+	void (*iface_removed)(uint16_t idx);
 	/* The control thread's tick: run what is due. */
 	void (*timers)(void);
 	/* Neighbour entries the protocol holds outside the table (ND's
@@ -89,6 +92,7 @@ void fp_proto_port_configure(uint16_t port_idx, const struct rte_eth_dev_info *i
 int fp_proto_start(struct fp_err *err); /* stops what started on failure */
 void fp_proto_stop(void);               /* releases ctl_lock around stop() */
 void fp_proto_iface_added(uint16_t idx);
+void fp_proto_iface_removed(uint16_t idx);
 void fp_proto_timers(void); /* control thread, no lock */
 /* Offer a punted packet to the protocol registered for (proto, type);
  * true when one took it. Control thread, no lock. */

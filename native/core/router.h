@@ -38,7 +38,8 @@
 #include "../datapath/tcpstat.h"
 
 #define FP_MAX_PORTS 16  /* physical ports (DPDK devices) */
-#define FP_MAX_IFACES 32 /* interface slots: ports, then clones (never reused) */
+#define FP_MAX_IFACES 32 /* interface slots: ports, then clones (a destroyed clone's
+			  * slot is reused once every slot has been used) */
 #define FP_VLAN_IDS 4096
 #define FP_MAX_MCAST 32  /* multicast groups joined per interface (control/mld.c) */
 #define FP_MAX_WORKERS 64
@@ -482,13 +483,14 @@ int fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err);
  * sub-interface of port `parent` with 802.1Q id `vlan_id`, or a loopback;
  * with its addresses. Returns the new index or -errno (err says why):
  * EEXIST name in use or VLAN id taken on the parent, EINVAL bad VLAN id or
- * parent, ENOSPC no interface slot left (indices are never reused).
+ * parent, ENOSPC no interface slot left (all in use).
  * A failed clone leaves nothing behind. */
 int fp_iface_clone(uint8_t kind, const char *name, uint16_t parent,
 		   uint16_t vlan_id, const struct fp_addr *addrs, uint32_t naddrs,
 		   struct fp_err *err);
 /* Destroy a clone: its routes, neighbours and addresses go, the name is
- * free again, the index is not reused. EOPNOTSUPP for a port, EBUSY while
+ * free again, the index is reused only once every other has been (sockets
+ * bound to it stop, its protocol state goes). EOPNOTSUPP for a port, EBUSY while
  * VLANs use it. */
 int fp_iface_destroy(uint16_t idx, struct fp_err *err);
 /* Promiscuous / all-multicast references, as NetBSD's ifpromisc: the

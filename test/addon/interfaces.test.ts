@@ -134,6 +134,35 @@ describe('interfaces: VLAN and loopback clones (net_pcap)', function () {
     expect(t.rx_packets).to.equal(t.forwarded + t.dropped + t.punted);
   });
 
+  it('a router in service clones and destroys more interfaces than it has slots: a destroyed clone\'s index is reused, with nothing of the old one left', async () => {
+    await run(dir, [], [], async (router) => {
+      const first = router.interfaces.clone('vlan', { parent: 'eth1', vlan: 200, addresses: ['2001:db8:200::1/64'] });
+      router.interfaces.joinGroup(first.name, 'ff05::1:77');
+      const sock = await router.sockets.udp({ address: '2001:db8:200::1', port: 4000, interface: first.name });
+      router.interfaces.destroy(first.name);
+      // The socket bound to the destroyed VLAN sends nothing more (its index may name another interface).
+      await Promise.resolve().then(() => sock.send(Buffer.from('x'), { address: '2001:db8:200::2', port: 9 })).then(
+        () => expect.fail('send on a destroyed interface'),
+        (e: FastpathError) => expect(e.code).to.equal('ENXIO'),
+      );
+      sock.close();
+      const indexes = new Set<number>();
+      for (let i = 0; i < 60; i++) {
+        const v = router.interfaces.clone('vlan', { parent: 'eth1', vlan: 300 + i, addresses: [`2001:db8:${(0x300 + i).toString(16)}::1/64`] });
+        indexes.add(v.index);
+        // Its own MLD reports and DAD probes only: a reused slot's counters
+        // start again (carried over, they would add up over the reuses).
+        expect(v.counters.ipackets, `clone ${i}`).to.equal(0n);
+        expect(v.counters.opackets <= 8n, `clone ${i} sent ${v.counters.opackets}`).to.equal(true);
+        const groups = router.interfaces.groups(v.name).groups;
+        expect(groups.some((g) => g.address === 'ff05::1:77'), `clone ${i} inherits no group`).to.equal(false);
+        router.interfaces.destroy(v.name);
+      }
+      expect(indexes.size, 'slots were reused').to.be.lessThan(60);
+      expect(router.interfaces.list().map((x) => x.name).sort()).to.deep.equal(['eth0', 'eth0.100', 'eth1', 'lo1']);
+    });
+  });
+
   it('clone / destroy / setMtu / promiscuous: every error has its code and leaves the table unchanged', async () => {
     await run(dir, [], [], async (router) => {
       const snapshot = (): string => JSON.stringify(router.interfaces.list().map(({ counters, ...rest }) => (void counters, rest)));
