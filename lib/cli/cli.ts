@@ -5,6 +5,7 @@
  *   fastpath demo  [-c default.yaml]   the namespace demo (npm start)
  *   fastpath bench [args]              the forwarding benchmark (npm run bench)
  *   fastpath siftr summary|plot LOG    read a SIFTR log (fastpath siftr --help)
+ *   fastpath config validate FILE...   check configs without starting anything
  * Options: --once (print one counter table and exit), --duration <s>,
  * --quiet (no counter table: a service's log gets events only).
  * start and demo serve the control socket (config `control`); the commands
@@ -15,6 +16,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 
 import { startDemo } from './demo';
+import { runConfigCommand } from './config-cmd';
 import { runSiftrCommand } from './siftr';
 import { FastpathError } from '../errors';
 import { InterfaceInfo, Router } from '../router';
@@ -160,13 +162,16 @@ async function main(): Promise<void> {
       // Its own options: the raw arguments, not parseArgs' -c/--once/--duration.
       process.exitCode = await runSiftrCommand(rest);
       return;
+    case 'config':
+      process.exitCode = runConfigCommand(rest);
+      return;
     default:
       if ((CTL_COMMANDS as readonly string[]).includes(command)) {
         // Its own parser (commander): the raw arguments, command included.
         process.exitCode = await runCtlCommand([command, ...rest]);
         return;
       }
-      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats …   (a running router: fastpath show --help)');
+      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG | config validate FILE...   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats …   (a running router: fastpath show --help)');
       process.exitCode = 2;
   }
 }

@@ -213,6 +213,51 @@ function buildProgram(json: boolean): Command {
       await withClient(globals(cmd), async (c, out) => out.result(await c.call('interfaces.setMtu', { name: ifname, mtu: Number(mtu) }), () => ''));
     });
 
+  iface
+    .command('clone <cloner> [args...]')
+    .usage('vlan parent PORT vlan ID [name NAME] [address ADDR/LEN]... | loop [name NAME] [address ADDR/LEN]...')
+    .description('create a VLAN or loopback interface')
+    .action(async (cloner: string, args: string[], _o, cmd: Command) => {
+      // `address` may repeat; the other keywords once.
+      const addresses: string[] = [];
+      const rest: string[] = [];
+      for (let i = 0; i < args.length; i += 2) {
+        if (args[i] === 'address') {
+          if (args[i + 1] === undefined) throw new ControlError('EINVAL', 'interface clone: address needs a value');
+          addresses.push(args[i + 1]);
+        } else rest.push(args[i], ...(args[i + 1] !== undefined ? [args[i + 1]] : []));
+      }
+      const kw = keywordArgs(rest, ['parent', 'vlan', 'name'], 'interface clone');
+      if (kw.vlan !== undefined && !/^\d+$/.test(kw.vlan)) throw new ControlError('EINVAL', `interface clone: vlan: expected an integer, got ${JSON.stringify(kw.vlan)}`);
+      const params = {
+        cloner,
+        ...(kw.name !== undefined ? { name: kw.name } : {}),
+        ...(kw.parent !== undefined ? { parent: kw.parent } : {}),
+        ...(kw.vlan !== undefined ? { vlan: Number(kw.vlan) } : {}),
+        ...(addresses.length > 0 ? { addresses } : {}),
+      };
+      await withClient(globals(cmd), async (c, out) =>
+        out.result(await c.call('interfaces.clone', params), (r: { name: string; index: number }) => `${r.name} (index ${r.index})`),
+      );
+    });
+  iface
+    .command('destroy <name>')
+    .description('destroy a cloned interface (its addresses, routes and neighbours go)')
+    .action(async (ifname: string, _o, cmd: Command) =>
+      withClient(globals(cmd), async (c, out) => out.result(await c.call('interfaces.destroy', { name: ifname }), () => '')),
+    );
+  for (const [name, method, what] of [
+    ['join', 'interfaces.join', 'join a multicast group (MLD reports it)'],
+    ['leave', 'interfaces.leave', 'leave a multicast group joined with join'],
+  ] as const) {
+    iface
+      .command(`${name} <name> <group>`)
+      .description(what)
+      .action(async (ifname: string, group: string, _o, cmd: Command) =>
+        withClient(globals(cmd), async (c, out) => out.result(await c.call(method, { name: ifname, group }), () => '')),
+      );
+  }
+
   program
     .command('events')
     .description('follow link, address, neighbour and MLD events until Ctrl-C')
