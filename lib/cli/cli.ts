@@ -17,6 +17,8 @@ import { spawnSync } from 'child_process';
 
 import { startDemo } from './demo';
 import { runConfigCommand } from './config-cmd';
+import { loadConfig } from '../config';
+import { applyReload } from '../reload';
 import { runSiftrCommand } from './siftr';
 import { FastpathError } from '../errors';
 import { InterfaceInfo, Router } from '../router';
@@ -127,6 +129,27 @@ async function start(opts: CliOptions): Promise<void> {
   try {
     services = await serveControl(router, router.config.control);
     console.log(describeServices(services));
+    // Live reconfiguration from the same file: SIGHUP or `fastpath config reload`.
+    const configFile = opts.config;
+    let running = router.config;
+    const reload = async (): Promise<{ changes: string[] }> => {
+      try {
+        const r = await applyReload(router, running, loadConfig(configFile));
+        running = r.config;
+        return { changes: r.changes };
+      } catch (e) {
+        const applied = (e as { applied?: typeof running }).applied;
+        if (applied !== undefined) running = applied;
+        throw e;
+      }
+    };
+    services.control.addMethod('config.reload', () => reload());
+    process.on('SIGHUP', () => {
+      reload().then(
+        (r) => console.log(`fastpath: config reloaded from ${configFile}: ${r.changes.length === 0 ? 'no change' : r.changes.join('; ')}`),
+        (e: Error) => console.error(`fastpath: ${e.message}`),
+      );
+    });
     logEvents(router);
     const ready = notifySystemd('READY=1');
     if (ready.attempted && !ready.ok) console.error(`fastpath: could not tell systemd we are ready: ${ready.detail}`);
@@ -163,7 +186,8 @@ async function main(): Promise<void> {
       process.exitCode = await runSiftrCommand(rest);
       return;
     case 'config':
-      process.exitCode = runConfigCommand(rest);
+      // `config reload` asks the running router (socket); `validate` needs none.
+      process.exitCode = rest[0] === 'reload' ? await runCtlCommand(['reload', ...rest.slice(1)]) : runConfigCommand(rest);
       return;
     default:
       if ((CTL_COMMANDS as readonly string[]).includes(command)) {

@@ -259,6 +259,15 @@ function buildProgram(json: boolean): Command {
   }
 
   program
+    .command('reload')
+    .description('apply the edited config file to the running router (as SIGHUP): routes, neighbours, clones, flow cache, SIFTR; refuses what needs a restart')
+    .action(async (_o, cmd: Command) =>
+      withClient(globals(cmd), async (c, out) =>
+        out.result(await c.call('config.reload', {}), (r: { changes: string[] }) => (r.changes.length === 0 ? 'no change' : r.changes.join('\n'))),
+      ),
+    );
+
+  program
     .command('events')
     .description('follow link, address, neighbour and MLD events until Ctrl-C')
     .option('--types <list>', 'comma-separated: link,address,neighbour,mld')

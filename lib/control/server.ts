@@ -116,6 +116,14 @@ export class ControlServer {
     server.on('connection', (s) => this.accept(s));
   }
 
+  /** A method beyond the Router API (the daemon's `config.reload`), errors mapped as for the others. */
+  addMethod(name: string, fn: (params: Record<string, unknown>) => unknown): void {
+    this.rpc.addMethod(name, async (params) => {
+      const result = await fn(paramsObject(name, params));
+      return result === undefined ? null : result;
+    });
+  }
+
   /** Serve `router` on a unix socket: stale socket files are replaced, a live one is EADDRINUSE. */
   static async listen(router: Router, options: ControlServerOptions): Promise<ControlServer> {
     const socketPath = options.socket;
