@@ -10,22 +10,10 @@ import * as path from 'path';
 import { FastpathError, Router, RouterConfig } from '../../lib';
 import { normalizeConfig } from '../../lib/config';
 import { applyReload } from '../../lib/reload';
+import { reloadBase } from '../helpers/reload-fixture';
 import { scratchDir, TEST_EAL } from '../helpers/router-env';
 
-const config = (): RouterConfig => ({
-  eal: TEST_EAL,
-  ports: [
-    { name: 'eth0', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:01', addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
-    { name: 'eth1', device: 'net_null1,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:2::1/64'], dadTransmits: 0 },
-  ],
-  clones: [{ cloner: 'vlan', parent: 'eth0', vlan: 100, addresses: ['2001:db8:100::1/64'] }],
-  routes: [
-    { prefix: '2001:db8:3::/64', via: 'fe80::2', dev: 'eth1' },
-    { prefix: '2001:db8:4::/64', via: '2001:db8:100::2', dev: 'eth0.100' },
-    { prefix: '2001:db8:5::/64', dev: 'eth1' },
-  ],
-  neighbours: [{ address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' }],
-});
+const config = (): RouterConfig => ({ ...reloadBase(), eal: TEST_EAL });
 
 describe('config reload on a running router (net_null)', function () {
   this.timeout(60000);

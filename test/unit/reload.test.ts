@@ -5,21 +5,10 @@ import { expect } from 'chai';
 import { normalizeConfig } from '../../lib/config';
 import type { RouterConfig } from '../../lib/config-types';
 import { describePlan, planReload } from '../../lib/reload';
+import { reloadBase } from '../helpers/reload-fixture';
 
 const CPUS = { allowedCpus: [0, 1, 2, 3] };
-const base = (): RouterConfig => ({
-  ports: [
-    { name: 'eth0', device: 'net_null0', addresses: ['2001:db8:1::1/64'] },
-    { name: 'eth1', device: 'net_null1', addresses: ['2001:db8:2::1/64'] },
-  ],
-  clones: [{ cloner: 'vlan', parent: 'eth0', vlan: 100, addresses: ['2001:db8:100::1/64'] }],
-  routes: [
-    { prefix: '2001:db8:3::/64', via: 'fe80::2', dev: 'eth1' },
-    { prefix: '2001:db8:4::/64', via: '2001:db8:100::2', dev: 'eth0.100' },
-    { prefix: '2001:db8:5::/64', dev: 'eth1' },
-  ],
-  neighbours: [{ address: 'fe80::2', mac: '02:00:00:00:00:99', dev: 'eth1' }],
-});
+const base = reloadBase;
 const norm = (c: RouterConfig): ReturnType<typeof normalizeConfig> => normalizeConfig(c, CPUS);
 
 describe('config reload: planReload', () => {
