@@ -18,10 +18,10 @@
  * 10 MiB from the end of the warm-up (a fifth of the run) to the end;
  * rx = forwarded + punted + dropped.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 
 import { Demo, startDemo } from '../lib/cli/demo';
+import { packageRoot } from '../lib/native';
 import type { RouterStats } from '../lib/stats';
 
 export interface SoakOptions {
@@ -52,11 +52,7 @@ export interface SoakReport {
 }
 
 /** dpdk-config/default.yaml of this package (bench/ under ts-node, dist/bench/ when compiled). */
-function demoConfig(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return path.join(dir, 'dpdk-config', 'default.yaml');
-}
+const demoConfig = (): string => path.join(packageRoot(), 'dpdk-config', 'default.yaml');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
 

@@ -282,7 +282,7 @@ export interface NativeFlowLabel {
 let addon: NativeAddon | undefined;
 
 /** The package root: the first directory above this file with a package.json (lib/ under ts-node, dist/lib/ when compiled). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;

@@ -95,16 +95,18 @@ log_open(const char *path, struct fp_err *err)
 	return f;
 }
 
-/* Writer thread, file_lock held. */
-static void
+/* Writer thread (or disable, once it has exited), file_lock held: false
+ * when the write failed (counted). */
+static bool
 write_text(const char *text, size_t len)
 {
 	if (fwrite(text, 1, len, siftr.file) == len) {
 		siftr.bytes += len;
-		return;
+		return true;
 	}
 	siftr.write_errors++;
 	clearerr(siftr.file);
+	return false;
 }
 
 static void
@@ -122,13 +124,8 @@ write_record(const struct fp_tcpstat_record *rec)
 		siftr.write_errors++;
 		return;
 	}
-	if (fwrite(line, 1, (size_t)len, siftr.file) == (size_t)len) {
+	if (write_text(line, (size_t)len))
 		siftr.logged++;
-		siftr.bytes += (uint64_t)len;
-	} else {
-		siftr.write_errors++;
-		clearerr(siftr.file);
-	}
 }
 
 /* One pass over every worker's ring, at most one ring's worth from each

@@ -261,6 +261,16 @@ fib_copy_apply(struct fp_fib *fib, int slot, const struct fib_change *c)
 	return rc;
 }
 
+void
+fib_publish(struct fp_fib *fib, int next)
+{
+	fib->active_idx = (uint8_t)next;
+	__atomic_store_n(&fib->active, fib->copy[next], __ATOMIC_RELEASE);
+	/* Every online worker passes a quiescent point: none reads the other
+	 * copy now. */
+	rte_rcu_qsbr_synchronize(fib->qsbr, RTE_QSBR_THRID_INVALID);
+}
+
 /* Apply one change: inactive copy first, publish, wait, then the old copy.
  * A failure on the old copy leaves it stale; it is rebuilt before it is
  * published again, so the change stands. */
@@ -273,10 +283,7 @@ fib_commit(struct fp_fib *fib, const struct fib_change *c)
 	rc = fib_copy_apply(fib, next, c);
 	if (rc < 0)
 		return rc;
-	fib->active_idx = (uint8_t)next;
-	__atomic_store_n(&fib->active, fib->copy[next], __ATOMIC_RELEASE);
-	/* Every online worker passes a quiescent point: none reads `old` now. */
-	rte_rcu_qsbr_synchronize(fib->qsbr, RTE_QSBR_THRID_INVALID);
+	fib_publish(fib, next);
 	if (fib_copy_apply(fib, old, c) < 0)
 		fib->stale[old] = true;
 	return 0;

@@ -24,19 +24,9 @@
 #include <string.h>
 
 #include <rte_hash.h>
-#include <rte_rcu_qsbr.h>
 
 #include "fib.h"
 #include "fib_internal.h"
-
-/* Publish copy[next] and wait until no worker can be reading the other. */
-static void
-batch_publish(struct fp_fib *fib, int next)
-{
-	fib->active_idx = (uint8_t)next;
-	__atomic_store_n(&fib->active, fib->copy[next], __ATOMIC_RELEASE);
-	rte_rcu_qsbr_synchronize(fib->qsbr, RTE_QSBR_THRID_INVALID);
-}
 
 /* Batch indexes sorted by prefix length, shortest first: each route then
  * reserves tbl8 groups below its parent only, as in a rebuild. (Sorting by
@@ -176,7 +166,7 @@ fp_fib_add_many(struct fp_fib *fib, const struct fp_route *routes, uint32_t n,
 
 	fib->nroutes += n;
 	fib->nroutes_down += downs;
-	batch_publish(fib, next);
+	fib_publish(fib, next);
 	if (fib->stale[old] || fib->copy[old] == NULL) {
 		if (fib_copy_rebuild(fib, old, NULL) < 0)
 			fib->stale[old] = true;
@@ -275,7 +265,7 @@ fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
 		snprintf(errmsg, errlen, "the FIB could not be rebuilt: %s", strerror(-rc));
 		goto out;
 	}
-	batch_publish(fib, next);
+	fib_publish(fib, next);
 	if (delete_from_copy(fib, prev, pos, n, mask) < 0)
 		fib->stale[prev] = true;
 

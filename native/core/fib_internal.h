@@ -42,6 +42,9 @@ int fib_copy_rebuild_mask(struct fp_fib *fib, int slot, const struct fp_route *s
 			  const uint8_t *skip_pos);
 /* Whether a failed change may have left part of itself in the copy. */
 bool fib_copy_maybe_torn(const struct fp_fib *fib, int slot);
+/* Make copy[next] the active one and wait until no worker can be reading
+ * the other (one QSBR grace period). */
+void fib_publish(struct fp_fib *fib, int next);
 /* Say why the FIB refused an add. */
 void fib_add_error(const struct fp_fib *fib, int rc, char *errmsg, size_t errlen);
 

@@ -58,6 +58,27 @@ route_drop_neigh(const struct fp_route *r)
 		fp_neigh_unref(&fp_router.neigh, r->nexthop & FP_NH_INDEX_MASK);
 }
 
+/* A batch's route array, with ctl_lock taken on a running router; NULL
+ * (nothing held, *rc the error) otherwise. */
+static struct fp_route *
+batch_begin(uint32_t n, struct fp_err *err, int *rc)
+{
+	struct fp_route *routes = malloc((size_t)(n ? n : 1) * sizeof(*routes));
+
+	if (routes == NULL) {
+		*rc = fp_err_set(err, ENOMEM, "no memory for a batch of %u routes", n);
+		return NULL;
+	}
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	if (!fp_router.running) {
+		pthread_mutex_unlock(&fp_router.ctl_lock);
+		free(routes);
+		*rc = fp_err_set(err, EINVAL, "no router is running");
+		return NULL;
+	}
+	return routes;
+}
+
 int
 fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *bad,
 		  struct fp_err *err)
@@ -68,14 +89,9 @@ fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *bad,
 	int rc = 0;
 
 	*bad = 0;
-	routes = malloc((size_t)(n ? n : 1) * sizeof(*routes));
+	routes = batch_begin(n, err, &rc);
 	if (routes == NULL)
-		return fp_err_set(err, ENOMEM, "no memory for a batch of %u routes", n);
-	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running) {
-		rc = fp_err_set(err, EINVAL, "no router is running");
-		goto out;
-	}
+		return rc;
 	for (i = 0; i < n; i++) {
 		rc = spec_route(&specs[i], &routes[i], err);
 		if (rc == 0)
@@ -114,14 +130,9 @@ fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 	int rc = 0;
 
 	*bad = 0;
-	old = malloc((size_t)(n ? n : 1) * sizeof(*old));
+	old = batch_begin(n, err, &rc);
 	if (old == NULL)
-		return fp_err_set(err, ENOMEM, "no memory for a batch of %u routes", n);
-	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running) {
-		rc = fp_err_set(err, EINVAL, "no router is running");
-		goto out;
-	}
+		return rc;
 	for (i = 0; i < n; i++) {
 		const struct fp_route *r;
 

@@ -208,15 +208,22 @@ lcore_tx_gather(struct fp_lcore *lc, struct rte_mbuf **pkts,
 	tb->bytes += bytes;
 }
 
-/* Rewrite L2 and the hop limit, then send: the forwarding step proper.
- * The ethertype stays IPv6; the source is the egress port's MAC. */
+/* The forwarding step proper: hop limit, then L2. The ethertype stays
+ * IPv6; the source is the egress port's MAC. */
 static inline void
-lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
-	      const uint8_t dst_mac[6], uint16_t out_port)
+lcore_rewrite(uint8_t *eth, const uint8_t dst_mac[6], uint16_t out_port)
 {
 	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
 	memcpy(eth, dst_mac, 6);
 	memcpy(eth + 6, fp_router.ports[out_port].mac.addr_bytes, 6);
+}
+
+/* Rewrite, then send (the slow path's packets, one at a time). */
+static inline void
+lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
+	      const uint8_t dst_mac[6], uint16_t out_port)
+{
+	lcore_rewrite(eth, dst_mac, out_port);
 	lcore_tx_enqueue(lc, m, out_port);
 }
 
@@ -622,11 +629,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		}
 		hits++;
-		/* The forwarding step: hop limit, then L2 (the ethertype stays
-		 * IPv6; the source is the egress port's MAC). */
-		eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
-		memcpy(eth, e->dst_mac, 6);
-		memcpy(eth + 6, out->mac.addr_bytes, 6);
+		lcore_rewrite(eth, e->dst_mac, e->out_port);
 		fwd[nfwd] = m;
 		fwd_port[nfwd++] = e->out_port;
 		fwd_bytes += m->pkt_len;
