@@ -80,22 +80,39 @@ fib_index_del(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen)
 		fib->len_count[plen]--;
 }
 
-/* One index probe per shorter prefix length the list holds. */
+/* One index probe per shorter prefix length the list holds, all of them in
+ * one bulk lookup (rte_hash pipelines the bucket reads: on a big table each
+ * probe is a cache miss). */
 const struct fp_route *
 fib_cover(const struct fp_fib *fib, const struct fp_route *r)
 {
-	struct fib_key k;
-	void *pos;
-	int len;
+	struct fib_key keys[128];
+	const void *kp[128];
+	void *data[128];
+	uint64_t hits = 0;
+	int len, n = 0, i, done;
 
 	for (len = (int)r->plen - 1; len >= 0; len--) {
 		if (fib->len_count[len] == 0)
 			continue;
-		fib_key_make(&k, r->prefix, (uint8_t)len);
-		if (rte_hash_lookup_data(fib->index, &k, &pos) >= 0) {
-			const struct fp_route *c = &fib->routes[(uintptr_t)pos];
+		fib_key_make(&keys[n], r->prefix, (uint8_t)len);
+		kp[n] = &keys[n];
+		n++;
+	}
+	/* Longest first: the first up route found is the cover. */
+	for (done = 0; done < n; done += 64) {
+		int m = n - done < 64 ? n - done : 64;
 
-			if (c->state == FP_ROUTE_UP && c->plen == len)
+		if (rte_hash_lookup_bulk_data(fib->index, &kp[done], (uint32_t)m, &hits,
+					      &data[done]) <= 0)
+			continue;
+		for (i = 0; i < m; i++) {
+			const struct fp_route *c;
+
+			if (!(hits & (1ull << i)))
+				continue;
+			c = &fib->routes[(uintptr_t)data[done + i]];
+			if (c->state == FP_ROUTE_UP && c->plen == keys[done + i].plen)
 				return c;
 		}
 	}
