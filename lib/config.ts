@@ -62,9 +62,9 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
  */
 export function loadConfig(source: string | RouterConfig, opts: NormalizeOptions = {}): NormalizedRouterConfig {
   if (typeof source !== 'string') return normalizeConfig(source, opts);
-  const { doc, lines } = readYaml(source);
+  const { doc, lines, value } = readYaml(source);
   try {
-    return normalizeConfig(doc.toJS(), opts);
+    return normalizeConfig(value, opts);
   } catch (err) {
     if (!(err instanceof FastpathError)) throw err;
     const at = yamlLocation(source, doc, lines, err.path ?? '');

@@ -25,18 +25,29 @@ import { FastpathError } from '../errors';
 
 export type Obj = Record<string, unknown>;
 
-/** JSON of a bad value for messages; long values are cut. */
+/** JSON of a bad value for messages; long values are cut. Never throws, whatever the value. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // A bigint inside an object prints as 5n instead of making JSON.stringify throw.
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? plainString(value);
   } catch {
-    text = String(value);
+    // Cycles, throwing getters or toJSON.
+    text = plainString(value);
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** String(value), or its [object Tag] where String() throws (null-prototype objects, or arrays holding them). */
+function plainString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** Throw the one validation error shape: `<path>: expected <what>, got <value>`. */

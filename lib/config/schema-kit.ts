@@ -63,12 +63,16 @@ export function section<S extends z.ZodRawShape>(shape: S, what: string) {
 
 type PathKey = PropertyKey;
 
+/** A key that reads unambiguously after a dot; any other (unknown) key is written as ["key"]. */
+const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
 /** 'ports[1].mtu' from ['ports', 1, 'mtu'], under `base` ('control'). */
 export function formatPath(base: string, keys: readonly PathKey[]): string {
   let path = base;
   for (const key of keys) {
     if (typeof key === 'number') path += `[${key}]`;
-    else path = path ? `${path}.${String(key)}` : String(key);
+    else if (typeof key === 'string' && PLAIN_KEY.test(key)) path = path ? `${path}.${key}` : key;
+    else path += `[${describe(typeof key === 'string' ? key : String(key))}]`;
   }
   return path;
 }
@@ -119,8 +123,31 @@ export function schemaError(error: z.ZodError, input: unknown, base: string, con
   return new FastpathError('EINVAL', `${path || 'config'}: expected ${what}, got ${got}`, path);
 }
 
+/**
+ * The path of the first object in `value` that is not plain data (a Date, a
+ * Map, a class instance...): zod, like any object check, would read one as
+ * an empty object and fill in defaults. Cycles are followed once.
+ */
+function nonPlainObject(value: unknown, keys: PathKey[] = [], seen = new Set<object>()): PathKey[] | undefined {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return keys;
+  for (const key of Object.keys(value)) {
+    const found = nonPlainObject((value as Record<string, unknown>)[key], [...keys, Array.isArray(value) ? Number(key) : key], seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Parse `input` with `schema`; the first problem throws FastpathError('EINVAL') at its path under `base`. */
 export function parseWith<T extends z.ZodType>(schema: T, input: unknown, base: string, contextual?: ContextualWhat): z.output<T> {
+  const odd = nonPlainObject(input);
+  if (odd !== undefined) {
+    const path = formatPath(base, odd);
+    const tag = Object.prototype.toString.call(valueAt(input, odd));
+    throw new FastpathError('EINVAL', `${path || 'config'}: expected plain data (objects, arrays, strings, numbers, booleans), got ${tag}`, path);
+  }
   const result = schema.safeParse(input);
   if (!result.success) throw schemaError(result.error, input, base, contextual);
   return result.data;
