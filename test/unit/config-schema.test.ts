@@ -9,6 +9,8 @@ import * as path from 'path';
 import { parse } from 'yaml';
 
 import { configSchemaText, runConfigCommand } from '../../lib/cli/config-cmd';
+import { normalizeConfig } from '../../lib/config';
+import { updateReference } from '../../lib/config/reference';
 import { jsonSchemaVerdict, schemaFile } from '../helpers/config-json-schema';
 
 const configDir = path.join(__dirname, '..', '..', 'dpdk-config');
@@ -64,5 +66,19 @@ describe('fastpath config schema', () => {
       [{ ...base, topology: { hosts: [{ name: 'h-1', port: 'eth0', address: '2001:db8::2/64', gateway: 'fe80::1' }] } }, '/topology/hosts/0/name'],
     ];
     for (const [doc, at] of cases) expect(jsonSchemaVerdict(doc), at).to.have.property('instancePath', at);
+  });
+
+  it('docs/configuration.md has a current field table for every section (regenerate: npx ts-node scripts/config-reference.ts)', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+    expect(updateReference(doc) === doc, 'a field table is stale').to.equal(true);
+    const schema = JSON.parse(configSchemaText());
+    for (const section of Object.keys(schema.properties)) expect(doc, section).to.include(`<!-- fields: ${section} -->`);
+  });
+
+  it("the page's example config is valid", () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+    const example = /## Example\n\n```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(example, 'no example').to.not.equal(null);
+    expect(() => normalizeConfig(parse(example![1]), { allowedCpus: [0, 1, 2, 3] })).to.not.throw();
   });
 });
