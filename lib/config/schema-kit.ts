@@ -123,18 +123,21 @@ export function schemaError(error: z.ZodError, input: unknown, base: string, con
   return new FastpathError('EINVAL', `${path || 'config'}: expected ${what}, got ${got}`, path);
 }
 
+/** Deeper than any field of the schema: what lies below is inside a field zod refuses anyway. */
+const PLAIN_DATA_DEPTH = 8;
+
 /**
  * The path of the first object in `value` that is not plain data (a Date, a
  * Map, a class instance...): zod, like any object check, would read one as
- * an empty object and fill in defaults. Cycles are followed once.
+ * an empty object and fill in defaults. Walks no deeper than the schema
+ * goes, so a hostile nesting cannot exhaust the stack.
  */
-function nonPlainObject(value: unknown, keys: PathKey[] = [], seen = new Set<object>()): PathKey[] | undefined {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
-  seen.add(value);
+function nonPlainObject(value: unknown, keys: PathKey[] = []): PathKey[] | undefined {
+  if (typeof value !== 'object' || value === null || keys.length > PLAIN_DATA_DEPTH) return undefined;
   const proto = Object.getPrototypeOf(value);
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return keys;
   for (const key of Object.keys(value)) {
-    const found = nonPlainObject((value as Record<string, unknown>)[key], [...keys, Array.isArray(value) ? Number(key) : key], seen);
+    const found = nonPlainObject((value as Record<string, unknown>)[key], [...keys, Array.isArray(value) ? Number(key) : key]);
     if (found) return found;
   }
   return undefined;

@@ -201,6 +201,16 @@ describe('config: hostile input (property-based)', () => {
     }
   });
 
+  it('nesting 100,000 deep, a cycle, a huge array: refused at a path, no stack overflow', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100000; i++) deep = i % 2 ? [deep] : { a: deep };
+    const cycle: Record<string, unknown> = { ports: [] };
+    cycle.eal = cycle;
+    for (const cfg of [{ ports: deep }, { ports: [], eal: deep }, { ports: [], routes: [deep] }, cycle, { ports: new Array(1e6).fill(0) }]) {
+      expect(expectFastpathOutcome(() => normalizeConfig(cfg, CPUS))).to.be.instanceOf(FastpathError);
+    }
+  });
+
   describe('YAML files of junk', () => {
     let dir: string;
     before(() => {
