@@ -124,7 +124,7 @@ export function syntheticTable(count: number, seed = 1): TablePrefix[] {
   return out;
 }
 
-/** tbl8 groups an rte_fib6 trie needs for the table (each 8-bit level below /24 that some prefix extends past, per distinct parent). */
+/** tbl8 groups a DIR-24-8 trie (core/trie6.c) needs for the table (each 8-bit level below /24 that some prefix extends past, per distinct parent). */
 export function tbl8GroupsNeeded(table: readonly TablePrefix[]): number {
   const parents = new Set<string>();
   for (const p of table) {

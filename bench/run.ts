@@ -83,6 +83,8 @@ interface CaseDef {
   tcp?: boolean;
   /** fastpath only: SIFTR enabled with this ppl (0: off) */
   siftrPpl?: number;
+  /** fastpath only (--routes): start with the traffic's routes, measure while the rest of the table loads and unloads */
+  loadUnderTraffic?: boolean;
 }
 
 interface RunRecord {
@@ -253,6 +255,10 @@ function cases(o: Options): CaseDef[] {
         out.push({ id: `fastpath-tcp-siftr1-${flows}`, label: 'fastpath, TCP, SIFTR ppl 1', engine: 'fastpath', flows, maxflows: o.maxflows, tcp: true, siftrPpl: 1 });
         out.push({ id: `fastpath-tcp-siftr100-${flows}`, label: 'fastpath, TCP, SIFTR ppl 100', engine: 'fastpath', flows, maxflows: o.maxflows, tcp: true, siftrPpl: 100 });
       }
+      // The table arriving while traffic runs: loss and rate while it loads and unloads.
+      if (o.routes > 0) {
+        out.push({ id: `fastpath-load-${flows}`, label: 'fastpath, cache on, table loads/unloads', engine: 'fastpath', flows, maxflows: o.maxflows, loadUnderTraffic: true });
+      }
     }
     if (o.engines.includes('l3fwd')) {
       // Both IPv6 modes: LPM (rte_lpm6_lookup per packet) and FIB (rte_fib6_lookup_bulk per burst); the ratio uses the better.
@@ -339,6 +345,8 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     ...(c.ecmpOnePort ? ['--ecmp-one-port'] : []),
     ...(c.siftrPpl ? ['--siftr-ppl', String(c.siftrPpl)] : []),
     ...(routesFiles ? ['--routes-file', routesFiles.list] : []),
+    // The traffic's prefixes are the table's first min(flows, routes) (writeRoutes).
+    ...(c.loadUnderTraffic && routesFiles ? ['--load-under-traffic', String(Math.min(c.flows, routesFiles.routes))] : []),
   ]);
   registerPrefix(prefix);
   const child = spawnLogged(cmd, args, logName + '.log');
@@ -558,6 +566,13 @@ async function main(): Promise<void> {
   const fmtRow = (r: string[]): string => r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
   log(fmtRow(head));
   for (const r of rows) log(fmtRow(r));
+  for (const r of records.filter((x) => typeof x.detail.unloadSeconds === 'number')) {
+    const d = r.detail as { loadedUnderTraffic: number; loadSeconds: number; unloadSeconds: number; droppedInWindow: number };
+    log(
+      `table under traffic, round ${r.round}, ${r.caseId}: ${d.loadedUnderTraffic} routes loaded in ${d.loadSeconds.toFixed(2)} s, ` +
+        `unloaded in ${d.unloadSeconds.toFixed(2)} s, ${r.packets} packets forwarded meanwhile, ${d.droppedInWindow} dropped`,
+    );
+  }
 
   let dpdkVersion: string | undefined = l3fwd?.dpdkVersion;
   if (!dpdkVersion) {

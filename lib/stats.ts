@@ -53,13 +53,11 @@ export interface FibStats {
   maxRoutes: number;
   /** tbl8 groups per FIB copy (routing.tbl8Groups). */
   tbl8Groups: number;
-  /** Groups holding prefixes in the active copy; null where this DPDK does not expose it. */
-  tbl8InUse: number | null;
-  /** rte_fib6's own reservation count (it drifts up on deletes in 22.11); null likewise. */
-  tbl8Reserved: number | null;
-  /** Memory of one FIB copy (there are two). */
+  /** Groups holding prefixes in the active copy (exact: a group is given back as soon as it is not needed). */
+  tbl8InUse: number;
+  /** Memory of one FIB copy (there are two): the workers' tables plus the prefix lengths kept beside them. */
   bytesPerCopy: number;
-  /** Copies recreated from the route list (after reservation drift). */
+  /** Copies recreated from the route list (only after a copy refused a change the other took: not expected). */
   rebuilds: bigint;
   rebuildLastNs: bigint;
   rebuildMaxNs: bigint;
@@ -127,17 +125,12 @@ export function decodeStats(
   const nworkers = Number(next());
   const nports = Number(next());
   const control = record(names.control);
-  const gauge = (): number | null => {
-    const v = next();
-    return v === 0xffffffffffffffffn ? null : Number(v);
-  };
   const fib: FibStats = {
     routes: Number(next()),
     routesDown: Number(next()),
     maxRoutes: Number(next()),
     tbl8Groups: Number(next()),
-    tbl8InUse: gauge(),
-    tbl8Reserved: gauge(),
+    tbl8InUse: Number(next()),
     bytesPerCopy: Number(next()),
     rebuilds: next(),
     rebuildLastNs: next(),

@@ -74,7 +74,7 @@ export const EalSchema = section(
       .describe('Let workers share CPUs: workerCpus may repeat a CPU and workers may equal the CPU count (one CPU always stays the ' +
           "Node thread's). Workers on one CPU busy-poll against each other: for functional tests of multi-worker behaviour " +
           'on small machines, never for throughput.'),
-    memoryMb: int(256, 1048576).default(512).describe('DPDK memory in MiB (-m). The FIB takes about 160 MiB (two rte_fib6 copies of 64 MiB tbl24 + 16 MiB tbl8 each) and ' +
+    memoryMb: int(256, 1048576).default(512).describe('DPDK memory in MiB (-m). The FIB takes about 160 MiB (two copies of 64 MiB tbl24 + 16 MiB tbl8 each) and ' +
           'the mbuf pool about 40 MiB at the defaults. With hugepages, this much must be free in hugepages.'),
     hugepages: z
       .union([z.literal('auto', { error: () => '"auto", true or false' }), bool()], { error: () => '"auto", true or false' })
@@ -246,9 +246,10 @@ export const RoutingSchema = section(
     maxRoutes: int(16, 4194304).default(16384).describe('Routes of every kind (static, connected, local /128s). Adding one more fails with ENOSPC naming this field.'),
     tbl8Groups: int(256, 4194304)
       .default(16384)
-      .describe('tbl8 groups per FIB copy; 1 KiB each, two copies. A prefix longer than /24 reserves one group per 8 bits below its ' +
-          'covering prefix (at least /24): 3 for a lone /48, 5 for a /64, 13 for a /128. When the reservation is full, adds ' +
-          'fail with ENOSPC naming this field. Raise eal.memoryMb with it.'),
+      .describe('tbl8 groups per FIB copy; 1 KiB each, two copies. A group holds the 256 next bytes under one prefix: a prefix longer ' +
+          'than /24 needs one per 8 bits below /24 that no other prefix has opened (3 for a lone /48, 5 for a /64, 13 for a /128); ' +
+          'prefixes under a shared parent share them. When they are all in use, adds fail with ENOSPC naming this field ' +
+          '(stats().fib.tbl8InUse shows the count). Raise eal.memoryMb with it.'),
   },
   'an object',
 ).describe('The routing table (FIB) size: fixed when the router starts.');

@@ -146,7 +146,7 @@ export async function renderMetrics(m: MetricsSnapshot): Promise<string> {
   gauge('fastpath_routes_down', 'Routes withdrawn because their interface is down').set(s.fib.routesDown);
   gauge('fastpath_routes_max', 'Route table capacity (routing.maxRoutes)').set(s.fib.maxRoutes);
   counter('fastpath_fib_rebuilds_total', 'FIB copies rebuilt from the route list').set(s.fib.rebuilds);
-  if (s.fib.tbl8InUse !== null) gauge('fastpath_fib_tbl8_groups_in_use', 'tbl8 groups holding prefixes in the active FIB copy').set(s.fib.tbl8InUse);
+  gauge('fastpath_fib_tbl8_groups_in_use', 'tbl8 groups holding prefixes in the active FIB copy').set(s.fib.tbl8InUse);
 
   const neigh = gauge('fastpath_neighbours', 'Neighbour table entries by state', ['state']);
   const byState = new Map<string, number>(NEIGHBOUR_STATES.filter((st) => st !== 'none').map((st) => [st, 0]));

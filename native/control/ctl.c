@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <rte_fib6.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -22,6 +21,7 @@
 #include "../core/ip6.h"
 #include "../core/proto.h"
 #include "../core/router.h"
+#include "../core/trie6.h"
 #include "ctl.h"
 #include "frag.h"
 #include "icmp6.h"
@@ -55,10 +55,8 @@ fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
 {
 	const uint8_t *dst = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 						     FP_ETHER_HDR_LEN + FP_IP6_OFF_DST);
-	struct rte_fib6 *fib;
-	uint8_t dsts[1][16], mac[6];
-	uint64_t nh64 = FP_NH_NONE;
-	uint32_t nh;
+	uint8_t mac[6];
+	uint32_t nh = FP_NH_NONE;
 	uint16_t out_idx = 0;
 	bool usable = false;
 	int idx = -1;
@@ -67,15 +65,11 @@ fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
 		fp_ctl_send(lc, m, m->port); /* scoped to the link it was built for */
 		return;
 	}
-	memcpy(dsts[0], dst, 16);
 	/* Writers of the FIB and the neighbour table hold ctl_lock: holding it
 	 * makes this thread a safe reader without joining QSBR. */
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (fp_router.running) {
-		fib = fp_fib_active(&fp_router.fib);
-		rte_fib6_lookup_bulk(fib, dsts, &nh64, 1);
-	}
-	nh = (uint32_t)nh64;
+	if (fp_router.running)
+		nh = fp_trie6_lookup(fp_fib_active(&fp_router.fib), dst);
 	if ((nh & FP_NH_TYPE_MASK) == FP_NH_GROUP) /* ECMP: as the workers pick */
 		nh = fp_ecmp_pick(&fp_router.fib, nh, rte_pktmbuf_mtod_offset(m, uint8_t *,
 				  FP_ETHER_HDR_LEN), m->data_len - FP_ETHER_HDR_LEN);

@@ -1,6 +1,7 @@
 /*
- * core/fib.c — double-buffered rte_fib6 rebuilt from its route list; see
- * core/fib.h. Callers hold fp_router.ctl_lock; workers only read `active`.
+ * core/fib.c — two copies of the trie (core/trie6.h) kept equal to the route
+ * list; see core/fib.h. Callers hold fp_router.ctl_lock; workers only read
+ * `active`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,55 +10,14 @@
 #include <time.h>
 
 #include <rte_errno.h>
-#include <rte_fib6.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_memory.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_version.h>
 
 #include "fib.h"
 #include "fib_internal.h"
-
-
-/*
- * The head of rte_fib6's private trie struct (lib/fib/trie.h) in 22.11:
- * rte_fib6 offers no way to read how many tbl8 groups are in use, nor to
- * correct its reservation count. Used only on 22.11 and only while a fresh
- * copy shows exactly the fields it was created with (fib_copy_create); on
- * any other DPDK the figures are reported as -1 and copies are rebuilt.
- */
-struct fib_trie_head_22_11 {
-	uint32_t number_tbl8s;
-	uint32_t rsvd_tbl8s;
-	uint32_t cur_tbl8s;
-	uint64_t def_nh;
-	enum rte_fib_trie_nh_sz nh_sz;
-	uint64_t *tbl8;
-	uint32_t *tbl8_pool;
-	uint32_t tbl8_pool_pos;
-};
-
-/* The private head of a copy when its layout is the one known here. */
-static struct fib_trie_head_22_11 *
-fib_view(const struct fp_fib *fib, int slot)
-{
-#if RTE_VER_YEAR == 22 && RTE_VER_MONTH == 11
-	struct fib_trie_head_22_11 *h;
-
-	if (fib->copy[slot] == NULL)
-		return NULL;
-	h = rte_fib6_get_dp(fib->copy[slot]);
-	if (h == NULL || h->number_tbl8s != fib->tbl8_groups ||
-	    h->nh_sz != RTE_FIB6_TRIE_4B || h->tbl8 == NULL ||
-	    h->tbl8_pool == NULL || h->tbl8_pool_pos > h->number_tbl8s)
-		return NULL;
-	return h;
-#else
-	(void)fib;
-	(void)slot;
-	return NULL;
-#endif
-}
+#include "trie6.h"
 
 static uint64_t
 now_ns(void)
@@ -88,86 +48,96 @@ fib_key_make(struct fib_key *k, const uint8_t prefix[16], uint8_t plen)
 	k->plen = plen;
 }
 
-/* Create copy[slot] empty, under a name no other copy has. */
-static int
-fib_copy_create(struct fp_fib *fib, int slot)
-{
-	struct rte_fib6_conf conf;
-	char name[64];
-
-	memset(&conf, 0, sizeof(conf));
-	conf.type = RTE_FIB6_TRIE;
-	conf.default_nh = FP_NH_NONE;
-	conf.max_routes = (int)fib->max_routes;
-	conf.rib_ext_sz = 0;
-	conf.trie.nh_sz = RTE_FIB6_TRIE_4B;
-	conf.trie.num_tbl8 = fib->tbl8_groups;
-	snprintf(name, sizeof(name), "fp_fib6_%u_%u", fib->instance, fib->serial++);
-	fib->copy[slot] = rte_fib6_create(name, SOCKET_ID_ANY, &conf);
-	if (fib->copy[slot] == NULL)
-		return rte_errno == ENOSPC ? -ENOMEM : -(rte_errno ? rte_errno : ENOMEM);
-	fib->deletes_since_build[slot] = 0;
-	{
-		const struct fib_trie_head_22_11 *h = fib_view(fib, slot);
-
-		fib->exact[slot] = !fib->rebuild_only && h != NULL && h->rsvd_tbl8s == 0 &&
-				   h->cur_tbl8s == 0 && h->tbl8_pool_pos == 0 &&
-				   h->def_nh == FP_NH_NONE;
-	}
-	return 0;
-}
-
-/* Add a route to one copy; *reserved gets the tbl8 groups it reserved. */
 int
-fib_copy_add(struct fp_fib *fib, int slot, const struct fp_route *r,
-	     uint8_t *reserved)
+fib_index_add(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen, uint32_t pos)
 {
-	struct fib_trie_head_22_11 *h = fib->exact[slot] ? fib_view(fib, slot) : NULL;
-	uint32_t before = h != NULL ? h->rsvd_tbl8s : 0;
+	struct fib_key k;
 	int rc;
 
-	rc = rte_fib6_add(fib->copy[slot], r->prefix, r->plen, r->nexthop);
-	*reserved = rc == 0 && h != NULL ? (uint8_t)(h->rsvd_tbl8s - before) : 0;
+	fib_key_make(&k, prefix, plen);
+	rc = rte_hash_add_key_data(fib->index, &k, (void *)(uintptr_t)pos);
+	if (rc == 0)
+		fib->len_count[plen]++;
 	return rc;
 }
 
-/* Delete a route from one copy and give back what its add reserved. */
-int
-fib_copy_delete(struct fp_fib *fib, int slot, const struct fp_route *r,
-		uint8_t reserved)
+void
+fib_index_move(struct fp_fib *fib, const struct fp_route *r, uint32_t pos)
 {
-	struct fib_trie_head_22_11 *h = fib->exact[slot] ? fib_view(fib, slot) : NULL;
-	int rc;
+	struct fib_key k;
 
-	rc = rte_fib6_delete(fib->copy[slot], r->prefix, r->plen);
-	if (rc < 0)
-		return rc;
-	if (h != NULL && h->rsvd_tbl8s >= reserved)
-		h->rsvd_tbl8s -= reserved;
-	else
-		fib->deletes_since_build[slot]++;
-	return 0;
+	fib_key_make(&k, r->prefix, r->plen);
+	rte_hash_add_key_data(fib->index, &k, (void *)(uintptr_t)pos);
 }
 
+void
+fib_index_del(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen)
+{
+	struct fib_key k;
+
+	fib_key_make(&k, prefix, plen);
+	if (rte_hash_del_key(fib->index, &k) >= 0)
+		fib->len_count[plen]--;
+}
+
+/* One index probe per shorter prefix length the list holds. */
+const struct fp_route *
+fib_cover(const struct fp_fib *fib, const struct fp_route *r)
+{
+	struct fib_key k;
+	void *pos;
+	int len;
+
+	for (len = (int)r->plen - 1; len >= 0; len--) {
+		if (fib->len_count[len] == 0)
+			continue;
+		fib_key_make(&k, r->prefix, (uint8_t)len);
+		if (rte_hash_lookup_data(fib->index, &k, &pos) >= 0) {
+			const struct fp_route *c = &fib->routes[(uintptr_t)pos];
+
+			if (c->state == FP_ROUTE_UP && c->plen == len)
+				return c;
+		}
+	}
+	return NULL;
+}
+
+/* Create copy[slot] empty. */
+static int
+fib_copy_create(struct fp_fib *fib, int slot)
+{
+	fib->copy[slot] = fp_trie6_create(fib->tbl8_groups, SOCKET_ID_ANY);
+	return fib->copy[slot] == NULL ? -ENOMEM : 0;
+}
+
+int
+fib_copy_add(struct fp_fib *fib, int slot, const struct fp_route *r)
+{
+	return fp_trie6_add(fib->copy[slot], r->prefix, r->plen, r->nexthop);
+}
+
+int
+fib_copy_delete(struct fp_fib *fib, int slot, const struct fp_route *r,
+		const struct fp_route *cover)
+{
+	return fp_trie6_delete(fib->copy[slot], r->prefix, r->plen,
+			       cover != NULL ? cover->nexthop : 0,
+			       cover != NULL ? cover->plen : 0);
+}
+
+/* One change to one copy (an add of an existing prefix rewrites its next
+ * hop: the replace). */
 static int
 fib_copy_change(struct fp_fib *fib, int slot, const struct fib_change *c)
 {
-	/* rte_fib6_add of an existing prefix rewrites its next hop in place
-	 * (the trie's modify path) and reserves nothing new. */
-	if (c->replace)
-		return rte_fib6_add(fib->copy[slot], c->route->prefix, c->route->plen,
-				    c->route->nexthop);
-	return c->add ? fib_copy_add(fib, slot, c->route, &fib->pending_reserved[slot])
-		      : fib_copy_delete(fib, slot, c->route,
-					fib->reserved[c->route - fib->routes][slot]);
+	return c->add ? fib_copy_add(fib, slot, c->route)
+		      : fib_copy_delete(fib, slot, c->route, c->cover);
 }
 
 /*
- * Recreate copy[slot] from the list's up routes with `skip` left out,
- * shortest prefixes first (each route then reserves tbl8 groups below its
- * parent only, as on a table built in order). Down routes are not replayed
- * and their record for the copy is 0. The copy must be inactive. On failure
- * it stays stale.
+ * Recreate copy[slot] from the list's up routes with `skip` left out. Down
+ * routes are not replayed. The copy must be inactive. On failure it stays
+ * stale.
  */
 int
 fib_copy_rebuild(struct fp_fib *fib, int slot, const struct fp_route *skip)
@@ -179,33 +149,23 @@ int
 fib_copy_rebuild_mask(struct fp_fib *fib, int slot, const struct fp_route *skip,
 		      const uint8_t *skip_pos)
 {
-	uint32_t count[130], i;
 	uint64_t t0 = now_ns(), dt;
+	uint32_t i;
 	int rc;
 
 	fib->stale[slot] = true;
-	rte_fib6_free(fib->copy[slot]);
+	fp_trie6_free(fib->copy[slot]);
 	fib->copy[slot] = NULL;
 	rc = fib_copy_create(fib, slot);
 	if (rc < 0)
 		return rc;
-	/* Counting sort of positions by prefix length. */
-	memset(count, 0, sizeof(count));
-	for (i = 0; i < fib->nroutes; i++)
-		count[fib->routes[i].plen + 1]++;
-	for (i = 1; i < 130; i++)
-		count[i] += count[i - 1];
-	for (i = 0; i < fib->nroutes; i++)
-		fib->replay_order[count[fib->routes[i].plen]++] = i;
 	for (i = 0; i < fib->nroutes; i++) {
-		const struct fp_route *r = &fib->routes[fib->replay_order[i]];
+		const struct fp_route *r = &fib->routes[i];
 
 		if (r == skip || r->state == FP_ROUTE_DOWN ||
-		    (skip_pos != NULL && skip_pos[fib->replay_order[i]])) {
-			fib->reserved[fib->replay_order[i]][slot] = 0;
+		    (skip_pos != NULL && skip_pos[i]))
 			continue;
-		}
-		rc = fib_copy_add(fib, slot, r, &fib->reserved[fib->replay_order[i]][slot]);
+		rc = fib_copy_add(fib, slot, r);
 		if (rc < 0)
 			return rc;
 	}
@@ -218,47 +178,24 @@ fib_copy_rebuild_mask(struct fp_fib *fib, int slot, const struct fp_route *skip,
 	return 0;
 }
 
-/* Whether a failed change may have written part of itself into the copy:
- * only a tbl8 pool that ran dry inside the trie's update does that; the
- * reservation check and the RIB refuse before writing. Unknown → assume so. */
-bool
-fib_copy_maybe_torn(const struct fp_fib *fib, int slot)
-{
-	const struct fib_trie_head_22_11 *h = fib_view(fib, slot);
-
-	return h == NULL || h->tbl8_pool_pos >= h->number_tbl8s;
-}
-
 /*
  * Bring the inactive copy[slot] to "list + change" (a restore is an add of a
  * route the list holds as down, a withdrawal a delete of one it holds as
- * up: a rebuild replays neither). A refusal after deletes
- * since the copy was built may be the reservation drift (see core/fib.h), and a
- * torn or stale copy must be rebuilt anyway: rebuild, then retry once. What
- * fails on a freshly built copy is real. A delete is replayed as "list
- * without the route"; an add is applied after, so its refusal leaves the
- * copy whole.
+ * up: a rebuild replays neither). A stale copy is rebuilt first (a delete
+ * as "list without the route"). A refusal leaves the copy as it was: the
+ * trie never half-applies a change.
  */
 static int
 fib_copy_apply(struct fp_fib *fib, int slot, const struct fib_change *c)
 {
 	int rc;
 
-	if (!fib->stale[slot] && fib->copy[slot] != NULL) {
-		rc = fib_copy_change(fib, slot, c);
-		if (rc == 0)
-			return 0;
-		if (!fib_copy_maybe_torn(fib, slot) &&
-		    !(rc == -ENOSPC && fib->deletes_since_build[slot] > 0))
-			return rc; /* intact, and a rebuild would not change the answer */
-	}
+	if (!fib->stale[slot] && fib->copy[slot] != NULL)
+		return fib_copy_change(fib, slot, c);
 	rc = fib_copy_rebuild(fib, slot, c->add ? NULL : c->route);
 	if (rc < 0 || !c->add)
 		return rc;
-	rc = fib_copy_change(fib, slot, c);
-	if (rc < 0 && fib_copy_maybe_torn(fib, slot))
-		fib->stale[slot] = true;
-	return rc;
+	return fib_copy_change(fib, slot, c);
 }
 
 void
@@ -275,11 +212,13 @@ fib_publish(struct fp_fib *fib, int next)
  * A failure on the old copy leaves it stale; it is rebuilt before it is
  * published again, so the change stands. */
 static int
-fib_commit(struct fp_fib *fib, const struct fib_change *c)
+fib_commit(struct fp_fib *fib, struct fib_change *c)
 {
 	int next = fib->active_idx ^ 1, old = fib->active_idx;
 	int rc;
 
+	if (!c->add)
+		c->cover = fib_cover(fib, c->route); /* the same for both copies */
 	rc = fib_copy_apply(fib, next, c);
 	if (rc < 0)
 		return rc;
@@ -306,9 +245,10 @@ fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
 	for (i = 0; i < 2; i++) {
 		rc = fib_copy_create(fib, i);
 		if (rc < 0) {
-			snprintf(errmsg, errlen, "rte_fib6_create(%u routes, %u tbl8 "
-				 "groups): %s", max_routes, fib->tbl8_groups,
-				 rte_strerror(-rc));
+			snprintf(errmsg, errlen, "no memory for the FIB's two copies "
+				 "(%u tbl8 groups, %llu MiB each; lower routing.tbl8Groups "
+				 "or raise eal.memoryMb)", fib->tbl8_groups,
+				 (unsigned long long)(fp_trie6_table_bytes(fib->tbl8_groups) >> 20));
 			fp_fib_free(fib);
 			return -ENOMEM;
 		}
@@ -324,11 +264,8 @@ fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	fib->index = rte_hash_create(&hp);
 	fib->routes = calloc(max_routes, sizeof(*fib->routes));
-	fib->reserved = calloc(max_routes, sizeof(*fib->reserved));
-	fib->replay_order = calloc(max_routes ? max_routes : 1, sizeof(uint32_t));
 	fib->nhg = calloc(FP_NHG_MAX, sizeof(*fib->nhg));
-	if (fib->index == NULL || fib->routes == NULL || fib->reserved == NULL ||
-	    fib->replay_order == NULL || fib->nhg == NULL) {
+	if (fib->index == NULL || fib->routes == NULL || fib->nhg == NULL) {
 		snprintf(errmsg, errlen, "no memory for %u routes", max_routes);
 		fp_fib_free(fib);
 		return -ENOMEM;
@@ -341,12 +278,10 @@ fp_fib_init(struct fp_fib *fib, uint32_t max_routes, uint32_t tbl8_groups,
 void
 fp_fib_free(struct fp_fib *fib)
 {
-	rte_fib6_free(fib->copy[0]);
-	rte_fib6_free(fib->copy[1]);
+	fp_trie6_free(fib->copy[0]);
+	fp_trie6_free(fib->copy[1]);
 	rte_hash_free(fib->index);
 	free(fib->routes);
-	free(fib->reserved);
-	free(fib->replay_order);
 	free(fib->nhg);
 	memset(fib, 0, sizeof(*fib));
 }
@@ -396,15 +331,13 @@ fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
 		return -ENOSPC;
 	}
 	/* Index first: the route is in the list only once the FIB has it. */
-	if (rte_hash_add_key_data(fib->index, &k, (void *)(uintptr_t)fib->nroutes) < 0) {
+	if (fib_index_add(fib, r.prefix, r.plen, fib->nroutes) < 0) {
 		snprintf(errmsg, errlen, "the route index is full (%u routes; "
 			 "raise routing.maxRoutes)", fib->max_routes);
 		return -ENOSPC;
 	}
 	if (r.state == FP_ROUTE_DOWN) {
-		/* Its interface is down: the list only, nothing reserved. */
-		fib->reserved[fib->nroutes][0] = 0;
-		fib->reserved[fib->nroutes][1] = 0;
+		/* Its interface is down: the list only. */
 		fib->routes[fib->nroutes++] = r;
 		fib->nroutes_down++;
 		return 0;
@@ -414,12 +347,10 @@ fp_fib_add(struct fp_fib *fib, const struct fp_route *route, char *errmsg,
 	c.route = &r;
 	rc = fib_commit(fib, &c);
 	if (rc < 0) {
-		rte_hash_del_key(fib->index, &k);
+		fib_index_del(fib, r.prefix, r.plen);
 		fib_add_error(fib, rc, errmsg, errlen);
 		return rc;
 	}
-	fib->reserved[fib->nroutes][0] = fib->pending_reserved[0];
-	fib->reserved[fib->nroutes][1] = fib->pending_reserved[1];
 	fib->routes[fib->nroutes++] = r;
 	return 0;
 }
@@ -452,14 +383,12 @@ fp_fib_delete(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	}
 	if (old != NULL)
 		*old = *r;
-	rte_hash_del_key(fib->index, &k);
+	fib_index_del(fib, prefix, plen);
 	last = --fib->nroutes;
 	if (pos != last) {
 		/* Keep the list dense: the last route takes the hole. */
 		fib->routes[pos] = fib->routes[last];
-		memcpy(fib->reserved[pos], fib->reserved[last], sizeof(fib->reserved[pos]));
-		fib_key_make(&k, fib->routes[pos].prefix, fib->routes[pos].plen);
-		rte_hash_add_key_data(fib->index, &k, (void *)(uintptr_t)pos);
+		fib_index_move(fib, &fib->routes[pos], pos);
 	}
 	return 0;
 }
@@ -470,7 +399,6 @@ fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 {
 	struct fib_change c = { 0 };
 	struct fp_route *r = fp_fib_find(fib, prefix, plen);
-	uint32_t pos;
 	int rc;
 
 	if (r == NULL) {
@@ -483,7 +411,6 @@ fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	}
 	if (r->state == state)
 		return 0;
-	pos = (uint32_t)(r - fib->routes);
 	/* While this runs the list still says the old state: a rebuild
 	 * replays neither a route being restored (down) nor one being
 	 * withdrawn (the skipped route of a delete). */
@@ -498,16 +425,10 @@ fp_fib_set_state(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 				 "route: %s", strerror(-rc));
 		return rc;
 	}
-	if (c.add) {
-		fib->reserved[pos][0] = fib->pending_reserved[0];
-		fib->reserved[pos][1] = fib->pending_reserved[1];
+	if (c.add)
 		fib->nroutes_down--;
-	} else {
-		/* The delete gave back what the add reserved. */
-		fib->reserved[pos][0] = 0;
-		fib->reserved[pos][1] = 0;
+	else
 		fib->nroutes_down++;
-	}
 	r->state = state;
 	return 1;
 }
@@ -527,8 +448,7 @@ fp_fib_set_nexthop(struct fp_fib *fib, const uint8_t prefix[16], uint8_t plen,
 	if (r->state == FP_ROUTE_UP && r->nexthop != nexthop) {
 		nr = *r;
 		nr.nexthop = nexthop;
-		c.add = true;
-		c.replace = true;
+		c.add = true; /* of an existing prefix: its next hop rewritten */
 		c.route = &nr;
 		rc = fib_commit(fib, &c);
 		if (rc < 0) {
@@ -614,21 +534,16 @@ fp_nhg_fill(struct fp_nhgroup *g)
 void
 fp_fib_get_stats(const struct fp_fib *fib, struct fp_fib_stats *st)
 {
-	const struct fib_trie_head_22_11 *h = fib_view(fib, fib->active_idx);
-	/* RIB nodes: rte_fib6 sizes the RIB at two nodes per route (prefix
-	 * plus branch), about 64 bytes each with its mempool header. */
-	uint64_t rib = (uint64_t)fib->max_routes * 2 * 64;
+	const struct fp_trie6 *t = fib->copy[fib->active_idx];
 
 	memset(st, 0, sizeof(*st));
 	st->routes = fib->nroutes;
 	st->routes_down = fib->nroutes_down;
 	st->max_routes = fib->max_routes;
 	st->tbl8_groups = fib->tbl8_groups;
-	st->tbl8_in_use = h != NULL ? (int64_t)h->tbl8_pool_pos : -1;
-	st->tbl8_reserved = h != NULL ? (int64_t)h->rsvd_tbl8s : -1;
-	st->bytes_per_copy = (1ull << 24) * 4 +
-			     ((uint64_t)fib->tbl8_groups + 1) * 256 * 4 +
-			     (uint64_t)fib->tbl8_groups * 4 + rib;
+	st->tbl8_in_use = t != NULL ? fp_trie6_groups_in_use(t) : 0;
+	st->bytes_per_copy = fp_trie6_table_bytes(fib->tbl8_groups) +
+			     fp_trie6_control_bytes(fib->tbl8_groups);
 	st->rebuilds = fib->rebuilds;
 	st->rebuild_last_ns = fib->rebuild_last_ns;
 	st->rebuild_max_ns = fib->rebuild_max_ns;

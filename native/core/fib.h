@@ -1,48 +1,40 @@
 /*
- * core/fib.h — IPv6 FIB: DPDK rte_fib6 (DIR-24-8-style trie), double-buffered,
- * with fastpath's own route list as the source of truth.
+ * core/fib.h — IPv6 FIB: two copies of fastpath's own DIR-24-8 trie
+ * (core/trie6.h), double-buffered, with fastpath's route list as the source
+ * of truth.
  *
- * Why rte_fib6 and not rte_lpm6: rte_fib6's trie does a bulk lookup with
- * fewer memory accesses for typical prefix lengths (/48, /64), its next hops
- * are up to 8 bytes, and it keeps its own RIB, so deletes restore the covering
- * route correctly.
+ * Why its own trie and not DPDK's rte_fib6 (used up to 2026-12): rte_fib6
+ * walks a RIB several times per change (a full table took 3 s to load, two
+ * thirds of it there), keeps 2 x 64 bytes of RIB per route per copy, and in
+ * 22.11 its tbl8 reservation count drifts on every delete until adds of
+ * prefixes longer than /24 fail for good (5,444 changes with the default
+ * size), which needed a patch of its private struct. The trie here needs no
+ * RIB (its entries carry the prefix length that wrote them; a delete's
+ * covering route comes from the route index), allocates groups exactly and
+ * never half-applies a change.
  *
- * Why double-buffered: rte_fib6 (22.11) has no RCU integration; an update
- * frees and reuses tbl8 groups a concurrent reader may be walking. The control
- * side updates the inactive copy, publishes it with one atomic pointer store,
- * waits one QSBR grace period (every worker reports quiescence once per poll
- * loop, so this is microseconds), then applies the same change to the old
- * copy. Readers never lock; writers are serialised by fp_router.ctl_lock.
- *
- * The reservation defect: rte_fib6's trie in DPDK 22.11 keeps a count of
- * reserved tbl8 groups that an add raises and a delete never lowers (the
- * delete path computes the reservation with the route itself still in the
- * RIB, finds it "covered" and releases 0). The groups themselves return to
- * the pool; only the counter drifts, and once it reaches the pool size every
- * add of a prefix longer than /24 fails with -ENOSPC for good (16,384 groups:
- * 5,461 add/delete cycles of one /48). Two remedies, the first preferred:
- *  - Exact accounting: what each add reserved is read from the trie's
- *    counter around the call and kept per route and copy; a delete gives it
- *    back. This reads and writes one field of rte_fib6's private struct,
- *    done only where its 22.11 layout is verified on every fresh copy.
- *  - Rebuild: the route list here is authoritative. A copy that refuses a
- *    change after deletes, or is left half-written by a failed change, is
- *    recreated from the list while it is inactive (no reader can be on it)
- *    and the change retried. This alone is correct on any DPDK, but near a
- *    full table it would rebuild on almost every change.
- * A copy is only ever published when it holds exactly the list's up routes.
+ * Why double-buffered: the trie reuses a freed group at once, so a reader
+ * must never be on a copy that changes. The control side updates the
+ * inactive copy, publishes it with one atomic pointer store, waits one QSBR
+ * grace period (every worker reports quiescence once per poll loop, so this
+ * is microseconds), then applies the same change to the old copy. Readers
+ * never lock; writers are serialised by fp_router.ctl_lock. A copy that
+ * refuses a change the other took (not expected: both hold the same routes,
+ * so they use the same groups) is marked stale and rebuilt from the list
+ * before it is published again. A copy is only ever published when it holds
+ * exactly the list's up routes.
  *
  * Route state (routes follow link state): each route in the list is up or
  * down. A down route (its interface is administratively down or has no
- * carrier) is in the list only: in neither copy, left out of every rebuild,
- * and its reserved-groups record is 0 for both copies. Withdrawing a route
- * is a delete from both copies (and gives its reservation back), restoring
- * it an add (recording what it reserves), each through the same commit as
- * any change; deleting a down route touches the list only, and adding a
- * route as down puts it in the list only. The caller decides the state
- * (core/routes.c, from the interface); this layer only keeps it.
- * native/test/fib_test.c shows the defect on bare rte_fib6 and the fix
- * through this layer; docs/architecture.md has the cost.
+ * carrier) is in the list only: in neither copy and left out of every
+ * rebuild. Withdrawing a route is a delete from both copies, restoring it
+ * an add, each through the same commit as any change; deleting a down route
+ * touches the list only, and adding a route as down puts it in the list
+ * only. The caller decides the state (core/routes.c, from the interface);
+ * this layer only keeps it. A delete's addresses go back to the longest up
+ * route that covers it (found in the index, one probe per prefix length the
+ * list holds). native/test/fib_test.c still shows rte_fib6's defect on bare
+ * rte_fib6, and churn through this layer.
  *
  * Next-hop encoding (31 bits): 0 = no route, or FP_NH_TYPE in bits 28..30
  * and an index in bits 0..27.
@@ -54,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct rte_fib6;
+struct fp_trie6;
 struct rte_hash;
 struct rte_rcu_qsbr;
 
@@ -129,34 +121,27 @@ struct fp_fib_stats {
 	uint32_t routes_down; /* of which withdrawn (in neither copy) */
 	uint32_t max_routes;
 	uint32_t tbl8_groups;    /* per copy */
-	int64_t tbl8_in_use;     /* active copy; -1 when this DPDK hides it */
-	int64_t tbl8_reserved;   /* rte_fib6's reservation count; -1 likewise */
-	uint64_t bytes_per_copy; /* tbl24 + tbl8 groups + RIB nodes */
+	uint32_t tbl8_in_use;    /* active copy */
+	uint64_t bytes_per_copy; /* tbl24 + tbl8 groups + their prefix lengths */
 	uint64_t rebuilds;       /* counter: copies recreated from the list */
 	uint64_t rebuild_last_ns;
 	uint64_t rebuild_max_ns;
 };
 
 struct fp_fib {
-	struct rte_fib6 *copy[2];
-	struct rte_fib6 *active; /* read by lcores with an acquire load */
+	struct fp_trie6 *copy[2];
+	struct fp_trie6 *active; /* read by lcores with an acquire load */
 	uint8_t active_idx;      /* copy[active_idx] == active */
 	bool stale[2];           /* copy differs from the list: rebuild first */
-	bool exact[2];           /* reservation given back on delete (see above) */
-	bool rebuild_only;       /* tests: use the rebuild remedy alone */
-	uint32_t deletes_since_build[2]; /* drift exists only after deletes */
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t max_routes;
 	uint32_t tbl8_groups;
 	uint32_t nroutes;
 	uint32_t nroutes_down; /* routes in the list with state FP_ROUTE_DOWN */
 	struct fp_route *routes; /* the list: listing, replay, source of truth */
-	uint8_t (*reserved)[2];  /* tbl8 groups each route reserved, per copy */
-	uint8_t pending_reserved[2]; /* the same, for the route being added */
 	struct rte_hash *index;  /* (prefix, plen) → position in routes[] */
-	uint32_t *replay_order;  /* scratch for rebuilds, allocated at init */
-	unsigned instance;       /* names of the rte_fib6 objects */
-	unsigned serial;
+	uint32_t len_count[129]; /* routes in the index per prefix length */
+	unsigned instance;       /* names the index */
 	uint64_t rebuilds;
 	uint64_t rebuild_last_ns;
 	uint64_t rebuild_max_ns;
@@ -165,7 +150,7 @@ struct fp_fib {
 	uint32_t nhg_hint;       /* where the next free search starts */
 };
 
-static inline struct rte_fib6 *
+static inline struct fp_trie6 *
 fp_fib_active(struct fp_fib *fib)
 {
 	return __atomic_load_n(&fib->active, __ATOMIC_ACQUIRE);
@@ -215,9 +200,8 @@ unsigned fp_nhg_fill(struct fp_nhgroup *g);
  * All or nothing: on any refusal the list and the active copy are as
  * before, *bad is the index of the entry refused and errmsg says why.
  * add_many: -EEXIST (the prefix exists, or is twice in the batch), -ENOSPC
- * (routing.maxRoutes or routing.tbl8Groups, errmsg names which). Routes
- * are added shortest prefix first (each then reserves tbl8 groups below its
- * parent only, as in a rebuild). delete_many: -ENOENT (absent), -EINVAL
+ * (routing.maxRoutes or routing.tbl8Groups, errmsg names which).
+ * delete_many: -ENOENT (absent), -EINVAL
  * (twice in the batch); the removed routes are copied to old[] in batch
  * order for the caller to release.
  */

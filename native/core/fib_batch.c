@@ -4,9 +4,10 @@
  *
  * Why batches: a single change is applied to the inactive copy, published,
  * and waits a QSBR grace period before it is applied to the other copy, so
- * one route costs two trie updates plus a wait (tens of microseconds with a
- * busy worker). A full BGP table arrives as hundreds of thousands of
- * routes: the same steps once per batch leave only the trie updates.
+ * one route costs two trie updates plus a wait (microseconds with a busy
+ * worker, more when the worker's core is shared). A full BGP table arrives
+ * as hundreds of thousands of routes: the same steps once per batch leave
+ * only the trie updates.
  *
  * All or nothing: the batch is entered in the index past the end of the
  * list first (a rebuild replays only routes[0..nroutes), so it cannot see
@@ -28,62 +29,65 @@
 #include "fib.h"
 #include "fib_internal.h"
 
-/* Batch indexes sorted by prefix length, shortest first: each route then
- * reserves tbl8 groups below its parent only, as in a rebuild. (Sorting by
- * address within a length was tried: five times slower with rte_fib6's
- * trie, 23.8 s against 4.5 s for 250,000 routes.) */
+/* Positions sorted by prefix length, shortest first (longest_first:
+ * the other way round). An add in this order finds its parents' groups
+ * made; a delete in the reverse order finds each route's cover still in the
+ * copy (core/fib_internal.h). */
 static void
-order_by_length(const struct fp_fib *fib, uint32_t base, uint32_t n,
-		uint32_t *order)
+order_by_length(const struct fp_fib *fib, const uint32_t *pos, uint32_t n,
+		bool longest_first, uint32_t *order)
 {
 	uint32_t count[130], i;
 
 	memset(count, 0, sizeof(count));
 	for (i = 0; i < n; i++)
-		count[fib->routes[base + i].plen + 1]++;
+		count[fib->routes[pos[i]].plen + 1]++;
 	for (i = 1; i < 130; i++)
 		count[i] += count[i - 1];
 	for (i = 0; i < n; i++)
-		order[count[fib->routes[base + i].plen]++] = i;
+		order[count[fib->routes[pos[i]].plen]++] = pos[i];
+	if (longest_first)
+		for (i = 0; i < n / 2; i++) {
+			uint32_t t = order[i];
+			order[i] = order[n - 1 - i];
+			order[n - 1 - i] = t;
+		}
 }
 
-/* Take the first k routes of order[] (batch indexes) back out of a copy. */
+/* Take the first k routes of order[] (list positions) back out of a copy,
+ * the last added first. */
 static void
-add_undo(struct fp_fib *fib, int slot, uint32_t base, const uint32_t *order,
-	 uint32_t k)
+add_undo(struct fp_fib *fib, int slot, const uint32_t *order, uint32_t k)
 {
 	while (k-- > 0) {
-		uint32_t p = base + order[k];
+		const struct fp_route *r = &fib->routes[order[k]];
 
-		if (fib->routes[p].state == FP_ROUTE_DOWN)
+		if (r->state == FP_ROUTE_DOWN)
 			continue;
-		if (fib_copy_delete(fib, slot, &fib->routes[p], fib->reserved[p][slot]) < 0)
+		if (fib_copy_delete(fib, slot, r, fib_cover(fib, r)) < 0)
 			fib->stale[slot] = true;
-		fib->reserved[p][slot] = 0;
 	}
 }
 
-/* Add the batch (positions base + order[k]) to one copy; on a refusal,
- * *failed is the batch index and what went in is taken back. */
+/* Add the routes at list positions order[0..n) to one copy; on a refusal,
+ * *failed is the position refused and what went in is taken back (a
+ * refusal writes nothing: core/trie6.h). */
 static int
-add_to_copy(struct fp_fib *fib, int slot, uint32_t base, const uint32_t *order,
-	    uint32_t n, uint32_t *failed)
+add_to_copy(struct fp_fib *fib, int slot, const uint32_t *order, uint32_t n,
+	    uint32_t *failed)
 {
 	uint32_t k;
 	int rc;
 
 	for (k = 0; k < n; k++) {
-		uint32_t p = base + order[k];
+		const struct fp_route *r = &fib->routes[order[k]];
 
-		if (fib->routes[p].state == FP_ROUTE_DOWN)
+		if (r->state == FP_ROUTE_DOWN)
 			continue;
-		rc = fib_copy_add(fib, slot, &fib->routes[p], &fib->reserved[p][slot]);
+		rc = fib_copy_add(fib, slot, r);
 		if (rc < 0) {
 			*failed = order[k];
-			if (fib_copy_maybe_torn(fib, slot))
-				fib->stale[slot] = true;
-			else
-				add_undo(fib, slot, base, order, k);
+			add_undo(fib, slot, order, k);
 			return rc;
 		}
 	}
@@ -94,19 +98,15 @@ add_to_copy(struct fp_fib *fib, int slot, uint32_t base, const uint32_t *order,
 static void
 unindex(struct fp_fib *fib, uint32_t base, uint32_t i)
 {
-	struct fib_key key;
-
-	while (i-- > 0) {
-		fib_key_make(&key, fib->routes[base + i].prefix, fib->routes[base + i].plen);
-		rte_hash_del_key(fib->index, &key);
-	}
+	while (i-- > 0)
+		fib_index_del(fib, fib->routes[base + i].prefix, fib->routes[base + i].plen);
 }
 
 int
 fp_fib_add_many(struct fp_fib *fib, const struct fp_route *routes, uint32_t n,
 		uint32_t *bad, char *errmsg, size_t errlen)
 {
-	uint32_t base = fib->nroutes, downs = 0, failed = 0, i, *order;
+	uint32_t base = fib->nroutes, downs = 0, failed = base, i, *order, *pos;
 	int next = fib->active_idx ^ 1, old = fib->active_idx, rc;
 	struct fib_key key;
 
@@ -120,7 +120,10 @@ fp_fib_add_many(struct fp_fib *fib, const struct fp_route *routes, uint32_t n,
 		return -ENOSPC;
 	}
 	order = malloc((size_t)n * sizeof(*order));
-	if (order == NULL) {
+	pos = malloc((size_t)n * sizeof(*pos));
+	if (order == NULL || pos == NULL) {
+		free(order);
+		free(pos);
 		snprintf(errmsg, errlen, "no memory for a batch of %u routes", n);
 		return -ENOMEM;
 	}
@@ -136,31 +139,26 @@ fp_fib_add_many(struct fp_fib *fib, const struct fp_route *routes, uint32_t n,
 			rc = -EEXIST;
 			goto fail_index;
 		}
-		if (rte_hash_add_key_data(fib->index, &key, (void *)(uintptr_t)(base + i)) < 0) {
+		if (fib_index_add(fib, key.prefix, key.plen, base + i) < 0) {
 			snprintf(errmsg, errlen, "the route index is full (%u routes; "
 				 "raise routing.maxRoutes)", fib->max_routes);
 			rc = -ENOSPC;
 			goto fail_index;
 		}
-		fib->reserved[base + i][0] = fib->reserved[base + i][1] = 0;
+		pos[i] = base + i;
 		if (r->state == FP_ROUTE_DOWN)
 			downs++;
 		else
 			r->state = FP_ROUTE_UP;
 	}
-	order_by_length(fib, base, n, order);
+	order_by_length(fib, pos, n, false, order);
 
 	if (fib->stale[next] || fib->copy[next] == NULL) {
 		rc = fib_copy_rebuild(fib, next, NULL);
 		if (rc < 0)
 			goto fail_copy;
 	}
-	rc = add_to_copy(fib, next, base, order, n, &failed);
-	/* A refusal after deletes may be the reservation drift (core/fib.h):
-	 * once more on a copy rebuilt from the list. */
-	if (rc == -ENOSPC && fib->deletes_since_build[next] > 0 &&
-	    fib_copy_rebuild(fib, next, NULL) == 0)
-		rc = add_to_copy(fib, next, base, order, n, &failed);
+	rc = add_to_copy(fib, next, order, n, &failed);
 	if (rc < 0)
 		goto fail_copy;
 
@@ -170,22 +168,25 @@ fp_fib_add_many(struct fp_fib *fib, const struct fp_route *routes, uint32_t n,
 	if (fib->stale[old] || fib->copy[old] == NULL) {
 		if (fib_copy_rebuild(fib, old, NULL) < 0)
 			fib->stale[old] = true;
-	} else if (add_to_copy(fib, old, base, order, n, &failed) < 0) {
+	} else if (add_to_copy(fib, old, order, n, &failed) < 0) {
 		fib->stale[old] = true;
 	}
 	free(order);
+	free(pos);
 	return 0;
 
 fail_copy:
-	*bad = failed;
+	*bad = failed - base;
 	fib_add_error(fib, rc, errmsg, errlen);
 	unindex(fib, base, n);
 	free(order);
+	free(pos);
 	return rc;
 fail_index:
 	*bad = i;
 	unindex(fib, base, i);
 	free(order);
+	free(pos);
 	return rc;
 }
 
@@ -197,22 +198,23 @@ cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Delete the batch (list positions pos[]) from one copy; a refusal (never
- * expected: the routes are in it) rebuilds the copy without them. */
+/* Delete the batch (list positions order[], longest prefixes first, with
+ * their covers) from one copy; a refusal (never expected: the routes are in
+ * it) rebuilds the copy without them. */
 static int
-delete_from_copy(struct fp_fib *fib, int slot, const uint32_t *pos, uint32_t n,
-		 const uint8_t *mask)
+delete_from_copy(struct fp_fib *fib, int slot, const uint32_t *order,
+		 const struct fp_route **covers, uint32_t n, const uint8_t *mask)
 {
 	uint32_t i;
 
 	if (fib->stale[slot] || fib->copy[slot] == NULL)
 		return fib_copy_rebuild_mask(fib, slot, NULL, mask);
 	for (i = 0; i < n; i++) {
-		const struct fp_route *r = &fib->routes[pos[i]];
+		const struct fp_route *r = &fib->routes[order[i]];
 
 		if (r->state == FP_ROUTE_DOWN)
 			continue;
-		if (fib_copy_delete(fib, slot, r, fib->reserved[pos[i]][slot]) < 0)
+		if (fib_copy_delete(fib, slot, r, covers[i]) < 0)
 			return fib_copy_rebuild_mask(fib, slot, NULL, mask);
 	}
 	return 0;
@@ -225,7 +227,8 @@ fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
 {
 	int next = fib->active_idx ^ 1, prev = fib->active_idx, rc = 0;
 	struct fib_key key;
-	uint32_t *pos, i;
+	const struct fp_route **covers;
+	uint32_t *pos, *order, i;
 	uint8_t *mask;
 	void *data;
 
@@ -233,8 +236,10 @@ fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
 	if (n == 0)
 		return 0;
 	pos = malloc((size_t)n * sizeof(*pos));
+	order = malloc((size_t)n * sizeof(*order));
+	covers = malloc((size_t)n * sizeof(*covers));
 	mask = calloc(fib->nroutes ? fib->nroutes : 1, 1);
-	if (pos == NULL || mask == NULL) {
+	if (pos == NULL || order == NULL || covers == NULL || mask == NULL) {
 		snprintf(errmsg, errlen, "no memory for a batch of %u routes", n);
 		rc = -ENOMEM;
 		goto out;
@@ -258,7 +263,12 @@ fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
 		*bad = i;
 		goto out;
 	}
-	rc = delete_from_copy(fib, next, pos, n, mask);
+	order_by_length(fib, pos, n, true, order);
+	/* Every route shorter than one in the batch is in the copy when that
+	 * one leaves it: the covers, found once, hold for both copies. */
+	for (i = 0; i < n; i++)
+		covers[i] = fib_cover(fib, &fib->routes[order[i]]);
+	rc = delete_from_copy(fib, next, order, covers, n, mask);
 	if (rc < 0) {
 		/* Nothing published; the copy is rebuilt before it is. */
 		fib->stale[next] = true;
@@ -266,7 +276,7 @@ fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
 		goto out;
 	}
 	fib_publish(fib, next);
-	if (delete_from_copy(fib, prev, pos, n, mask) < 0)
+	if (delete_from_copy(fib, prev, order, covers, n, mask) < 0)
 		fib->stale[prev] = true;
 
 	for (i = 0; i < n; i++)
@@ -279,18 +289,17 @@ fp_fib_delete_many(struct fp_fib *fib, const uint8_t (*prefixes)[16],
 
 		if (fib->routes[p].state == FP_ROUTE_DOWN)
 			fib->nroutes_down--;
-		fib_key_make(&key, fib->routes[p].prefix, fib->routes[p].plen);
-		rte_hash_del_key(fib->index, &key);
+		fib_index_del(fib, fib->routes[p].prefix, fib->routes[p].plen);
 		last = --fib->nroutes;
 		if (p != last) {
 			fib->routes[p] = fib->routes[last];
-			memcpy(fib->reserved[p], fib->reserved[last], sizeof(fib->reserved[p]));
-			fib_key_make(&key, fib->routes[p].prefix, fib->routes[p].plen);
-			rte_hash_add_key_data(fib->index, &key, (void *)(uintptr_t)p);
+			fib_index_move(fib, &fib->routes[p], p);
 		}
 	}
 out:
 	free(pos);
+	free(order);
+	free(covers);
 	free(mask);
 	return rc;
 }

@@ -23,8 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_fib6.h>
-#include <rte_rib6.h>
+#include "trie6.h"
 
 #include "router.h"
 
@@ -214,25 +213,19 @@ int
 fp_route_lookup(const uint8_t addr[16], struct fp_route *out,
 		struct fp_nhg_member members[FP_NHG_MEMBERS], struct fp_err *err)
 {
-	struct rte_rib6_node *node;
 	const struct fp_route *r;
-	uint8_t ip[16], depth;
+	uint8_t depth;
 	int rc = 0;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
 	if (!fp_router.running)
 		goto out;
 	/* The active copy is what workers read; under ctl_lock it holds
-	 * exactly the list's up routes (core/fib.h), so its RIB's longest
-	 * match is the route forwarding uses. */
-	node = rte_rib6_lookup(rte_fib6_get_rib(fp_fib_active(&fp_router.fib)), addr);
-	if (node == NULL)
+	 * exactly the list's up routes (core/fib.h), so the prefix length its
+	 * match carries names the route forwarding uses. */
+	if (fp_trie6_lookup_len(fp_fib_active(&fp_router.fib), addr, &depth) == FP_NH_NONE)
 		goto out;
-	if (rte_rib6_get_ip(node, ip) < 0 || rte_rib6_get_depth(node, &depth) < 0) {
-		rc = fp_err_set(err, EIO, "route lookup: unreadable RIB node");
-		goto out;
-	}
-	r = fp_fib_find(&fp_router.fib, ip, depth);
+	r = fp_fib_find(&fp_router.fib, addr, depth);
 	if (r == NULL) {
 		/* A FIB entry with no route in the list: a broken invariant,
 		 * reported rather than shown as "no route". */

@@ -95,8 +95,7 @@ fp_stats_snapshot(uint64_t *out, size_t max)
 	out[n++] = fs.routes_down;
 	out[n++] = fs.max_routes;
 	out[n++] = fs.tbl8_groups;
-	out[n++] = (uint64_t)fs.tbl8_in_use;
-	out[n++] = (uint64_t)fs.tbl8_reserved;
+	out[n++] = fs.tbl8_in_use;
 	out[n++] = fs.bytes_per_copy;
 	out[n++] = fs.rebuilds;
 	out[n++] = fs.rebuild_last_ns;

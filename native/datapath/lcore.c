@@ -14,7 +14,6 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_fib6.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -23,6 +22,7 @@
 #include "../core/ecmp.h"
 #include "../core/ip6.h"
 #include "../core/router.h"
+#include "../core/trie6.h"
 #include "siftr_tap.h"
 
 #define FP_EXPIRE_PERIOD_US 100
@@ -429,8 +429,8 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 		uint16_t n, uint16_t in_idx, uint32_t gen, uint64_t now)
 {
 	uint8_t dsts[FP_BURST][16];
-	uint64_t nhs[FP_BURST];
-	struct rte_fib6 *fib = fp_fib_active(&fp_router.fib);
+	uint32_t nhs[FP_BURST];
+	const struct fp_trie6 *fib = fp_fib_active(&fp_router.fib);
 	uint16_t i;
 
 	for (i = 0; i < n; i++)
@@ -438,14 +438,14 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 		       rte_pktmbuf_mtod_offset(pkts[i], uint8_t *,
 					       FP_ETHER_HDR_LEN + FP_IP6_OFF_DST),
 		       16);
-	rte_fib6_lookup_bulk(fib, dsts, nhs, n);
+	fp_trie6_lookup_bulk(fib, (const uint8_t (*)[16])dsts, nhs, n);
 	lc->ctr[FP_CTR_fib_lookups] += n;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
 		uint8_t *ip6 = eth + FP_ETHER_HDR_LEN;
-		uint32_t nh = (uint32_t)nhs[i];
+		uint32_t nh = nhs[i];
 		struct fp_flow_action act;
 		bool cacheable = true;
 		int reason;

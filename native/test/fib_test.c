@@ -48,6 +48,7 @@
 #include <rte_version.h>
 
 #include "../core/fib.h"
+#include "../core/trie6.h"
 #include "check.h"
 #include "fib_test.h"
 
@@ -156,7 +157,7 @@ reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	uint8_t dst[PINNED + 1][16];
-	uint64_t nh[PINNED + 1];
+	uint32_t nh[PINNED + 1];
 	int i;
 
 	memcpy(dst, rd->dst, sizeof(rd->dst));
@@ -164,9 +165,8 @@ reader_main(void *arg)
 	rte_rcu_qsbr_thread_register(rd->qsbr, 0);
 	rte_rcu_qsbr_thread_online(rd->qsbr, 0);
 	while (!rd->stop) {
-		struct rte_fib6 *f = fp_fib_active(rd->fib);
-
-		rte_fib6_lookup_bulk(f, dst, nh, PINNED + 1);
+		fp_trie6_lookup_bulk(fp_fib_active(rd->fib), (const uint8_t (*)[16])dst, nh,
+				     PINNED + 1);
 		for (i = 0; i < PINNED; i++)
 			if (nh[i] != rd->want[i])
 				rd->wrong++;
@@ -238,7 +238,7 @@ add_pinned(struct fp_fib *fib, struct reader *rd)
 /* ---- 2. churn through fp_fib ------------------------------------------- */
 
 static void
-test_churn(long cycles, bool rebuild_only)
+test_churn(long cycles)
 {
 	struct fp_fib fib;
 	struct fp_fib_stats st0, st;
@@ -257,15 +257,9 @@ test_churn(long cycles, bool rebuild_only)
 	if (rc != 0)
 		return;
 	rd.fib = &fib;
-	if (rebuild_only) {
-		/* As on a DPDK whose private layout is not known here. */
-		fib.rebuild_only = true;
-		fib.exact[0] = fib.exact[1] = false;
-	}
-	printf("-- churn with %s\n", rebuild_only ? "rebuilds alone" : "exact reservation accounting");
+	printf("-- churn\n");
 	add_pinned(&fib, &rd);
 	fp_fib_get_stats(&fib, &st0);
-	EXPECT(st0.tbl8_in_use >= 0, "tbl8 groups in use unknown (%s)", rte_version());
 	pthread_create(&th, NULL, reader_main, &rd);
 
 	/* One /48, over and over. */
@@ -283,14 +277,14 @@ test_churn(long cycles, bool rebuild_only)
 	t = secs() - t0;
 	fp_fib_get_stats(&fib, &st);
 	EXPECT(fails == 0, "%ld of %ld one-prefix cycles failed", fails, cycles);
-	EXPECT(st.tbl8_in_use == st0.tbl8_in_use, "groups in use %" PRId64 " after churn, %" PRId64 " before",
+	EXPECT(st.tbl8_in_use == st0.tbl8_in_use, "groups in use %" PRIu32 " after churn, %" PRIu32 " before",
 	      st.tbl8_in_use, st0.tbl8_in_use);
 	EXPECT(st.routes == PINNED, "%u routes after churn", st.routes);
 	printf("one /48: %ld add+delete cycles in %.2f s (%.2f us/cycle), %" PRIu64
-	       " copy rebuilds (last %.1f ms, longest %.1f ms), groups in use %" PRId64
-	       " (baseline %" PRId64 "), reserved %" PRId64 "\n",
+	       " copy rebuilds (last %.1f ms, longest %.1f ms), groups in use %" PRIu32
+	       " (baseline %" PRIu32 ")\n",
 	       cycles, t, t * 1e6 / cycles, st.rebuilds, st.rebuild_last_ns / 1e6,
-	       st.rebuild_max_ns / 1e6, st.tbl8_in_use, st0.tbl8_in_use, st.tbl8_reserved);
+	       st.rebuild_max_ns / 1e6, st.tbl8_in_use, st0.tbl8_in_use);
 
 	/* Rotating distinct prefixes of every length /16../128. */
 	fails = 0;
@@ -316,7 +310,7 @@ test_churn(long cycles, bool rebuild_only)
 	t = secs() - t0;
 	fp_fib_get_stats(&fib, &st);
 	EXPECT(fails == 0, "%ld of %ld rotating cycles failed", fails, cycles);
-	EXPECT(st.tbl8_in_use == st0.tbl8_in_use, "groups in use %" PRId64 " after rotating churn, %" PRId64 " before",
+	EXPECT(st.tbl8_in_use == st0.tbl8_in_use, "groups in use %" PRIu32 " after rotating churn, %" PRIu32 " before",
 	      st.tbl8_in_use, st0.tbl8_in_use);
 	printf("rotating /16../128: %ld cycles in %.2f s (%.2f us/cycle), %" PRIu64
 	       " rebuilds in all (longest %.1f ms)\n",
@@ -356,13 +350,10 @@ test_churn(long cycles, bool rebuild_only)
 		EXPECT(fails == 0, "%ld of %ld withdraw/restore cycles failed", fails, toggles);
 		EXPECT(st.routes == PINNED + 2 && st.routes_down == 0,
 		       "%u routes, %u down after withdraw/restore churn", st.routes, st.routes_down);
-		EXPECT(st.tbl8_in_use == sb.tbl8_in_use, "groups in use %" PRId64 " after withdraw/restore, %" PRId64 " before",
+		EXPECT(st.tbl8_in_use == sb.tbl8_in_use, "groups in use %" PRIu32 " after withdraw/restore, %" PRIu32 " before",
 		       st.tbl8_in_use, sb.tbl8_in_use);
-		if (!rebuild_only)
-			EXPECT(st.tbl8_reserved == sb.tbl8_reserved && st.rebuilds == sb.rebuilds,
-			       "exact accounting: reserved %" PRId64 " (before %" PRId64 "), %" PRIu64
-			       " rebuilds during withdraw/restore",
-			       st.tbl8_reserved, sb.tbl8_reserved, st.rebuilds - sb.rebuilds);
+		EXPECT(st.rebuilds == sb.rebuilds, "%" PRIu64 " rebuilds during withdraw/restore",
+		       st.rebuilds - sb.rebuilds);
 		EXPECT(rd.toggle_seen[0] > 0 && rd.toggle_seen[1] > 0,
 		       "the reader saw the covering route %" PRIu64 " times and the toggled one %" PRIu64,
 		       rd.toggle_seen[0], rd.toggle_seen[1]);
@@ -523,7 +514,7 @@ test_index_and_lookups(void)
 	EXPECT(lost == 0, "%d routes lost from the index", lost);
 	for (i = 0; i < 20000; i++) {
 		uint8_t a[16];
-		uint64_t nh;
+		uint32_t nh;
 		uint64_t x = rand64(), y = rand64();
 		int k;
 
@@ -532,7 +523,7 @@ test_index_and_lookups(void)
 			a[k] = (uint8_t)(y >> (8 * (k - 6)));
 		if (i & 1) /* half of them inside a route */
 			memcpy(a, pfx[(x >> 8) % 2000], 8);
-		rte_fib6_lookup_bulk(fp_fib_active(&fib), &a, &nh, 1);
+		nh = fp_trie6_lookup(fp_fib_active(&fib), a);
 		if (nh != ref_lookup(&fib, a))
 			wrong++;
 	}
@@ -570,12 +561,8 @@ main(int argc, char **argv)
 	test_true_enospc();
 	test_index_and_lookups();
 	test_route_state();
-	test_rebuild_with_down_routes(false);
-	test_rebuild_with_down_routes(true);
-	test_churn(cycles, false);
-	/* The fallback pays a rebuild per few thousand cycles: a fifth as many
-	 * still makes hundreds of them. */
-	test_churn(cycles / 5, true);
+	test_rebuild_with_down_routes();
+	test_churn(cycles);
 	test_groups(cycles / 10);
 	{
 		/* EAL leaves its runtime folder behind (DPDK-NOTES): remove it. */

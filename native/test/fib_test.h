@@ -22,7 +22,7 @@ struct rte_rcu_qsbr *qsbr_new(void);
 uint32_t ref_lookup(const struct fp_fib *fib, const uint8_t a[16]);
 
 void test_route_state(void);
-void test_rebuild_with_down_routes(bool rebuild_only);
+void test_rebuild_with_down_routes(void);
 void test_groups(long cycles);
 
 #endif

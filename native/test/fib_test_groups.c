@@ -17,12 +17,12 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_fib6.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_version.h>
 
 #include "../core/fib.h"
+#include "../core/trie6.h"
 #include "check.h"
 #include "fib_test.h"
 
@@ -49,15 +49,15 @@ static void *
 grp_reader_main(void *arg)
 {
 	struct grp_reader *rd = arg;
-	uint8_t dst[1][16];
-	uint64_t nh;
+	uint8_t dst[16];
+	uint32_t nh;
 	unsigned b;
 
-	memcpy(dst[0], rd->dst, 16);
+	memcpy(dst, rd->dst, 16);
 	rte_rcu_qsbr_thread_register(rd->qsbr, 0);
 	rte_rcu_qsbr_thread_online(rd->qsbr, 0);
 	while (!rd->stop) {
-		rte_fib6_lookup_bulk(fp_fib_active(rd->fib), dst, &nh, 1);
+		nh = fp_trie6_lookup(fp_fib_active(rd->fib), dst);
 		if (nh == rd->covering) {
 			rd->seen_cover++;
 		} else if (((uint32_t)nh & FP_NH_TYPE_MASK) == FP_NH_GROUP) {

@@ -17,12 +17,12 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_fib6.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_version.h>
 
 #include "../core/fib.h"
+#include "../core/trie6.h"
 #include "check.h"
 #include "fib_test.h"
 
@@ -32,12 +32,9 @@
 static uint64_t
 lookup_both(struct fp_fib *fib, const uint8_t a[16])
 {
-	uint8_t d[1][16];
-	uint64_t nh0 = 0, nh1 = 0;
+	uint32_t nh0 = fp_trie6_lookup(fib->copy[0], a);
+	uint32_t nh1 = fp_trie6_lookup(fib->copy[1], a);
 
-	memcpy(d[0], a, 16);
-	rte_fib6_lookup_bulk(fib->copy[0], d, &nh0, 1);
-	rte_fib6_lookup_bulk(fib->copy[1], d, &nh1, 1);
 	return nh0 == nh1 ? nh0 : ~0ull;
 }
 
@@ -87,12 +84,6 @@ test_route_state(void)
 	       lookup_both(&fib, in_mid));
 	EXPECT(lookup_both(&fib, in_deep) == (FP_NH_GATEWAY | 3), "the /64 under it: %#" PRIx64,
 	       lookup_both(&fib, in_deep));
-	{
-		uint32_t pos = (uint32_t)(fp_fib_find(&fib, mid, 48) - fib.routes);
-		EXPECT(fib.reserved[pos][0] == 0 && fib.reserved[pos][1] == 0,
-		       "a down route's reservation record is %u/%u", fib.reserved[pos][0],
-		       fib.reserved[pos][1]);
-	}
 	rc = fp_fib_set_state(&fib, mid, 48, FP_ROUTE_DOWN, msg, sizeof(msg));
 	EXPECT(rc == 0, "withdrawing a down route again: %d", rc);
 	fp_fib_get_stats(&fib, &st);
@@ -106,7 +97,7 @@ test_route_state(void)
 	EXPECT(lookup_both(&fib, in_deep) == (FP_NH_GATEWAY | 3), "the /64 after restore");
 	fp_fib_get_stats(&fib, &st);
 	EXPECT(st.tbl8_in_use == st0.tbl8_in_use && st.routes_down == 0,
-	       "after restore: groups in use %" PRId64 " (before %" PRId64 "), %u down",
+	       "after restore: groups in use %" PRIu32 " (before %" PRIu32 "), %u down",
 	       st.tbl8_in_use, st0.tbl8_in_use, st.routes_down);
 	EXPECT(fp_fib_set_state(&fib, mid, 48, FP_ROUTE_UP, msg, sizeof(msg)) == 0,
 	       "restoring an up route again");
@@ -114,10 +105,7 @@ test_route_state(void)
 	       "state of an absent route");
 
 	/* The lone /48: its 3 groups and its reservation go and come back.
-	 * (Nested prefixes, as the /48 and /64 above, are accounted as a
-	 * delete and re-add would be: rte_fib6 reserves nothing for a prefix
-	 * added into a /24 that holds another, so the count may end lower
-	 * than before; the groups in use are exact either way.) */
+ */
 	{
 		struct fp_fib_stats a, b;
 
@@ -125,23 +113,21 @@ test_route_state(void)
 		r = route(lone, 48, FP_NH_CONNECTED | 4);
 		EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add lone /48: %s", msg);
 		fp_fib_get_stats(&fib, &a);
-		EXPECT(a.tbl8_in_use == st0.tbl8_in_use + 3 && a.tbl8_reserved == st0.tbl8_reserved + 3,
-		       "lone /48 takes 3 groups: in use %" PRId64 " -> %" PRId64, st0.tbl8_in_use,
+		EXPECT(a.tbl8_in_use == st0.tbl8_in_use + 3,
+		       "lone /48 takes 3 groups: in use %" PRIu32 " -> %" PRIu32, st0.tbl8_in_use,
 		       a.tbl8_in_use);
 		EXPECT(fp_fib_set_state(&fib, lone, 48, FP_ROUTE_DOWN, msg, sizeof(msg)) == 1,
 		       "withdraw lone /48");
 		fp_fib_get_stats(&fib, &b);
 		EXPECT(lookup_both(&fib, in_lone) == FP_NH_NONE, "nothing covers the withdrawn lone /48");
-		EXPECT(b.tbl8_in_use == st0.tbl8_in_use && b.tbl8_reserved == st0.tbl8_reserved,
-		       "withdrawn: groups in use %" PRId64 " (want %" PRId64 "), reserved %" PRId64
-		       " (want %" PRId64 ")", b.tbl8_in_use, st0.tbl8_in_use, b.tbl8_reserved,
-		       st0.tbl8_reserved);
+		EXPECT(b.tbl8_in_use == st0.tbl8_in_use,
+		       "withdrawn: groups in use %" PRIu32 " (want %" PRIu32 ")", b.tbl8_in_use,
+		       st0.tbl8_in_use);
 		EXPECT(fp_fib_set_state(&fib, lone, 48, FP_ROUTE_UP, msg, sizeof(msg)) == 1,
 		       "restore lone /48");
 		fp_fib_get_stats(&fib, &b);
-		EXPECT(b.tbl8_in_use == a.tbl8_in_use && b.tbl8_reserved == a.tbl8_reserved,
-		       "restored: in use %" PRId64 "/%" PRId64 ", reserved %" PRId64 "/%" PRId64,
-		       b.tbl8_in_use, a.tbl8_in_use, b.tbl8_reserved, a.tbl8_reserved);
+		EXPECT(b.tbl8_in_use == a.tbl8_in_use, "restored: in use %" PRIu32 "/%" PRIu32,
+		       b.tbl8_in_use, a.tbl8_in_use);
 		EXPECT(lookup_both(&fib, in_lone) == (FP_NH_CONNECTED | 4), "lone /48 restored");
 	}
 
@@ -152,9 +138,8 @@ test_route_state(void)
 	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == 0, "add as down: %s", msg);
 	EXPECT(fp_fib_add(&fib, &r, msg, sizeof(msg)) == -EEXIST, "a down route's prefix is taken");
 	fp_fib_get_stats(&fib, &st);
-	EXPECT(st.routes == 5 && st.routes_down == 1 && st.tbl8_in_use == st0.tbl8_in_use &&
-	       st.tbl8_reserved == st0.tbl8_reserved,
-	       "added down: %u routes, %u down, in use %" PRId64 "/%" PRId64, st.routes,
+	EXPECT(st.routes == 5 && st.routes_down == 1 && st.tbl8_in_use == st0.tbl8_in_use,
+	       "added down: %u routes, %u down, in use %" PRIu32 "/%" PRIu32, st.routes,
 	       st.routes_down, st.tbl8_in_use, st0.tbl8_in_use);
 	EXPECT(lookup_both(&fib, in_extra) == (FP_NH_GATEWAY | 2), "the /48 answers for a down /64");
 	EXPECT(fp_fib_set_state(&fib, extra, 64, FP_ROUTE_UP, msg, sizeof(msg)) == 1,
@@ -168,8 +153,7 @@ test_route_state(void)
 	EXPECT(fp_fib_delete(&fib, extra, 64, &old) == 0 && old.state == FP_ROUTE_DOWN,
 	       "delete a down route");
 	fp_fib_get_stats(&fib, &st);
-	EXPECT(st.routes == 4 && st.routes_down == 0 && st.tbl8_in_use == st0.tbl8_in_use &&
-	       st.tbl8_reserved == st0.tbl8_reserved,
+	EXPECT(st.routes == 4 && st.routes_down == 0 && st.tbl8_in_use == st0.tbl8_in_use,
 	       "deleted down: %u routes, %u down", st.routes, st.routes_down);
 	EXPECT(fp_fib_find(&fib, extra, 64) == NULL, "gone from the index");
 	EXPECT(lookup_both(&fib, in_extra) == (FP_NH_GATEWAY | 2), "the /48 still answers");
@@ -189,7 +173,7 @@ test_route_state(void)
 /* Rebuilds while routes are down: a rebuilt copy holds the up routes only,
  * every down route's record is 0, and restores after it are exact. */
 void
-test_rebuild_with_down_routes(bool rebuild_only)
+test_rebuild_with_down_routes(void)
 {
 	struct rte_rcu_qsbr *q = qsbr_new();
 	struct fp_fib fib;
@@ -197,17 +181,13 @@ test_rebuild_with_down_routes(bool rebuild_only)
 	static uint8_t plens[1500];
 	char msg[160];
 	uint64_t rebuilds0;
-	int i, rc, wrong = 0, down = 0, badrec = 0;
+	int i, rc, wrong = 0, down = 0;
 
-	printf("-- rebuilds with routes down (%s)\n", rebuild_only ? "rebuilds alone" : "exact accounting");
+	printf("-- rebuilds with routes down\n");
 	rc = fp_fib_init(&fib, 2048, 65536, q, msg, sizeof(msg));
 	EXPECT(rc == 0, "init: %s", msg);
 	if (rc != 0)
 		return;
-	if (rebuild_only) {
-		fib.rebuild_only = true;
-		fib.exact[0] = fib.exact[1] = false;
-	}
 	for (i = 0; i < 1500; i++) {
 		struct fp_route r;
 		uint64_t x = rand64();
@@ -242,16 +222,11 @@ test_rebuild_with_down_routes(bool rebuild_only)
 	}
 	EXPECT(fib.rebuilds == rebuilds0 + 2, "%" PRIu64 " rebuilds, expected 2",
 	       fib.rebuilds - rebuilds0);
-	for (i = 0; i < (int)fib.nroutes; i++) {
-		if (fib.routes[i].state != FP_ROUTE_DOWN)
-			continue;
-		down++;
-		if (fib.reserved[i][0] != 0 || fib.reserved[i][1] != 0)
-			badrec++;
-	}
+	for (i = 0; i < (int)fib.nroutes; i++)
+		if (fib.routes[i].state == FP_ROUTE_DOWN)
+			down++;
 	EXPECT(down > 300 && (uint32_t)down == fib.nroutes_down, "%d routes down (counted %u)", down,
 	       fib.nroutes_down);
-	EXPECT(badrec == 0, "%d down routes with a reservation record", badrec);
 	/* Both copies against the reference, which leaves down routes out. */
 	for (int pass = 0; pass < 3; pass++) {
 		wrong = 0;

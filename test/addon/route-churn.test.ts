@@ -46,7 +46,6 @@ describe('route churn (net_null and net_pcap vdevs)', function () {
     const router = await nullRouter({ maxRoutes: 4096, tbl8Groups: 16384 });
     try {
       const base = router.stats().fib;
-      expect(base.tbl8InUse, 'groups in use are visible on DPDK 22.11').to.be.a('number');
       const cycles = 1_000_000;
       for (let i = 0; i < cycles; i++) {
         router.routes.add('2001:db8:100::/48', VIA);
@@ -105,13 +104,13 @@ describe('route churn (net_null and net_pcap vdevs)', function () {
       expect((err as FastpathError).code).to.equal('ENOSPC');
       expect((err as FastpathError).message).to.contain('routing.tbl8Groups');
       const fib = router.stats().fib;
-      expect(fib.tbl8Reserved).to.be.at.most(fib.tbl8Groups);
+      expect(fib.tbl8InUse).to.be.at.most(fib.tbl8Groups);
       router.routes.delete('2001::1/128');
       for (let i = 0; i < 20000; i++) {
         router.routes.add('2001:7700::1/128', VIA);
         router.routes.delete('2001:7700::1/128');
       }
-      expect(router.stats().fib.tbl8Reserved).to.equal(fib.tbl8Reserved! - 13);
+      expect(router.stats().fib.tbl8InUse, 'the deleted /128 gave back its 13 groups').to.equal(fib.tbl8InUse - 13);
     } finally {
       await router.stop();
     }

@@ -1,6 +1,6 @@
 // A reference longest-prefix match for checking routes.lookup() (and the
 // data plane) against: plain TS over a route listing, no tries, so that it
-// shares nothing with rte_fib6's RIB it checks.
+// shares nothing with the trie it checks (native/core/trie6.c).
 import { parseIPv6, parsePrefix, prefixNetwork } from '../../lib/addr';
 
 /** The prefix's network bytes as hex (bytes wholly or partly inside the length), for map keys. */
