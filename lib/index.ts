@@ -22,5 +22,5 @@ export { FastpathError } from './errors';
 export { EventStream } from './events';
 export type { RouterEvent, AddressEvent, NeighbourEvent, LinkEvent, LinkState, AddressState, MldEvent } from './events';
 export type { FastpathErrorCode } from './errors';
-export { loadConfig, normalizeConfig, ealArgs } from './config';
+export { loadConfig, normalizeConfig, ealArgs, configJsonSchema } from './config';
 export type * from './config-types';

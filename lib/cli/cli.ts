@@ -6,6 +6,7 @@
  *   fastpath bench [args]              the forwarding benchmark (npm run bench)
  *   fastpath siftr summary|plot LOG    read a SIFTR log (fastpath siftr --help)
  *   fastpath config validate FILE...   check configs without starting anything
+ *   fastpath config schema             the config's JSON Schema (for editors)
  * Options: --once (print one counter table and exit), --duration <s>,
  * --quiet (no counter table: a service's log gets events only).
  * start and demo serve the control socket (config `control`); the commands
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
         process.exitCode = await runCtlCommand([command, ...rest]);
         return;
       }
-      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG | config validate FILE...   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats …   (a running router: fastpath show --help)');
+      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG | config validate FILE... | config schema   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats …   (a running router: fastpath show --help)');
       process.exitCode = 2;
   }
 }

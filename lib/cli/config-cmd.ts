@@ -4,8 +4,11 @@
  * (lib/config.ts), errors with their field path and file:line:col.
  * --portable checks a config meant for another machine: CPU lists are
  * checked against 1024 CPUs instead of this process's allowed set.
+ * `fastpath config schema`: the config's JSON Schema (draft-07), which
+ * editors use through the YAML language server; the package ships it as
+ * dpdk-config/fastpath.schema.json.
  */
-import { loadConfig } from '../config';
+import { configJsonSchema, loadConfig } from '../config';
 import { FastpathError } from '../errors';
 
 export const CONFIG_HELP = `usage:
@@ -13,7 +16,16 @@ export const CONFIG_HELP = `usage:
       Check router configs as "fastpath start" would, without starting
       anything. Exit 0 when every file is valid, 1 otherwise; each error
       names the field and file:line:col. --portable: check CPU lists against
-      1024 CPUs, not this machine's (a config for another box).`;
+      1024 CPUs, not this machine's (a config for another box).
+  fastpath config schema
+      Print the config's JSON Schema (draft-07), for editors: put
+      "# yaml-language-server: $schema=<path or URL of it>" on the first
+      line of a config (the package has it as dpdk-config/fastpath.schema.json).`;
+
+/** The JSON Schema as `config schema` prints it (and the shipped file holds it). */
+export function configSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+}
 
 interface Verdict {
   file: string;
@@ -37,6 +49,10 @@ export function validateConfigs(files: readonly string[], portable: boolean): Ve
 /** Resolves with the exit status. */
 export function runConfigCommand(args: readonly string[]): number {
   const [sub, ...rest] = args;
+  if (sub === 'schema' && rest.length === 0) {
+    process.stdout.write(configSchemaText());
+    return 0;
+  }
   if (sub !== 'validate') {
     process.stderr.write(`${CONFIG_HELP}\n`);
     return sub === '--help' || sub === '-h' ? 0 : 2;

@@ -25,6 +25,9 @@ export const KNOWN_VDEV_DRIVERS = [
   'net_virtio_user',
 ] as const;
 
+/** What a port's device may be, as error messages say it. */
+export const DEVICE_WHAT = `a PCI address or a vdev string (drivers: ${KNOWN_VDEV_DRIVERS.join(', ')})`;
+
 const PCI_FULL = /^([0-9A-Fa-f]{4,8}):([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7])$/;
 const PCI_SHORT = /^([0-9A-Fa-f]{2}):([0-1][0-9A-Fa-f])\.([0-7])$/;
 const VDEV_NAME = /^[a-z][A-Za-z0-9_]*$/;
@@ -75,7 +78,7 @@ export function classifyDevice(device: string): DeviceInfo {
 
 /** The port device as stored: PCI addresses in full lowercase form, vdev strings verbatim. */
 export function normalizeDevice(value: unknown, path: string): { device: string; info: DeviceInfo } {
-  const what = `a PCI address or a vdev string (drivers: ${KNOWN_VDEV_DRIVERS.join(', ')})`;
+  const what = DEVICE_WHAT;
   const info = tryParse(() => classifyDevice(requireString(value, path, what)), path, what, value);
   const device = info.kind === 'pci' ? [info.name, info.args].filter((s) => s !== '').join(',') : (value as string);
   return { device, info };

@@ -4,7 +4,7 @@ import type { NormalizedConfig } from '../config-types';
 import { FastpathError } from '../errors';
 import { allowedCpus, CpuOptions, formatCpuList } from './cpus';
 import { classifyDevice } from './devices';
-import { LOG_LEVELS } from './eal';
+import { LOG_LEVELS } from './schema';
 
 export interface EalArgsOptions extends CpuOptions {
   /** Whether enough free, mounted hugepages exist. Default: detectHugepages(). */

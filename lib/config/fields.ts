@@ -1,7 +1,8 @@
 /**
- * The validation helpers every config section uses: the one error shape
- * (`<path>: expected <what>, got <value>`), typed field readers, and the
- * address-typed fields (unicast address, interface address, prefix, MAC).
+ * The one config error shape (`<path>: expected <what>, got <value>`), used
+ * by the schema pass (schema-kit.ts) and the checks after it (checks.ts),
+ * and the address-typed field parsers (unicast address, interface address,
+ * prefix, MAC).
  */
 import {
   formatIPv6,
@@ -23,20 +24,29 @@ import { FastpathError } from '../errors';
 
 // ───────────────────────── error helpers ──────────────────────────
 
-export type Obj = Record<string, unknown>;
-
-/** JSON of a bad value for messages; long values are cut. */
+/** JSON of a bad value for messages; long values are cut. Never throws, whatever the value. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // A bigint inside an object prints as 5n instead of making JSON.stringify throw.
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? plainString(value);
   } catch {
-    text = String(value);
+    // Cycles, throwing getters or toJSON.
+    text = plainString(value);
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** String(value), or its [object Tag] where String() throws (null-prototype objects, or arrays holding them). */
+function plainString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** Throw the one validation error shape: `<path>: expected <what>, got <value>`. */
@@ -52,71 +62,12 @@ export function item(path: string, i: number): string {
   return `${path}[${i}]`;
 }
 
-/** A plain object whose keys are all in `fields`; an unknown key is reported by its own path. */
-export function expectObject(value: unknown, path: string, what: string, fields: readonly string[]): Obj {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, what, value);
-  for (const key of Object.keys(value)) {
-    if (!fields.includes(key)) {
-      const keyPath = field(path, key);
-      throw new FastpathError('EINVAL', `${keyPath}: unknown field (known: ${fields.join(', ')})`, keyPath);
-    }
-  }
-  return value as Obj;
-}
-
-/** An array (or the default when absent). */
-export function optArray(obj: Obj, key: string, path: string, what: string): unknown[] {
-  const value = obj[key];
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) fail(field(path, key), what, value);
-  return value;
-}
-
-export function requireArray(obj: Obj, key: string, path: string, what: string): unknown[] {
-  if (obj[key] === undefined) fail(field(path, key), what, undefined);
-  return optArray(obj, key, path, what);
-}
-
 export function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
 }
 
 export function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
-}
-
-/** An integer in min..max, or `def` when absent. */
-export function optInt(obj: Obj, key: string, path: string, min: number, max: number, def: number): number {
-  const value = obj[key];
-  if (value === undefined) return def;
-  if (!isInteger(value) || value < min || value > max) {
-    fail(field(path, key), `an integer ${min}..${max}`, value);
-  }
-  return value;
-}
-
-/** A power of two in min..max, or `def` when absent. */
-export function optPowerOfTwo(obj: Obj, key: string, path: string, min: number, max: number, def: number): number {
-  const value = obj[key];
-  if (value === undefined) return def;
-  if (!isInteger(value) || value < min || value > max || !isPowerOfTwo(value)) {
-    fail(field(path, key), `a power of two ${min}..${max}`, value);
-  }
-  return value;
-}
-
-export function optBool(obj: Obj, key: string, path: string, def: boolean): boolean {
-  const value = obj[key];
-  if (value === undefined) return def;
-  if (typeof value !== 'boolean') fail(field(path, key), 'true or false', value);
-  return value;
-}
-
-/** A string matching `pattern` (required). */
-export function requireMatch(obj: Obj, key: string, path: string, pattern: RegExp, what: string): string {
-  const value = obj[key];
-  if (typeof value !== 'string' || !pattern.test(value)) fail(field(path, key), what, value);
-  return value;
 }
 
 export function requireString(value: unknown, path: string, what: string): string {

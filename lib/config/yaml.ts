@@ -22,7 +22,7 @@ export function yamlLocation(file: string, doc: Document, lines: LineCounter, pa
 }
 
 /** Read and parse a YAML file; I/O and syntax errors name the file. */
-export function readYaml(file: string): { doc: Document; lines: LineCounter } {
+export function readYaml(file: string): { doc: Document; lines: LineCounter; value: unknown } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -32,7 +32,9 @@ export function readYaml(file: string): { doc: Document; lines: LineCounter } {
     throw new FastpathError('EINVAL', `${file}: cannot read config file (${e.message})`);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
+  // logLevel 'error': a collection used as a key becomes its text (then an
+  // unknown field) without a process warning.
+  const doc = parseDocument(text, { lineCounter: lines, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const at = e.linePos ? `${file}:${e.linePos[0].line}:${e.linePos[0].col}` : file;
@@ -40,5 +42,12 @@ export function readYaml(file: string): { doc: Document; lines: LineCounter } {
     const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new FastpathError('EINVAL', `${at}: invalid YAML: ${reason}`);
   }
-  return { doc, lines };
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // An alias bomb ("Excessive alias count ...") is refused while converting, not while parsing.
+    throw new FastpathError('EINVAL', `${file}: invalid YAML: ${(err as Error).message}`);
+  }
+  return { doc, lines, value };
 }
