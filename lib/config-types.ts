@@ -4,6 +4,8 @@
  * applied by normalizeConfig() in config.ts; the normalized form has every
  * field filled in.
  */
+import type { LinuxConfig, NormalizedLinuxConfig } from './config/linux';
+export type { LinuxConfig, NormalizedLinuxConfig } from './config/linux';
 
 /** EAL (DPDK environment) settings. */
 export interface EalConfig {
@@ -255,6 +257,8 @@ export interface RouterConfig {
   flowLabels?: FlowLabelsConfig;
   siftr?: SiftrConfig;
   control?: ControlConfig;
+  /** Linux mirror interfaces and route import (lib/config/linux.ts). */
+  linux?: LinuxConfig;
   /** Only for the demo: namespace hosts to build before the router starts. */
   topology?: TopologyConfig;
 }
@@ -274,5 +278,6 @@ export interface NormalizedConfig {
   flowLabels: Required<FlowLabelsConfig>;
   siftr: Required<Omit<SiftrConfig, 'cwndFilter'>>;
   control: NormalizedControlConfig;
+  linux: NormalizedLinuxConfig;
   topology?: TopologyConfig;
 }

@@ -18,6 +18,7 @@ import { normalizeNeighbours, normalizeRoutes } from './config/routes';
 import { normalizeFlowCache, normalizeIcmpErrors, normalizeMempool, normalizeNeighbourDiscovery, normalizeFlowLabels, normalizeRouting } from './config/sizing';
 import { normalizeSiftr } from './config/siftr';
 import { normalizeControl } from './config/control';
+import { normalizeLinux } from './config/linux';
 import { NormalizedTopology, normalizeTopology } from './config/topology';
 import { readYaml, yamlLocation } from './config/yaml';
 
@@ -31,6 +32,7 @@ import { readYaml, yamlLocation } from './config/yaml';
 //   sizing.ts    flowCache, neighbourDiscovery, routing, icmpErrors, mempool, flowLabels
 //   siftr.ts     siftr (also router.siftr.enable()'s options)
 //   control.ts   control (the control socket and the metrics endpoint)
+//   linux.ts     linux (mirror interfaces, route import)
 //   topology.ts  the topology section
 //   yaml.ts      YAML files and error locations
 //   eal-args.ts  the EAL argv (ealArgs) and hugepage detection
@@ -60,7 +62,7 @@ export type NormalizeOptions = CpuOptions;
 
 // ──────────────────────────── constants ───────────────────────────
 
-const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'siftr', 'control', 'topology'] as const;
+const ROOT_FIELDS = ['eal', 'ports', 'routes', 'neighbours', 'clones', 'flowCache', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'siftr', 'control', 'linux', 'topology'] as const;
 
 // ─────────────────────────── entry points ─────────────────────────
 
@@ -89,6 +91,7 @@ export function normalizeConfig(input: unknown, opts: NormalizeOptions = {}): No
     flowLabels: normalizeFlowLabels(root.flowLabels),
     siftr: normalizeSiftr(root.siftr),
     control: normalizeControl(root.control),
+    linux: normalizeLinux(root.linux, devs),
   };
   if (root.topology !== undefined) config.topology = normalizeTopology(root.topology, ports);
   return config;

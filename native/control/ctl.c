@@ -25,10 +25,12 @@
 #include "ctl.h"
 #include "frag.h"
 #include "icmp6.h"
+#include "linux.h"
 #include "mld.h"
 #include "nd.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
+#define ND_NEIGHBOR_ADVERT_TYPE 136
 
 void
 fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
@@ -131,6 +133,10 @@ ctl_dispatch(struct fp_lcore *lc, struct rte_mbuf *m)
 		if ((uint32_t)FP_ETHER_HDR_LEN + off + 1 > m->data_len)
 			return false;
 		type = ip6[off];
+		/* The kernel behind a mirror learns its peers' link-layer
+		 * addresses from the advertisements fastpath receives. */
+		if (type == ND_NEIGHBOR_ADVERT_TYPE)
+			fp_mirror_copy(m);
 	}
 	return fp_proto_punt(lc, m, proto, type);
 }
@@ -155,6 +161,10 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 	if (m == NULL)
 		return;
 	if (ctl_dispatch(lc, m))
+		return;
+	/* No fastpath protocol took it: the kernel behind the interface's
+	 * mirror answers it (docs/linux-integration.md). */
+	if (fp_mirror_input(m))
 		return;
 	if (fp_icmp6_local_unreachable(lc, m))
 		return;
