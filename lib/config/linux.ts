@@ -18,7 +18,7 @@ export interface LinuxConfig {
   importTable?: number;
   /**
    * The protocols (rtm_protocol) whose routes are imported, by name ('bgp',
-   * 'ospf', 'static', 'boot', 'zebra', 'bird' …) or number. Default: every
+   * 'ospf', 'static', 'boot', 'zebra', 'bird' …) or number. Absent or empty: every
    * protocol but 'kernel' (the routes the kernel makes for the mirrors' own
    * addresses, which fastpath has already), 'redirect' and 'ra'.
    */
@@ -89,7 +89,6 @@ export function normalizeLinux(value: unknown, interfaces: readonly string[]): N
   let importProtocols: number[] = [];
   if (o.importProtocols !== undefined) {
     const list = optArray(o, 'importProtocols', path, 'a list of route protocol names or numbers');
-    if (list.length === 0) fail(field(path, 'importProtocols'), 'at least one protocol (leave it out for the default)', list);
     importProtocols = list.map((p, i) => {
       if (typeof p === 'string' && ROUTE_PROTOCOLS[p] !== undefined) return ROUTE_PROTOCOLS[p];
       if (isInteger(p) && p >= 0 && p <= 255) return p;

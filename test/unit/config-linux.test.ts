@@ -37,6 +37,7 @@ describe('config: linux section', () => {
     expect(all).to.not.include.members([1, 2, 9]);
     expect(all).to.include.members([3, 4, 11, 12, 186, 188]);
     expect(normalizeLinux({ importProtocols: ['bgp', 'ospf', 4, 'bgp'] }, IFACES).importProtocols).to.deep.equal([4, 186, 188]);
+    expect(normalizeLinux({ importProtocols: [] }, IFACES).importProtocols, 'empty: the default').to.deep.equal([]);
     expect(routeProtocolName(186)).to.equal('bgp');
     expect(routeProtocolName(200)).to.equal('200');
   });
@@ -52,7 +53,6 @@ describe('config: linux section', () => {
     bad({ importTable: 0 }, 'linux.importTable');
     bad({ importProtocols: ['nope'] }, 'linux.importProtocols[0]');
     bad({ importProtocols: [256] }, 'linux.importProtocols[0]');
-    bad({ importProtocols: [] }, 'linux.importProtocols');
     bad({ mirror: true }, 'linux.mirror');
   });
 
