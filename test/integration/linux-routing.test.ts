@@ -35,9 +35,34 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   return check();
 }
 
+/** BIRD's config: a static route `prefix` (protocol `name`) and `protocol`, which announces it. */
+function birdConfig(name: string, prefix: string, protocol: string): string {
+  return `router id 10.255.0.2;
+protocol device {}
+protocol static ${name} { ipv6; route ${prefix} unreachable; }
+${protocol}
+`;
+}
+
+/** FRR on the host and BIRD in h2 for one describe block: started before, stopped after. */
+function daemons(frrConfigs: Record<string, string>, bird: string): { frr: Frr; bird: Bird } {
+  const peers = {} as { frr: Frr; bird: Bird };
+  before(async () => {
+    peers.frr = await Frr.start(frrConfigs);
+    peers.bird = await Bird.start(demoHost('h2'), bird);
+  });
+  after(async () => {
+    await peers.bird?.stop();
+    await peers.frr?.stop();
+  });
+  return peers;
+}
+
+let demo: Demo;
+const demoHost = (name: string) => demo.host(name);
+
 describe('integration: FRR and BIRD through the Linux mirrors', function () {
   this.timeout(240000);
-  let demo: Demo;
 
   before(async () => {
     requireRoot('integration tests');
@@ -56,49 +81,33 @@ describe('integration: FRR and BIRD through the Linux mirrors', function () {
   });
 
   describe('BGP: BIRD in h2 to FRR bgpd on the host', () => {
-    let frr: Frr | undefined;
-    let bird: Bird | undefined;
-
-    before(async () => {
-      frr = await Frr.start({
-        bgpd: [
-          'router bgp 65001',
-          ' bgp router-id 10.255.0.1',
-          ' no bgp default ipv4-unicast',
-          ' no bgp ebgp-requires-policy',
-          ' neighbor 2001:db8:2::2 remote-as 65002',
-          ' neighbor 2001:db8:2::2 timers 1 3',
-          ' neighbor 2001:db8:2::2 timers connect 1',
-          ' address-family ipv6 unicast',
-          '  neighbor 2001:db8:2::2 activate',
-          ' exit-address-family',
-          '',
-        ].join('\n'),
-      });
-      bird = await Bird.start(demo.host('h2'), [
-        'router id 10.255.0.2;',
-        'protocol device {}',
-        'protocol static announced { ipv6; route 2001:db8:99::/64 unreachable; }',
-        'protocol bgp fp {',
-        '  local 2001:db8:2::2 as 65002;',
-        '  neighbor 2001:db8:2::1 as 65001;',
-        '  hold time 3; connect retry time 1;',
-        '  ipv6 { import none; export where net = 2001:db8:99::/64; };',
-        '}',
-        '',
-      ].join('\n'));
-    });
-
-    after(async () => {
-      await bird?.stop();
-      await frr?.stop();
-    });
+    const peers = daemons(
+      {
+        bgpd: `router bgp 65001
+ bgp router-id 10.255.0.1
+ no bgp default ipv4-unicast
+ no bgp ebgp-requires-policy
+ neighbor 2001:db8:2::2 remote-as 65002
+ neighbor 2001:db8:2::2 timers 1 3
+ neighbor 2001:db8:2::2 timers connect 1
+ address-family ipv6 unicast
+  neighbor 2001:db8:2::2 activate
+ exit-address-family
+`,
+      },
+      birdConfig('announced', '2001:db8:99::/64', `protocol bgp fp {
+  local 2001:db8:2::2 as 65002;
+  neighbor 2001:db8:2::1 as 65001;
+  hold time 3; connect retry time 1;
+  ipv6 { import none; export where net = 2001:db8:99::/64; };
+}`),
+    );
 
     it('imports the route BGP learned, forwards to it (hop limit 63 at h2), drops it on withdrawal', async () => {
       const route = () => demo.router.routes.list().find((r) => r.prefix === '2001:db8:99::/64');
-      const established = await until(async () => (await bird!.birdc('show protocols fp')).includes('Established'), 60000);
-      expect(established, `BGP session: ${await bird!.birdc('show protocols all fp')}\n${await frr!.vtysh('show bgp summary')}`).to.equal(true);
-      expect(await waitFor(() => route() !== undefined, 15000), `imported; kernel has: ${await frr!.vtysh('show ipv6 route')}`).to.equal(true);
+      const established = await until(async () => (await peers.bird.birdc('show protocols fp')).includes('Established'), 60000);
+      expect(established, `BGP session: ${await peers.bird.birdc('show protocols all fp')}\n${await peers.frr.vtysh('show bgp summary')}`).to.equal(true);
+      expect(await waitFor(() => route() !== undefined, 15000), `imported; kernel has: ${await peers.frr.vtysh('show ipv6 route')}`).to.equal(true);
       expect(route()).to.include({ kind: 'kernel', protocol: 'bgp', dev: 'eth1', state: 'up' });
 
       const h2 = demo.host('h2');
@@ -110,7 +119,7 @@ describe('integration: FRR and BIRD through the Linux mirrors', function () {
       expect(seen.stdout + seen.stderr).to.match(/hlim 63/);
 
       // Withdraw: the session stays, the prefix goes.
-      await bird!.birdc('disable announced');
+      await peers.bird.birdc('disable announced');
       const t0 = Date.now();
       expect(await waitFor(() => route() === undefined, 5000), 'withdrawn within 5 s').to.equal(true);
       const took = Date.now() - t0;
@@ -120,46 +129,28 @@ describe('integration: FRR and BIRD through the Linux mirrors', function () {
   });
 
   describe('OSPFv3: BIRD in h2 and FRR ospf6d on the host', () => {
-    let frr: Frr | undefined;
-    let bird: Bird | undefined;
-
-    before(async () => {
-      frr = await Frr.start({
-        ospf6d: [
-          `interface ${TAP1}`,
-          ' ipv6 ospf6 area 0.0.0.0',
-          ' ipv6 ospf6 hello-interval 1',
-          ' ipv6 ospf6 dead-interval 4',
-          'router ospf6',
-          ' ospf6 router-id 10.255.0.1',
-          '',
-        ].join('\n'),
-      });
-      bird = await Bird.start(demo.host('h2'), [
-        'router id 10.255.0.2;',
-        'protocol device {}',
-        'protocol static ext { ipv6; route 2001:db8:97::/64 unreachable; }',
-        'protocol ospf v3 o6 {',
-        '  ipv6 { import none; export where net = 2001:db8:97::/64; };',
-        '  area 0 {',
-        '    interface "eth0" { type broadcast; hello 1; dead 4; };',
-        '  };',
-        '}',
-        '',
-      ].join('\n'));
-    });
-
-    after(async () => {
-      await bird?.stop();
-      await frr?.stop();
-    });
+    const peers = daemons(
+      {
+        ospf6d: `interface ${TAP1}
+ ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 hello-interval 1
+ ipv6 ospf6 dead-interval 4
+router ospf6
+ ospf6 router-id 10.255.0.1
+`,
+      },
+      birdConfig('ext', '2001:db8:97::/64', `protocol ospf v3 o6 {
+  ipv6 { import none; export where net = 2001:db8:97::/64; };
+  area 0 { interface "eth0" { type broadcast; hello 1; dead 4; }; };
+}`),
+    );
 
     it('reaches Full over the mirror and imports the OSPF route', async () => {
-      const full = await until(async () => /Full/.test(await frr!.vtysh('show ipv6 ospf6 neighbor')), 60000);
-      expect(full, `ospf6 neighbours: ${await frr!.vtysh('show ipv6 ospf6 neighbor')}\nBIRD: ${await bird!.birdc('show ospf neighbors')}`).to.equal(true);
-      expect(await bird!.birdc('show ospf neighbors')).to.match(/Full/);
+      const full = await until(async () => /Full/.test(await peers.frr.vtysh('show ipv6 ospf6 neighbor')), 60000);
+      expect(full, `ospf6 neighbours: ${await peers.frr.vtysh('show ipv6 ospf6 neighbor')}\nBIRD: ${await peers.bird.birdc('show ospf neighbors')}`).to.equal(true);
+      expect(await peers.bird.birdc('show ospf neighbors')).to.match(/Full/);
       const route = () => demo.router.routes.list().find((r) => r.prefix === '2001:db8:97::/64');
-      expect(await waitFor(() => route() !== undefined, 20000), `imported; zebra: ${await frr!.vtysh('show ipv6 route')}`).to.equal(true);
+      expect(await waitFor(() => route() !== undefined, 20000), `imported; zebra: ${await peers.frr.vtysh('show ipv6 route')}`).to.equal(true);
       expect(route()).to.include({ kind: 'kernel', protocol: 'ospf', dev: 'eth1', state: 'up' });
       const ping = await demo.host('h1').exec(['ping', '-6', '-c', '2', '-i', '0.3', '-W', '2', '2001:db8:97::1'], { timeoutMs: 20000 });
       expect(ping.stdout, ping.stderr).to.match(/ 0% packet loss/);
