@@ -43,7 +43,8 @@ describe('integration: Linux mirrors and route import', function () {
 
   after(async () => {
     await execCommand(['ip', '-6', 'route', 'del', '2001:db8:99::/64']).catch(() => undefined);
-    await execCommand(['ip', '-6', 'route', 'del', '2001:db8:98::/64']).catch(() => undefined);
+    for (const p of ['2001:db8:98::/64', '2001:db8:96::/64', '2001:db8:95::/64']) await execCommand(['ip', '-6', 'route', 'del', p]).catch(() => undefined);
+    for (const id of ['4242', '4241', '4240']) await execCommand(['ip', 'nexthop', 'del', 'id', id]).catch(() => undefined);
     if (demo) await demo.close();
   });
 
@@ -56,7 +57,6 @@ describe('integration: Linux mirrors and route import', function () {
     expect(link).to.match(/mtu 1500/);
     expect(link).to.match(/[<,]UP[,>]/);
     expect(link).to.contain('LOWER_UP');
-    expect(await waitFor(() => true)).to.equal(true);
     const addrs = await sh(['ip', '-6', '-o', 'addr', 'show', 'dev', TAP1]);
     expect(addrs).to.contain('2001:db8:2::1/64');
     const itf = demo.router.interfaces.list().find((i) => i.name === 'eth1')!;
@@ -108,5 +108,48 @@ describe('integration: Linux mirrors and route import', function () {
     expect(route()?.kind).to.equal('static');
     demo.router.routes.delete('2001:db8:98::/64');
     expect(await waitFor(() => route()?.kind === 'kernel', 5000), 'back again').to.equal(true);
+  });
+
+  it('keeps ECMP: a multipath route and a next-hop object group become one route with every next hop', async () => {
+    const h1 = demo.host('h1').address;
+    const h2 = demo.host('h2').address;
+    await execCommand(['ip', '-6', 'route', 'add', '2001:db8:96::/64', 'nexthop', 'via', h2, 'dev', TAP1, 'weight', '1', 'nexthop', 'via', h1, 'dev', TAP0, 'weight', '3'], { check: true });
+    await execCommand(['ip', 'nexthop', 'add', 'id', '4240', 'via', h1, 'dev', TAP0], { check: true });
+    await execCommand(['ip', 'nexthop', 'add', 'id', '4241', 'via', h2, 'dev', TAP1], { check: true });
+    await execCommand(['ip', 'nexthop', 'add', 'id', '4242', 'group', '4240/4241'], { check: true });
+    await execCommand(['ip', '-6', 'route', 'add', '2001:db8:95::/64', 'nhid', '4242', 'proto', 'zebra'], { check: true });
+    const route = (p: string) => demo.router.routes.list().find((r) => r.prefix === p);
+    expect(await waitFor(() => route('2001:db8:96::/64') !== undefined && route('2001:db8:95::/64') !== undefined, 5000), 'both imported').to.equal(true);
+    const hops = (p: string) => route(p)!.nexthops!.map((n) => `${n.via}%${n.dev}*${n.weight}`).sort();
+    expect(hops('2001:db8:96::/64')).to.deep.equal([`${h1}%eth0*3`, `${h2}%eth1*1`]);
+    expect(hops('2001:db8:95::/64')).to.deep.equal([`${h1}%eth0*1`, `${h2}%eth1*1`]);
+    expect(route('2001:db8:95::/64')!.protocol).to.equal('zebra');
+    // A change to the object moves the route that uses it (a fresh dump).
+    await execCommand(['ip', 'nexthop', 'replace', 'id', '4242', 'group', '4241'], { check: true });
+    expect(await waitFor(() => route('2001:db8:95::/64')?.nexthops === undefined && route('2001:db8:95::/64')?.via === h2, 5000), `now ${JSON.stringify(route('2001:db8:95::/64'))}`).to.equal(true);
+    // Deleting the object deletes its routes, silently in the kernel: fastpath follows.
+    await execCommand(['ip', 'nexthop', 'del', 'id', '4242'], { check: true });
+    expect(await waitFor(() => route('2001:db8:95::/64') === undefined, 5000), 'gone with its object').to.equal(true);
+  });
+
+  it('follows the port: admin down takes the mirror\'s carrier away, up gives it back', async () => {
+    demo.router.interfaces.setDown('eth1');
+    try {
+      const down = async () => (await sh(['ip', '-o', 'link', 'show', TAP1])).includes('NO-CARRIER');
+      let seen = false;
+      for (let i = 0; i < 30 && !seen; i++) {
+        seen = await down();
+        if (!seen) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen, 'NO-CARRIER on the mirror').to.equal(true);
+    } finally {
+      demo.router.interfaces.setUp('eth1');
+    }
+    let up = false;
+    for (let i = 0; i < 30 && !up; i++) {
+      up = (await sh(['ip', '-o', 'link', 'show', TAP1])).includes('LOWER_UP');
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(up, 'carrier back').to.equal(true);
   });
 });
