@@ -62,6 +62,7 @@ struct mirror {
 	uint32_t ngroups;
 	uint8_t groups[FP_MAX_MCAST][16];
 	uint64_t to_kernel, from_kernel;
+	bool gone; /* its interface was destroyed (any thread); closed by the control thread */
 };
 
 static struct mirror mirrors[FP_MAX_IFACES];
@@ -287,6 +288,8 @@ mirror_sync_groups(void)
 		struct mirror *mi = &mirrors[m];
 		struct fp_err err;
 
+		if (mi->fd < 0)
+			continue;
 		for (i = 0; i < mi->ngroups;) {
 			bool kept = false;
 
@@ -370,10 +373,13 @@ mirror_read(struct mirror *mi)
 static struct mirror *
 mirror_for(uint16_t port_idx)
 {
+	struct mirror *mi;
+
 	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE) || port_idx >= FP_MAX_IFACES ||
 	    mirror_of_port[port_idx] == 0)
 		return NULL;
-	return &mirrors[mirror_of_port[port_idx] - 1];
+	mi = &mirrors[mirror_of_port[port_idx] - 1];
+	return mi->fd >= 0 && !__atomic_load_n(&mi->gone, __ATOMIC_ACQUIRE) ? mi : NULL;
 }
 
 static bool
@@ -513,6 +519,12 @@ linux_timers(void)
 	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
 		return;
 	for (m = 0; m < nmirrors; m++) {
+		/* An interface destroyed: its mirror goes (the kernel removes
+		 * the TAP with its last descriptor); poll() skips fd -1. */
+		if (__atomic_load_n(&mirrors[m].gone, __ATOMIC_ACQUIRE) && mirrors[m].fd >= 0) {
+			mirror_close(&mirrors[m]);
+			mirror_of_port[mirrors[m].port_idx] = 0;
+		}
 		fds[n].fd = mirrors[m].fd;
 		fds[n++].events = POLLIN;
 	}
@@ -532,7 +544,8 @@ linux_timers(void)
 		return;
 	next_sync_tsc = now + rte_get_tsc_hz() / 1000 * MIRROR_SYNC_MS;
 	for (m = 0; m < nmirrors; m++)
-		mirror_sync_port(&mirrors[m]);
+		if (mirrors[m].fd >= 0)
+			mirror_sync_port(&mirrors[m]);
 	mirror_sync_groups();
 	if (importing)
 		fp_rtimport_timers();
@@ -558,11 +571,25 @@ linux_stop(void)
 	importing = false;
 }
 
+/* ctl_lock held, any thread: only marks it (the control thread owns the fd). */
+static void
+linux_iface_removed(uint16_t idx)
+{
+	uint32_t m;
+
+	if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+		return;
+	for (m = 0; m < nmirrors; m++)
+		if (mirrors[m].port_idx == idx)
+			__atomic_store_n(&mirrors[m].gone, true, __ATOMIC_RELEASE);
+}
+
 static struct fp_proto linux_proto = {
 	.name = "linux",
 	.order = FP_PROTO_ORDER_LINUX,
 	.stop = linux_stop,
 	.timers = linux_timers,
+	.iface_removed = linux_iface_removed,
 	.route_shadowed = fp_rtimport_shadowed,
 };
 FP_PROTO_REGISTER(linux_proto)

@@ -35,7 +35,12 @@ describe('integration: Linux mirrors and route import', function () {
     requireTools(['ip', 'sysctl', 'ethtool', 'ping', 'nc']);
     demo = await startDemo(CONFIG, {
       unique: true,
-      override: (cfg) => ({ ...cfg, eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus }, linux: { ...cfg.linux, mirrorPrefix: PREFIX } }),
+      override: (cfg) => ({
+        ...cfg,
+        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
+        clones: [{ cloner: 'vlan', name: 'vlan10', parent: 'eth1', vlan: 10, addresses: ['2001:db8:10::1/64'] }],
+        linux: { ...cfg.linux, mirrors: ['eth0', 'eth1', 'vlan10'], mirrorPrefix: PREFIX },
+      }),
     });
     await demo.host('h2').exec(['ip', '-6', 'addr', 'add', '2001:db8:99::1/128', 'dev', 'lo'], { check: true });
     await demo.host('h2').exec(['ip', '-6', 'addr', 'add', '2001:db8:98::1/128', 'dev', 'lo'], { check: true });
@@ -51,7 +56,7 @@ describe('integration: Linux mirrors and route import', function () {
   it('makes a TAP per port with its MAC, MTU, state and addresses', async () => {
     const st = demo.router.linux.status();
     expect(st.enabled).to.equal(true);
-    expect(st.mirrors.map((m) => [m.dev, m.name])).to.deep.equal([['eth0', TAP0], ['eth1', TAP1]]);
+    expect(st.mirrors.map((m) => [m.dev, m.name])).to.deep.equal([['eth0', TAP0], ['eth1', TAP1], ['vlan10', `${PREFIX}vlan10`]]);
     const link = await sh(['ip', '-o', 'link', 'show', TAP1]);
     expect(link).to.contain('02:fa:57:00:00:02');
     expect(link).to.match(/mtu 1500/);
@@ -151,5 +156,19 @@ describe('integration: Linux mirrors and route import', function () {
       if (!up) await new Promise((r) => setTimeout(r, 100));
     }
     expect(up, 'carrier back').to.equal(true);
+  });
+
+  it('mirrors a VLAN clone of the config, and removes the mirror with the clone', async () => {
+    const tap = `${PREFIX}vlan10`;
+    const link = await sh(['ip', '-o', 'link', 'show', tap]);
+    expect(link).to.contain('02:fa:57:00:00:02'); // the parent's MAC
+    expect(await sh(['ip', '-6', '-o', 'addr', 'show', 'dev', tap])).to.contain('2001:db8:10::1/64');
+    demo.router.interfaces.destroy('vlan10');
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      gone = !(await sh(['ip', '-o', 'link', 'show'])).includes(tap);
+      if (!gone) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(gone, `${tap} removed`).to.equal(true);
   });
 });
