@@ -254,6 +254,28 @@ route_forget(struct import_route *r)
 	route_count--;
 }
 
+/* Point installed route r at next hop nh in place; false if the FIB
+ * refused (the caller then deletes and adds). */
+static bool
+route_replace(struct import_route *r, const struct fp_route_nh *nh, uint8_t proto)
+{
+	struct fp_route_spec spec;
+	struct fp_err err;
+
+	memset(&spec, 0, sizeof(spec));
+	memcpy(spec.prefix, r->prefix, 16);
+	spec.plen = r->plen;
+	spec.has_via = nh->has_via;
+	spec.port_idx = nh->port_idx;
+	memcpy(spec.via, nh->via, 16);
+	if (fp_route_replace_kind(&spec, FP_ROUTE_KERNEL, proto, &err) < 0)
+		return false;
+	r->nhs[0] = *nh;
+	r->proto = proto;
+	fp_router.ctl_ctr[FP_CCTR_rtimport_added]++;
+	return true;
+}
+
 /* During a dump a new single next hop waits for the batch. */
 static bool
 batch_push(const struct import_route *r)
@@ -334,7 +356,11 @@ route_update(const uint8_t prefix[16], uint8_t plen, uint8_t proto, uint32_t nhi
 		if (r->proto == proto && nhs_equal(r, nhs, (unsigned)n) &&
 		    r->state != R_FAILED)
 			return; /* a dump seeing what it has */
-		/* Changed: the old route out, the new one in. */
+		/* A new single next hop for an installed single-next-hop
+		 * route: rewritten in place, no moment without a route. */
+		if (r->state == R_INSTALLED && r->n == 1 && n == 1 && route_replace(r, &nhs[0], proto))
+			return;
+		/* Otherwise the old route out, the new one in. */
 		route_uninstall(r);
 	} else {
 		if ((route_used + 1) * 2 > route_slots && routes_grow() < 0)

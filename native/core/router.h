@@ -477,6 +477,10 @@ int fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
  * and the new interface routable; otherwise the route is re-entered with
  * its new state under the same lock hold. ENOENT, EPERM (not static). */
 int fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err);
+/* The same for a route of `kind` (FP_ROUTE_KERNEL: control/rtimport.c's
+ * changed routes), setting its protocol. */
+int fp_route_replace_kind(const struct fp_route_spec *spec, uint8_t kind, uint8_t proto,
+			  struct fp_err *err);
 
 struct fp_neigh_info {
 	uint8_t addr[16];

@@ -181,6 +181,13 @@ out:
 int
 fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err)
 {
+	return fp_route_replace_kind(spec, FP_ROUTE_STATIC, 0, err);
+}
+
+int
+fp_route_replace_kind(const struct fp_route_spec *spec, uint8_t kind, uint8_t proto,
+		      struct fp_err *err)
+{
 	struct fp_route nr, old, *r;
 	char msg[160];
 	int rc;
@@ -193,12 +200,14 @@ fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err)
 	rc = spec_route(spec, &nr, err);
 	if (rc < 0)
 		goto out;
+	nr.kind = kind;
+	nr.proto = proto;
 	r = fp_fib_find(&fp_router.fib, nr.prefix, nr.plen);
 	if (r == NULL) {
 		rc = fp_err_set(err, ENOENT, "no route for this prefix");
 		goto out;
 	}
-	if (r->kind != FP_ROUTE_STATIC) {
+	if (r->kind != kind) {
 		rc = fp_route_kind_refused(r, err);
 		goto out;
 	}
@@ -219,6 +228,7 @@ fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err)
 		r->has_via = nr.has_via;
 		memcpy(r->via, nr.via, 16);
 		r->port_idx = nr.port_idx;
+		r->proto = nr.proto;
 		route_drop_neigh(&old);
 	} else {
 		/* From or to a group, or a state change (an interface down):

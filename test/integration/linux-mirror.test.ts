@@ -93,6 +93,13 @@ describe('integration: Linux mirrors and route import', function () {
     const ping = await demo.host('h1').exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', '2001:db8:99::1'], { timeoutMs: 20000 });
     expect(ping.stdout, ping.stderr).to.match(/ 0% packet loss/);
     expect(() => demo.router.routes.delete('2001:db8:99::/64')).to.throw(/kernel/);
+    // A new next hop (and protocol) in the kernel: the route is rewritten in place.
+    const { rtimport_added: added, rtimport_deleted: deleted } = demo.router.stats().control;
+    await execCommand(['ip', '-6', 'route', 'replace', '2001:db8:99::/64', 'via', demo.host('h1').address, 'dev', TAP0, 'proto', 'static'], { check: true });
+    expect(await waitFor(() => imported()?.dev === 'eth0', 5000), `moved: ${JSON.stringify(imported())}`).to.equal(true);
+    expect(imported()).to.include({ kind: 'kernel', protocol: 'static', via: demo.host('h1').address });
+    expect(demo.router.stats().control.rtimport_added - added).to.equal(1n);
+    expect(demo.router.stats().control.rtimport_deleted - deleted, 'not deleted and added').to.equal(0n);
     await execCommand(['ip', '-6', 'route', 'del', '2001:db8:99::/64'], { check: true });
     expect(await waitFor(() => imported() === undefined, 5000), 'withdrawn within 5 s').to.equal(true);
     const lost = await demo.host('h1').exec(['ping', '-6', '-c', '1', '-W', '2', '2001:db8:99::1'], { timeoutMs: 10000 });
