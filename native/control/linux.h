@@ -59,8 +59,9 @@ void fp_linux_get_status(struct fp_linux_status *st);
  * protocol took: write it to the mirror of m->port. True when taken (m
  * freed). */
 bool fp_mirror_input(struct rte_mbuf *m);
-/* Control thread: a copy of m to its interface's mirror (m is kept). */
-void fp_mirror_copy(const struct rte_mbuf *m);
+/* Control thread: a copy of m to its interface's mirror (m is kept);
+ * true when the mirror has it. */
+bool fp_mirror_copy(const struct rte_mbuf *m);
 /* The fastpath interface a kernel ifindex mirrors, or -1. */
 int fp_mirror_port_of(unsigned kernel_ifindex);
 

@@ -20,6 +20,7 @@
 #include <net/if_arp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -193,9 +194,17 @@ mirror_create(struct mirror *mi, const struct fp_linux_mirror_spec *spec, struct
 static void
 mirror_sync_port(struct mirror *mi)
 {
-	const struct fp_port *port = &fp_router.ports[mi->port_idx];
-	int carrier = port->up && port->link_state != FP_LINK_DOWN;
+	struct fp_port *port = malloc(sizeof(*port));
+	int carrier;
 	uint32_t i, j;
+
+	if (port == NULL)
+		return;
+	/* A snapshot: the JS thread changes addresses and MTU under ctl_lock. */
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	memcpy(port, &fp_router.ports[mi->port_idx], sizeof(*port));
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	carrier = port->up && port->link_state != FP_LINK_DOWN;
 
 	if (carrier != mi->carrier) {
 #ifdef TUNSETCARRIER
@@ -237,6 +246,7 @@ mirror_sync_port(struct mirror *mi)
 		    mirror_addr(mi->ifindex, &port->addrs[j], true) == 0)
 			mi->addrs[mi->naddrs++] = port->addrs[j];
 	}
+	free(port);
 }
 
 /* Groups fastpath has anyway (all-nodes) and those of interface scope. */
@@ -411,13 +421,15 @@ fp_mirror_input(struct rte_mbuf *m)
 	return true;
 }
 
-void
+bool
 fp_mirror_copy(const struct rte_mbuf *m)
 {
 	struct mirror *mi = mirror_for(m->port);
 
-	if (mi != NULL && mirror_write(mi, m))
-		fp_router.ctl_ctr[FP_CCTR_mirror_na_copies]++;
+	if (mi == NULL || !mirror_write(mi, m))
+		return false;
+	fp_router.ctl_ctr[FP_CCTR_mirror_na_copies]++;
+	return true;
 }
 
 int
