@@ -12,6 +12,9 @@ import { expect } from 'chai';
 import * as path from 'path';
 
 import { Demo, startDemo } from '../../lib/cli/demo';
+import { mirrorsTable } from '../../lib/cli/tables';
+import { METHODS } from '../../lib/control/methods';
+import { toWire } from '../../lib/control/wire';
 import { execCommand, requireRoot, requireTools } from '../../lib/topology';
 import { TEST_EAL, waitFor } from '../helpers/router-env';
 
@@ -62,6 +65,10 @@ describe('integration: Linux mirrors and route import', function () {
     expect(link).to.match(/mtu 1500/);
     expect(link).to.match(/[<,]UP[,>]/);
     expect(link).to.contain('LOWER_UP');
+    // The control socket's linux.status and `fastpath show mirrors`.
+    const shown = mirrorsTable(toWire(METHODS['linux.status'](demo.router, {})) as Record<string, unknown>);
+    expect(shown).to.match(/^route import: \d+ imported, 0 kept aside/);
+    expect(shown).to.match(new RegExp(`eth1 +${TAP1} +\\d+`));
     const addrs = await sh(['ip', '-6', '-o', 'addr', 'show', 'dev', TAP1]);
     expect(addrs).to.contain('2001:db8:2::1/64');
     const itf = demo.router.interfaces.list().find((i) => i.name === 'eth1')!;
