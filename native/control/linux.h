@@ -67,7 +67,8 @@ int fp_mirror_port_of(unsigned kernel_ifindex);
 
 /* control/rtimport.c, driven by control/mirror.c's hooks. */
 int fp_rtimport_open(uint32_t table, const uint8_t protos[32], struct fp_err *err);
-int fp_rtimport_fd(void);
+int fp_rtimport_fd(void);      /* notifications */
+int fp_rtimport_dump_fd(void); /* dumps */
 void fp_rtimport_read(void);   /* control thread: what the socket holds */
 void fp_rtimport_timers(void); /* control thread, once a second: shadowed routes */
 void fp_rtimport_close(void);

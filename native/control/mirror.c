@@ -524,7 +524,7 @@ fp_linux_get_status(struct fp_linux_status *st)
 static void
 linux_timers(void)
 {
-	struct pollfd fds[FP_MAX_IFACES + 1];
+	struct pollfd fds[FP_MAX_IFACES + 2];
 	uint32_t m, n = 0;
 	uint64_t now;
 
@@ -543,12 +543,14 @@ linux_timers(void)
 	if (importing) {
 		fds[n].fd = fp_rtimport_fd();
 		fds[n++].events = POLLIN;
+		fds[n].fd = fp_rtimport_dump_fd();
+		fds[n++].events = POLLIN;
 	}
 	if (poll(fds, n, 0) > 0) {
 		for (m = 0; m < nmirrors; m++)
 			if (fds[m].revents & POLLIN)
 				mirror_read(&mirrors[m]);
-		if (importing && (fds[nmirrors].revents & (POLLIN | POLLERR)))
+		if (importing && ((fds[nmirrors].revents | fds[nmirrors + 1].revents) & (POLLIN | POLLERR)))
 			fp_rtimport_read();
 	}
 	now = rte_get_tsc_cycles();

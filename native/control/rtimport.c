@@ -34,8 +34,8 @@
 #define MAX_NHOBJ_MEMBERS 32
 #define SHADOW_QUEUE 256
 
-/* R_PENDING: waiting in the dump's batch; R_FAILED: the FIB refused it
- * (retried each second). */
+/* R_PENDING: not yet in the FIB (waiting in a batch); R_FAILED: the FIB refused it
+ * (retried every 10 s). */
 enum import_state { R_FREE = 0, R_INSTALLED, R_SHADOWED, R_PENDING, R_FAILED, R_TOMB };
 
 struct import_route {
@@ -61,7 +61,9 @@ struct nh_object {
 	uint8_t weight[MAX_NHOBJ_MEMBERS];
 };
 
-static int nl_fd = -1;
+static int nl_fd = -1;   /* notifications (multicast groups) */
+static int dump_fd = -1; /* dump requests and their answers: never crowded out by a
+			  * burst of notifications (a full socket loses a dump's answer) */
 static uint32_t table;
 static uint8_t protos[32];
 static uint32_t nl_seq_base;
@@ -88,6 +90,7 @@ static bool shadow_overflow;
 static uint8_t buf[NL_BUF] __attribute__((aligned(8)));
 /* For fp_linux_status (JS thread): counted by the control thread each second. */
 static uint32_t snap_imported, snap_shadowed;
+static unsigned retry_failed; /* seconds until the refused routes are tried again */
 static bool snap_dump_done;
 
 static uint32_t
@@ -229,8 +232,9 @@ route_install(struct import_route *r)
 			fp_router.ctl_ctr[FP_CCTR_rtimport_shadowed]++;
 		r->state = R_SHADOWED;
 	} else {
+		if (r->state != R_FAILED)
+			fp_router.ctl_ctr[FP_CCTR_rtimport_failed]++;
 		r->state = R_FAILED;
-		fp_router.ctl_ctr[FP_CCTR_rtimport_failed]++;
 	}
 }
 
@@ -244,10 +248,66 @@ route_uninstall(struct import_route *r)
 		fp_router.ctl_ctr[FP_CCTR_rtimport_deleted]++;
 }
 
+/* Double an array of `size`-byte items and its byte array alongside. */
+static bool
+grow_pair(void **items, size_t size, uint8_t **bytes, uint32_t *cap)
+{
+	uint32_t n = *cap ? *cap * 2 : 1024;
+	void *p = realloc(*items, n * size);
+	uint8_t *b;
+
+	if (p == NULL)
+		return false;
+	*items = p;
+	b = realloc(*bytes, n);
+	if (b == NULL)
+		return false;
+	*bytes = b;
+	*cap = n;
+	return true;
+}
+
+/* Deletions of a burst, applied as one FIB batch before its additions. */
+static uint8_t (*del_prefixes)[16];
+static uint8_t *del_plens;
+static uint32_t ndel, del_cap;
+
+static bool
+delete_push(const struct import_route *r)
+{
+	if (ndel == del_cap && !grow_pair((void **)&del_prefixes, sizeof(*del_prefixes), &del_plens,
+					  &del_cap))
+		return false;
+	memcpy(del_prefixes[ndel], r->prefix, 16);
+	del_plens[ndel++] = r->plen;
+	return true;
+}
+
+static void
+delete_flush(void)
+{
+	struct fp_err err;
+	uint32_t bad, i;
+
+	if (ndel == 0)
+		return;
+	if (fp_route_delete_many_kind((const uint8_t (*)[16])del_prefixes, del_plens, ndel,
+				      FP_ROUTE_KERNEL, &bad, &err) == 0) {
+		fp_router.ctl_ctr[FP_CCTR_rtimport_deleted] += ndel;
+	} else { /* one gone or owned meanwhile: each on its own */
+		for (i = 0; i < ndel; i++)
+			if (fp_route_delete_kind(del_prefixes[i], del_plens[i], FP_ROUTE_KERNEL,
+						 &err) == 0)
+				fp_router.ctl_ctr[FP_CCTR_rtimport_deleted]++;
+	}
+	ndel = 0;
+}
+
 static void
 route_forget(struct import_route *r)
 {
-	route_uninstall(r);
+	if (r->state != R_INSTALLED || !delete_push(r))
+		route_uninstall(r);
 	free(r->nhs);
 	r->nhs = NULL;
 	r->state = R_TOMB;
@@ -280,18 +340,9 @@ route_replace(struct import_route *r, const struct fp_route_nh *nh, uint8_t prot
 static bool
 batch_push(const struct import_route *r)
 {
-	if (nbatch == batch_cap) {
-		uint32_t cap = batch_cap ? batch_cap * 2 : 1024;
-		struct fp_route_spec *b = realloc(batch, cap * sizeof(*b));
-		uint8_t *p = b != NULL ? realloc(batch_protos, cap) : NULL;
-
-		if (b != NULL)
-			batch = b;
-		if (p == NULL)
-			return false;
-		batch_protos = p;
-		batch_cap = cap;
-	}
+	if (nbatch == batch_cap &&
+	    !grow_pair((void **)&batch, sizeof(*batch), &batch_protos, &batch_cap))
+		return false;
 	memset(&batch[nbatch], 0, sizeof(batch[nbatch]));
 	memcpy(batch[nbatch].prefix, r->prefix, 16);
 	batch[nbatch].plen = r->plen;
@@ -313,6 +364,7 @@ batch_flush(void)
 	struct fp_err err;
 	uint32_t bad, i, k = 0;
 
+	delete_flush(); /* a prefix deleted then added again in one burst */
 	for (i = 0; i < nbatch; i++) {
 		r = route_slot(batch[i].prefix, batch[i].plen, false);
 		if (r == NULL || r->state != R_PENDING || r->n != 1)
@@ -333,7 +385,7 @@ batch_flush(void)
 	}
 	for (i = 0; i < k; i++) {
 		r = route_slot(batch[i].prefix, batch[i].plen, false);
-		r->state = R_FAILED;
+		r->state = R_PENDING; /* not yet in the FIB */
 		route_install(r);
 	}
 }
@@ -385,8 +437,8 @@ route_update(const uint8_t prefix[16], uint8_t plen, uint8_t proto, uint32_t nhi
 	r->n = (uint8_t)n;
 	r->proto = proto;
 	r->nhid = nhid;
-	r->state = R_FAILED;
-	if (dumping == SEQ_ROUTES && n == 1 && batch_push(r)) {
+	r->state = R_PENDING; /* not yet in the FIB */
+	if (n == 1 && batch_push(r)) { /* flushed at the end of the burst or dump */
 		r->state = R_PENDING;
 		return;
 	}
@@ -572,7 +624,7 @@ dump_request(int seq)
 		req.h.nlmsg_type = RTM_GETROUTE;
 		req.rt.rtm_family = AF_INET6;
 	}
-	if (send(nl_fd, &req, req.h.nlmsg_len, 0) < 0)
+	if (send(dump_fd, &req, req.h.nlmsg_len, 0) < 0)
 		return -errno;
 	dumping = seq;
 	return 0;
@@ -615,22 +667,21 @@ dump_start(void)
 		redump = true; /* tried again at the next tick */
 }
 
-void
-fp_rtimport_read(void)
+/* Everything socket fd holds (notifications or a dump's answer). */
+static void
+read_socket(int fd)
 {
 	for (;;) {
-		ssize_t n = recv(nl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		const struct nlmsghdr *h;
 		int len;
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
-				/* Messages were lost: read the whole table again. */
+				/* Notifications were lost: read the whole table
+				 * again (on the other socket), once this is drained. */
 				fp_router.ctl_ctr[FP_CCTR_rtimport_resyncs]++;
-				if (dumping == 0)
-					dump_start();
-				else
-					redump = true;
+				redump = true;
 				continue;
 			}
 			break;
@@ -654,6 +705,16 @@ fp_rtimport_read(void)
 			}
 		}
 	}
+}
+
+void
+fp_rtimport_read(void)
+{
+	read_socket(dump_fd);
+	read_socket(nl_fd);
+	/* The burst's changes as FIB batches (a dump's wait for its end). */
+	if (dumping != SEQ_ROUTES)
+		batch_flush();
 	if (redump && dumping == 0)
 		dump_start();
 }
@@ -662,6 +723,12 @@ int
 fp_rtimport_fd(void)
 {
 	return nl_fd;
+}
+
+int
+fp_rtimport_dump_fd(void)
+{
+	return dump_fd;
 }
 
 int
@@ -687,6 +754,14 @@ fp_rtimport_open(uint32_t tbl, const uint8_t want[32], struct fp_err *err)
 	}
 	/* Next-hop objects (Linux 5.3+); without them routes carry their own. */
 	setsockopt(nl_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp));
+	dump_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (dump_fd < 0) {
+		int e = errno;
+
+		close(nl_fd);
+		nl_fd = -1;
+		return fp_err_set(err, e, "route import: netlink socket: %s", strerror(e));
+	}
 	table = tbl;
 	memcpy(protos, want, sizeof(protos));
 	nl_seq_base = (uint32_t)rte_rdtsc() & 0xffff0000u;
@@ -751,8 +826,11 @@ fp_rtimport_timers(void)
 		redump = true;
 	/* Kept aside, or refused for room: try again (the owned route may be
 	 * gone). A scan of the record; fine up to a few hundred thousand. */
+	/* Refused for room: every 10 s (deletions may have made some). */
+	retry_failed = (retry_failed + 1) % 10;
 	for (i = 0; i < route_slots; i++)
-		if (routes[i].state == R_SHADOWED || routes[i].state == R_FAILED)
+		if (routes[i].state == R_SHADOWED ||
+		    (routes[i].state == R_FAILED && retry_failed == 0))
 			route_install(&routes[i]);
 	if (redump && dumping == 0)
 		dump_start();
@@ -774,7 +852,14 @@ fp_rtimport_close(void)
 
 	if (nl_fd >= 0)
 		close(nl_fd);
-	nl_fd = -1;
+	if (dump_fd >= 0)
+		close(dump_fd);
+	nl_fd = dump_fd = -1;
+	free(del_prefixes);
+	free(del_plens);
+	del_prefixes = NULL;
+	del_plens = NULL;
+	ndel = del_cap = 0;
 	/* The FIB went with the router; the record goes too. */
 	for (i = 0; i < route_slots; i++)
 		free(routes[i].nhs);

@@ -470,6 +470,8 @@ int fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *b
  * or NULL for none): control/rtimport.c's dumps. */
 int fp_route_add_many_kind(const struct fp_route_spec *specs, uint32_t n, uint8_t kind,
 			   const uint8_t *protos, uint32_t *bad, struct fp_err *err);
+int fp_route_delete_many_kind(const uint8_t (*prefixes)[16], const uint8_t *plens, uint32_t n,
+			      uint8_t kind, uint32_t *bad, struct fp_err *err);
 int fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 			 uint32_t n, uint32_t *bad, struct fp_err *err);
 /* Point an existing static route at another single next hop: one FIB

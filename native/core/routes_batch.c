@@ -136,6 +136,13 @@ int
 fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 		     uint32_t n, uint32_t *bad, struct fp_err *err)
 {
+	return fp_route_delete_many_kind(prefixes, plens, n, FP_ROUTE_STATIC, bad, err);
+}
+
+int
+fp_route_delete_many_kind(const uint8_t (*prefixes)[16], const uint8_t *plens, uint32_t n,
+			  uint8_t kind, uint32_t *bad, struct fp_err *err)
+{
 	struct fp_route *old;
 	uint32_t i;
 	char msg[160];
@@ -154,7 +161,7 @@ fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 			goto out;
 		}
 		r = fp_fib_find(&fp_router.fib, prefixes[i], plens[i]);
-		if (r != NULL && r->kind != FP_ROUTE_STATIC) {
+		if (r != NULL && r->kind != kind) {
 			*bad = i;
 			rc = fp_route_kind_refused(r, err);
 			goto out;
