@@ -4,7 +4,7 @@
  * table at once (`ip -6 -batch`, through the mirror of eth1), timed until
  * fastpath holds them all; then the same for their deletion. Needs root.
  *
- *   npm run bench:import -- [N=20000]
+ *   npm run bench:import -- [N=20000] [--no-import]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,10 +15,12 @@ import { execCommand } from '../lib/topology';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 20000);
+  // --no-import: the same with route import off (the kernel's own time with the router running).
+  const importRoutes = !process.argv.includes('--no-import');
   const prefix = `fi${process.pid % 100000}-`;
   const demo = await startDemo(path.resolve(__dirname, '..', '..', 'dpdk-config', 'routing.yaml'), {
     unique: true,
-    override: (cfg) => ({ ...cfg, eal: { ...cfg.eal, hugepages: false, memoryMb: 512, filePrefix: `fp-bench-import-${process.pid}` }, routing: { ...cfg.routing, maxRoutes: 65536, tbl8Groups: 65536 }, linux: { ...cfg.linux, mirrorPrefix: prefix } }),
+    override: (cfg) => ({ ...cfg, eal: { ...cfg.eal, hugepages: false, memoryMb: 512, filePrefix: `fp-bench-import-${process.pid}` }, routing: { ...cfg.routing, maxRoutes: 65536, tbl8Groups: 65536 }, linux: { ...cfg.linux, importRoutes, mirrorPrefix: prefix } }),
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fp-import-'));
   try {
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
       const t0 = process.hrtime.bigint();
       await execCommand(['ip', '-6', '-batch', path.join(dir, verb)], { check: true, timeoutMs: 120000 });
       const kernel = Number(process.hrtime.bigint() - t0) / 1e9;
-      for (let k = 0; demo.router.routes.count() !== want; k++) {
+      for (let k = 0; importRoutes && demo.router.routes.count() !== want; k++) {
         if (k % 400 === 0) console.log(`  ${verb}: fastpath has ${demo.router.routes.count() - base}, counters ${Object.entries(demo.router.stats().control).filter(([k]) => k.startsWith("rtimport")).map(([k, v]) => `${k}=${v}`).join(" ")}`);
         await new Promise((r) => setTimeout(r, 5));
       }

@@ -69,7 +69,8 @@ int fp_mirror_port_of(unsigned kernel_ifindex);
 int fp_rtimport_open(uint32_t table, const uint8_t protos[32], struct fp_err *err);
 int fp_rtimport_fd(void);      /* notifications */
 int fp_rtimport_dump_fd(void); /* dumps */
-void fp_rtimport_read(void);   /* control thread: what the socket holds */
+void fp_rtimport_read(void);   /* control thread: what the sockets hold */
+void fp_rtimport_tick(void);   /* control thread, each turn: a quiet burst into the FIB */
 void fp_rtimport_timers(void); /* control thread, once a second: shadowed routes */
 void fp_rtimport_close(void);
 void fp_rtimport_shadowed(const uint8_t prefix[16], uint8_t plen); /* ctl_lock held */

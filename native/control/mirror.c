@@ -553,6 +553,8 @@ linux_timers(void)
 		if (importing && ((fds[nmirrors].revents | fds[nmirrors + 1].revents) & (POLLIN | POLLERR)))
 			fp_rtimport_read();
 	}
+	if (importing)
+		fp_rtimport_tick();
 	now = rte_get_tsc_cycles();
 	if (now < next_sync_tsc)
 		return;

@@ -25,6 +25,8 @@
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 
+#include <rte_cycles.h>
+
 #include "../core/router.h"
 #include "linux.h"
 
@@ -707,16 +709,42 @@ read_socket(int fd)
 	}
 }
 
+/* A daemon installs routes one netlink request at a time, so a burst
+ * arrives as a trickle of single messages: the changes wait until the
+ * socket has been quiet for BURST_QUIET_US (or the oldest has waited
+ * BURST_MAX_US), then go in as one batch, not one FIB change each. */
+#define BURST_QUIET_US 1000
+#define BURST_MAX_US 20000
+static uint64_t burst_first_tsc, burst_last_tsc;
+
 void
 fp_rtimport_read(void)
 {
+	uint64_t now = rte_get_tsc_cycles();
+
 	read_socket(dump_fd);
 	read_socket(nl_fd);
-	/* The burst's changes as FIB batches (a dump's wait for its end). */
-	if (dumping != SEQ_ROUTES)
-		batch_flush();
+	if (nbatch + ndel > 0) {
+		if (burst_first_tsc == 0)
+			burst_first_tsc = now;
+		burst_last_tsc = now;
+	}
 	if (redump && dumping == 0)
 		dump_start();
+}
+
+void
+fp_rtimport_tick(void)
+{
+	uint64_t now, us = rte_get_tsc_hz() / 1000000;
+
+	if (nbatch + ndel == 0 || dumping == SEQ_ROUTES) /* a dump's wait for its end */
+		return;
+	now = rte_get_tsc_cycles();
+	if (now - burst_last_tsc < BURST_QUIET_US * us && now - burst_first_tsc < BURST_MAX_US * us)
+		return;
+	batch_flush();
+	burst_first_tsc = 0;
 }
 
 int

@@ -153,7 +153,7 @@ router ospf6
       expect(await waitFor(() => route() !== undefined, 20000), `imported; zebra: ${await peers.frr.vtysh('show ipv6 route')}`).to.equal(true);
       expect(route()).to.include({ kind: 'kernel', protocol: 'ospf', dev: 'eth1', state: 'up' });
       const ping = await demo.host('h1').exec(['ping', '-6', '-c', '2', '-i', '0.3', '-W', '2', '2001:db8:97::1'], { timeoutMs: 20000 });
-      expect(ping.stdout, ping.stderr).to.match(/ 0% packet loss/);
+      expect(/ 0% packet loss/.test(ping.stdout), `${ping.stdout}${ping.stderr}\nroute: ${JSON.stringify(route())}\nneighbours: ${JSON.stringify(demo.router.neighbours.list())}`).to.equal(true);
       expect(demo.router.interfaces.groups('eth1').groups.map((g) => g.address)).to.include('ff02::5');
     });
   });
