@@ -4,7 +4,7 @@
  *
  *   node dist/bench/fastpath-case.js --pcap FILE --flows N --maxflows M [--hashsize 32768] [--poll-hz 0] \
  *     --seconds S [--warmup W] [--hugepages on|off] [--memory-mb 512] \
- *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--ecmp-one-port] [--idle-port] [--siftr-ppl N] \
+ *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--ecmp-one-port] [--idle-port] [--mirrors] [--siftr-ppl N] \
  *     [--routes-file FILE [--load-under-traffic K]]
  *
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
   const idlePort = process.argv.includes('--idle-port');
   // ECMP's own cost without a second tx port: two next hops (two MACs) both on eth1.
   const ecmpOnePort = process.argv.includes('--ecmp-one-port');
+  // Linux mirrors of both ports and route import on (TAPs named fpb<pid>-eth0/1).
+  const mirrors = process.argv.includes('--mirrors');
   // SIFTR on every forwarded TCP segment (every ppl-th logged), log to /dev/null:
   // the worker's cost (tap, table, ring) without the disk's.
   const siftrPpl = Number(arg('--siftr-ppl', '0'));
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     ],
     flowCache: { maxflows, hashsize },
     ...(tableRoutes.length > 0 ? { routing: { maxRoutes: tableSize, tbl8Groups: tableSize } } : {}),
+    ...(mirrors ? { linux: { mirrors: true, importRoutes: true, mirrorPrefix: `fpb${process.pid % 100000}-` } } : {}),
     ...(siftrPpl > 0 ? { siftr: { enabled: true, logfile: '/dev/null', ppl: siftrPpl, pickupMidstream: true } } : {}),
   };
   const router = await Router.start(config);

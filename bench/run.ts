@@ -33,7 +33,7 @@
  *                                       length mix) in every app, each flow to a different prefix of
  *                                       it (l3fwd: --rule_ipv6 with its LPM sized to fit); default 0:
  *                                       l3fwd's one /64; -m raised to 2048 when N > 0
- *   --cases REGEX                       only the cases whose id matches (e.g. 'ecmp|cache-|idleport')
+ *   --cases REGEX                       only the cases whose id matches (e.g. 'ecmp|cache-|idleport|mirrors')
  *   --siftr                             add SIFTR cases on TCP traffic (fastpath only): SIFTR off,
  *                                       on with ppl 1, on with ppl 100 (log to /dev/null)
  *   --out FILE                          results JSON (default bench/out/results.json)
@@ -77,6 +77,8 @@ interface CaseDef {
   ecmpOnePort?: boolean;
   /** fastpath only: a third port, polled but idle (the ECMP case's control) */
   idlePort?: boolean;
+  /** fastpath only: Linux mirrors of both ports and route import on (config linux) */
+  mirrors?: boolean;
   /** l3fwd only: its lookup mode (default lpm) */
   l3fwdLookup?: 'lpm' | 'fib';
   /** TCP frames instead of UDP (the SIFTR cases) */
@@ -249,6 +251,8 @@ function cases(o: Options): CaseDef[] {
       out.push({ id: `fastpath-ecmp1port-${flows}`, label: 'fastpath, cache on, ECMP 2 next hops on 1 port', engine: 'fastpath', flows, maxflows: o.maxflows, ecmpOnePort: true });
       // Its control: one next hop, with the same idle third port polled.
       out.push({ id: `fastpath-idleport-${flows}`, label: 'fastpath, cache on, 1 next hop, 3 ports', engine: 'fastpath', flows, maxflows: o.maxflows, idlePort: true });
+      // Linux mirrors and route import on: transit forwarding should not notice (docs/linux-integration.md).
+      out.push({ id: `fastpath-mirrors-${flows}`, label: 'fastpath, cache on, Linux mirrors and route import on', engine: 'fastpath', flows, maxflows: o.maxflows, mirrors: true });
       if (o.siftr) {
         // SIFTR's cost: the same TCP traffic with SIFTR off, on (ppl 1), on (ppl 100).
         out.push({ id: `fastpath-tcp-${flows}`, label: 'fastpath, TCP, SIFTR off', engine: 'fastpath', flows, maxflows: o.maxflows, tcp: true });
@@ -342,6 +346,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     '--start-timeout', String(o.startTimeout),
     ...(c.ecmp ? ['--ecmp'] : []),
     ...(c.idlePort ? ['--idle-port'] : []),
+    ...(c.mirrors ? ['--mirrors'] : []),
     ...(c.ecmpOnePort ? ['--ecmp-one-port'] : []),
     ...(c.siftrPpl ? ['--siftr-ppl', String(c.siftrPpl)] : []),
     ...(routesFiles ? ['--routes-file', routesFiles.list] : []),

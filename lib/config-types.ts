@@ -25,6 +25,8 @@ import type {
   TopologyHostSchema,
   TopologySchema,
 } from './config/schema';
+import type { NormalizedLinuxConfig } from './config/linux';
+export type { LinuxConfig, NormalizedLinuxConfig } from './config/linux';
 
 /** EAL (DPDK environment) settings. */
 export interface EalConfig extends z.input<typeof EalSchema> {}
@@ -77,5 +79,6 @@ export interface NormalizedConfig {
   flowLabels: Required<FlowLabelsConfig>;
   siftr: Required<Omit<SiftrConfig, 'cwndFilter'>>;
   control: NormalizedControlConfig;
+  linux: NormalizedLinuxConfig;
   topology?: TopologyConfig;
 }

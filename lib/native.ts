@@ -88,7 +88,9 @@ export interface NativePort {
 export interface NativeRoute {
   prefix: Uint8Array;
   length: number;
-  kind: 'static' | 'connected' | 'local';
+  kind: 'static' | 'connected' | 'local' | 'kernel';
+  /** kind 'kernel': the kernel route's rtm_protocol. */
+  protocol?: number;
   portIndex: number;
   via: Uint8Array | null;
   state: 'up' | 'down';
@@ -212,6 +214,15 @@ export interface NativeAddon {
   siftrConfigure(o: { logfile?: string; ppl?: number; portFilter?: number }): Promise<void>;
   siftrDisable(): Promise<NativeSiftrStatus & { flows: { laddr: string; lport: number; faddr: string; fport: number }[] }>;
   siftrStatus(): NativeSiftrStatus;
+  linuxEnable(o: { mirrors: { portIndex: number; name: string }[]; importRoutes: boolean; importTable: number; importProtocols: number[] }): void;
+  linuxStatus(): {
+    enabled: boolean;
+    importing: boolean;
+    imported: number;
+    shadowed: number;
+    dumpDone: boolean;
+    mirrors: { portIndex: number; name: string; ifindex: number; toKernel: bigint; fromKernel: bigint }[];
+  };
 }
 
 /** control/siftr_writer.h's struct fp_siftr_params. */

@@ -34,7 +34,7 @@ export interface ReloadPlan {
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Sections fixed when the router starts (their fields, for the message). */
-const RESTART_SECTIONS = ['eal', 'ports', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'control'] as const;
+const RESTART_SECTIONS = ['eal', 'ports', 'mempool', 'neighbourDiscovery', 'icmpErrors', 'routing', 'flowLabels', 'control', 'linux'] as const;
 
 /** The changed leaves of two values, as dotted paths (arrays by index). */
 function changedPaths(a: unknown, b: unknown, at: string, out: string[]): void {

@@ -14,6 +14,7 @@ import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 import { FlowLabels, Sockets } from './sockets';
 import { Siftr } from './siftr';
+import { Linux } from './linux';
 import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
@@ -99,6 +100,8 @@ export class Router extends EventEmitter {
   readonly flowLabels: FlowLabels;
   /** SIFTR for forwarded TCP (lib/siftr.ts). */
   readonly siftr: Siftr;
+  /** Linux mirror interfaces and route import (lib/linux.ts). */
+  readonly linux: Linux;
   private readonly addon: NativeAddon;
   private readonly portNames: string[];
   private readonly counterNames: CounterNames;
@@ -120,6 +123,7 @@ export class Router extends EventEmitter {
     this.sockets = new Sockets(addon, ports);
     this.flowLabels = new FlowLabels(addon);
     this.siftr = new Siftr(addon);
+    this.linux = new Linux(addon, ports);
   }
 
   /** The router running in this process, if any. */
@@ -181,6 +185,9 @@ export class Router extends EventEmitter {
           await router.siftr.enable(siftr);
         }
         call('Router.start', () => addon.launch());
+        // Once running: the mirrors copy the ports' state, the import
+        // needs the FIB (its routes stop with the router).
+        router.linux.enable(cfg.linux);
       } catch (e) {
         // SIFTR enabled before a failed launch: its footer, then the stop.
         if (router.siftr.status().enabled) await router.siftr.disable().catch(() => undefined);

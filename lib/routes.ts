@@ -5,13 +5,20 @@ import { addressEqual, formatIPv6, formatPrefix, isMulticast, isUnspecified, par
 import { FastpathError } from './errors';
 import { call, NativeAddon, NativeRoute, nativeError } from './native';
 import { addressArg, PortMap } from './portmap';
+import { routeProtocolName } from './config/linux';
 
 export interface RouteInfo {
   readonly prefix: string;
   readonly via?: string;
   readonly dev: string;
-  /** static: added by the user; connected: an interface's prefix; local: an interface's own address. */
-  readonly kind: 'static' | 'connected' | 'local';
+  /**
+   * static: added by the user; connected: an interface's prefix; local: an
+   * interface's own address; kernel: imported from a Linux routing table
+   * (config `linux.importRoutes`, docs/linux-integration.md).
+   */
+  readonly kind: 'static' | 'connected' | 'local' | 'kernel';
+  /** kind 'kernel': the protocol that installed it in the kernel ('bgp', 'ospf', 'static', 'boot', or its number). */
+  readonly protocol?: string;
   /**
    * up: in the FIB. down: withdrawn while `dev` is down (admin or link);
    * it stays listed and returns when `dev` comes up. Local routes are always up.
@@ -317,6 +324,7 @@ export class Routes {
       ...(r.via ? { via: formatIPv6(r.via) } : {}),
       dev: this.ports.name(r.portIndex),
       kind: r.kind,
+      ...(r.protocol !== undefined ? { protocol: routeProtocolName(r.protocol) } : {}),
       state: r.state,
       ...(r.nexthops
         ? {

@@ -21,7 +21,11 @@ set -eu
 #   nftables                        SIFTR tests: drop 2% of a sender's TCP segments
 #   prometheus                      promtool: the control test checks /metrics with it (the package also
 #                                   installs, and on systemd hosts enables, a Prometheus server unit)
-PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy nftables prometheus"
+#   frr bird2                       Linux-integration tests: FRR (zebra, bgpd, ospf6d) on the host and
+#                                   BIRD 2 in a test namespace peer through the mirrors; the tests run
+#                                   their own instances (scratch config and sockets), whatever the
+#                                   packages' own service units do
+PACKAGES="libdpdk-dev dpdk dpdk-dev dpdk-doc pkg-config libpcap-dev build-essential make g++ cmake python3 iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool netcat-openbsd procps python3-scapy nftables prometheus frr bird2"
 
 if [ "${FASTPATH_SKIP_SYSTEM_DEPS:-}" = "1" ]; then
   echo "fastpath: FASTPATH_SKIP_SYSTEM_DEPS=1, skipping the system package check"

@@ -15,7 +15,7 @@ import { Command, CommanderError } from 'commander';
 
 import { ControlClient, ControlError, defaultSocketPath } from '../control/client';
 import { formatStats } from './statsview';
-import { eventLine, flowsTable, groupsTable, interfacesTable, labelsTable, neighboursTable, routesTable, statsFromWire } from './tables';
+import { eventLine, flowsTable, groupsTable, interfacesTable, labelsTable, mirrorsTable, neighboursTable, routesTable, statsFromWire } from './tables';
 
 /** The commands cli.ts hands to this file. */
 export const CTL_COMMANDS = ['show', 'route', 'neighbour', 'interface', 'events', 'stats'] as const;
@@ -142,6 +142,7 @@ function buildProgram(json: boolean): Command {
     ['flows', 'the flow cache', (c) => c.call('flowCache.list'), flowsTable],
     ['groups', 'multicast groups per interface (MLD)', showGroups, groupsTable],
     ['labels', 'flow labels held by the router', (c) => c.call('flowLabels.list'), labelsTable],
+    ['mirrors', 'Linux mirror interfaces and route import', (c) => c.call('linux.status'), mirrorsTable],
     ['stats', 'every counter (one snapshot)', (c) => c.call('stats'), (v) => formatStats(statsFromWire(v))],
   ];
   for (const [name, description, fetch, human] of showers) {

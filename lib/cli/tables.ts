@@ -38,9 +38,16 @@ export function routesTable(list: Row[]): string {
     list.map((r) => {
       const hops = r.nexthops as Row[] | undefined;
       const via = hops !== undefined ? hops.map((h) => `${h.via ?? '-'}%${h.dev}*${h.weight}`).join(' ') : r.via;
-      return [r.prefix, via, hops !== undefined ? '(ecmp)' : r.dev, r.kind, r.state];
+      return [r.prefix, via, hops !== undefined ? '(ecmp)' : r.dev, r.kind === 'kernel' ? `kernel/${r.protocol}` : r.kind, r.state];
     }),
   );
+}
+
+/** `show mirrors`: linux.status's mirrors and the import's state. */
+export function mirrorsTable(st: Row): string {
+  const mirrors = st.mirrors as Row[];
+  const head = st.importing ? `route import: ${st.imported} imported, ${st.shadowed} kept aside${st.dumpDone ? '' : ' (first dump in progress)'}\n` : 'route import: off\n';
+  return head + table(['DEV', 'MIRROR', 'IFINDEX', 'TO KERNEL', 'FROM KERNEL'], mirrors.map((m) => [m.dev, m.name, m.ifindex, m.toKernel, m.fromKernel]));
 }
 
 export function neighboursTable(list: Row[]): string {

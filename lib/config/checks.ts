@@ -11,6 +11,7 @@ import type { NormalizedConfig, NormalizedControlConfig, RouteConfig, NeighbourC
 import { FastpathError } from '../errors';
 import { formatCpuList } from './cpus';
 import { DeviceInfo, normalizeDevice, normalizePci } from './devices';
+import { checkLinux } from './linux';
 import { fail, field, interfaceAddress, item, networkPrefix, unicastAddress, unicastMac } from './fields';
 import { MAX_SOCKET_PATH, WHAT, type ParsedConfig } from './schema';
 import { valueAt } from './schema-kit';
@@ -54,6 +55,7 @@ export function checkConfig(cfg: ParsedConfig, allowed: readonly number[], input
     flowLabels: cfg.flowLabels,
     siftr: checkSiftr(cfg.siftr, 'siftr', cfg.siftr.enabled),
     control: checkControl(cfg.control),
+    linux: checkLinux(cfg.linux, devs),
   };
   if (cfg.topology !== undefined) config.topology = checkTopology(cfg.topology, ports);
   return config;

@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { DEVICE_WHAT } from './devices';
+import { LinuxSchema } from './linux';
 import { bool, int, list, oneOf, powerOfTwo, section, text } from './schema-kit';
 
 /** DPDK's numeric log levels (RTE_LOG_EMERG = 1 .. RTE_LOG_DEBUG = 8), accepted by every release. */
@@ -377,6 +378,7 @@ export const RouterConfigSchema = section(
     flowLabels: FlowLabelsSchema.prefault({}),
     siftr: SiftrSchema.prefault({}),
     control: ControlSchema.prefault({}),
+    linux: LinuxSchema.prefault({}),
     topology: TopologySchema.optional(),
   },
   'a router config object',

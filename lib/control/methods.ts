@@ -106,4 +106,5 @@ export const METHODS: Readonly<Record<string, Method>> = {
   'counters.describe': (r) => r.counterDescriptions(),
   'flowLabels.list': (r) => r.flowLabels.list(),
   'siftr.status': (r) => r.siftr.status(),
+  'linux.status': (r) => r.linux.status(),
 };

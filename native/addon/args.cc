@@ -119,11 +119,12 @@ std::string MacString(const uint8_t *m) {
 }
 
 Napi::Object RouteToJs(Napi::Env env, const fp_route &r, const fp_nhg_member *members) {
-  static const char *kinds[] = {"static", "connected", "local"};
+  static const char *kinds[] = {"static", "connected", "local", "kernel"};
   auto o = Napi::Object::New(env);
   o.Set("prefix", ToBytes(env, r.prefix, 16));
   o.Set("length", r.plen);
-  o.Set("kind", kinds[r.kind <= 2 ? r.kind : 0]);
+  o.Set("kind", kinds[r.kind <= FP_ROUTE_KERNEL ? r.kind : 0]);
+  if (r.kind == FP_ROUTE_KERNEL) o.Set("protocol", r.proto);
   o.Set("portIndex", r.port_idx);
   o.Set("via", r.has_via ? ToBytes(env, r.via, 16) : env.Null());
   o.Set("state", r.state == FP_ROUTE_DOWN ? "down" : "up");

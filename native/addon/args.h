@@ -96,6 +96,7 @@ void InitFlowCache(Napi::Env env, Napi::Object exports);   // flowcache.cc
 void InitEvents(Napi::Env env, Napi::Object exports);      // events.cc
 void InitSockets(Napi::Env env, Napi::Object exports);     // sockets.cc
 void InitSiftr(Napi::Env env, Napi::Object exports);       // siftr.cc
+void InitLinux(Napi::Env env, Napi::Object exports);       // linux.cc
 
 // Drops the native event hook and aborts the ThreadSafeFunction (events.cc).
 // Only from the environment cleanup hook, after every native thread is joined.

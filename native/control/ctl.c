@@ -25,10 +25,12 @@
 #include "ctl.h"
 #include "frag.h"
 #include "icmp6.h"
+#include "linux.h"
 #include "mld.h"
 #include "nd.h"
 
 #define FP_CTL_POLL_NS 200000 /* 0.2 ms between empty polls */
+#define ND_NEIGHBOR_ADVERT_TYPE 136
 
 void
 fp_ctl_send(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t out_idx)
@@ -108,7 +110,7 @@ fp_ctl_output(struct fp_lcore *lc, struct rte_mbuf *m)
  * its next header, behind a hop-by-hop header if there is one, and for
  * ICMPv6 its type. */
 static bool
-ctl_dispatch(struct fp_lcore *lc, struct rte_mbuf *m)
+ctl_dispatch(struct fp_lcore *lc, struct rte_mbuf *m, bool *mirrored)
 {
 	const uint8_t *ip6;
 	uint16_t proto, off = FP_IP6_HDR_LEN, type = FP_PUNT_ANY_TYPE;
@@ -125,6 +127,10 @@ ctl_dispatch(struct fp_lcore *lc, struct rte_mbuf *m)
 		if ((uint32_t)FP_ETHER_HDR_LEN + off + 1 > m->data_len)
 			return false;
 		type = ip6[off];
+		/* The kernel behind a mirror learns its peers' link-layer
+		 * addresses from the advertisements fastpath receives. */
+		if (type == ND_NEIGHBOR_ADVERT_TYPE)
+			*mirrored = fp_mirror_copy(m);
 	}
 	return fp_proto_punt(lc, m, proto, type);
 }
@@ -134,6 +140,8 @@ ctl_dispatch(struct fp_lcore *lc, struct rte_mbuf *m)
 static void
 ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 {
+	bool mirrored = false;
+
 	if (FP_PUNT_IS_ICMP6_ERROR(m->hash.usr)) {
 		uint32_t usr = m->hash.usr;
 		fp_icmp6_error(lc, m, (usr >> 24) & 0x7f, (usr >> 16) & 0xff, usr & 0xffff, true);
@@ -148,7 +156,12 @@ ctl_handle(struct fp_lcore *lc, struct rte_mbuf *m)
 	m = fp_frag_input(lc, m);
 	if (m == NULL)
 		return;
-	if (ctl_dispatch(lc, m))
+	if (ctl_dispatch(lc, m, &mirrored))
+		return;
+	/* No fastpath protocol took it: the kernel behind the interface's
+	 * mirror answers it (docs/linux-integration.md), unless it has its
+	 * copy already. */
+	if (!mirrored && fp_mirror_input(m))
 		return;
 	if (fp_icmp6_local_unreachable(lc, m))
 		return;

@@ -149,7 +149,19 @@
 	X(routes_restore_failed, "restores the FIB refused (tbl8 groups full): the route stays down, retried at the next link change or route delete") \
 	X(routes_withdraw_failed, "withdrawals the FIB refused (no memory for a rebuild): the route stays in the FIB") \
 	X(neighbour_changes, "neighbour adds, updates and deletes applied")     \
-	X(fib_swaps, "FIB double-buffer swaps (one per route change, withdrawal or restore)")
+	X(fib_swaps, "FIB double-buffer swaps (one per route change, withdrawal or restore)") \
+	X(mirror_to_kernel, "packets for the router no fastpath protocol took, written to the interface's Linux mirror (TAP)") \
+	X(mirror_na_copies, "Neighbor Advertisements copied to a Linux mirror (the kernel learns its peers)") \
+	X(mirror_write_failed, "packets the Linux mirror refused (TAP queue full or down; dropped)") \
+	X(mirror_from_kernel, "frames the kernel sent on a mirror, queued out of its port") \
+	X(mirror_from_kernel_dropped, "frames from a mirror dropped: not IPv6, over the MTU, the kernel's MLD (fastpath reports), no mbuf") \
+	X(mirror_groups_joined, "multicast groups joined on a port because the kernel joined them on its mirror") \
+	X(rtimport_added, "routes imported from the kernel's table (added or changed)") \
+	X(rtimport_deleted, "imported routes removed (the kernel deleted them)") \
+	X(rtimport_skipped, "kernel routes not imported: a next hop off the mirrors, an unsupported type or too many next hops") \
+	X(rtimport_shadowed, "kernel routes kept aside: fastpath owns a route for the prefix") \
+	X(rtimport_resyncs, "route dumps read again after the netlink socket overflowed") \
+	X(rtimport_failed, "imported routes the FIB refused (no room)")
 
 #define FP_X_ENUM(name, desc) FP_CTR_##name,
 enum fp_lcore_counter { FP_LCORE_COUNTERS(FP_X_ENUM) FP_LCORE_CTR_MAX };

@@ -96,6 +96,7 @@ enum fp_route_kind {
 	FP_ROUTE_STATIC,    /* added by the user */
 	FP_ROUTE_CONNECTED, /* from an interface address */
 	FP_ROUTE_LOCAL,     /* the interface address itself (/128) */
+	FP_ROUTE_KERNEL,    /* imported from a Linux routing table (control/rtimport.c) */
 };
 
 enum fp_route_state {
@@ -111,6 +112,7 @@ struct fp_route {
 	bool has_via;
 	uint8_t state;     /* enum fp_route_state */
 	uint8_t nh_count;  /* ECMP: members of its group (0: a single next hop) */
+	uint8_t proto;     /* FP_ROUTE_KERNEL: the kernel's rtm_protocol; 0 otherwise */
 	uint8_t via[16];
 	uint32_t nexthop; /* encoded FIB value */
 };

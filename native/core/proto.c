@@ -130,3 +130,13 @@ fp_proto_neigh_list(struct fp_neigh_info *out, uint32_t max)
 			n += p->neigh_list(out + n, max - n);
 	return n;
 }
+
+void
+fp_proto_route_shadowed(const uint8_t prefix[16], uint8_t plen)
+{
+	struct fp_proto *p;
+
+	for (p = protos; p != NULL; p = p->next)
+		if (p->route_shadowed != NULL)
+			p->route_shadowed(prefix, plen);
+}

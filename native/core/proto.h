@@ -62,6 +62,10 @@ struct fp_proto {
 	/* Neighbour entries the protocol holds outside the table (ND's
 	 * resolutions in progress): append up to max, return how many. */
 	uint32_t (*neigh_list)(struct fp_neigh_info *out, uint32_t max);
+	/* An owned route took the place of an imported one (FP_ROUTE_KERNEL)
+	 * for this prefix; the importer keeps its route aside. Called with
+	 * ctl_lock held, from any thread: only record it. */
+	void (*route_shadowed)(const uint8_t prefix[16], uint8_t plen);
 	/* Punted packets it takes; ends with a NULL handle. */
 	const struct fp_punt_handler *punt;
 	struct fp_proto *next;
@@ -71,6 +75,7 @@ struct fp_proto {
  * (ND, DAD, MLD, ICMPv6 share it) after. */
 #define FP_PROTO_ORDER_LINK 10
 #define FP_PROTO_ORDER_FRAG 15 /* before the control thread reads its state */
+#define FP_PROTO_ORDER_LINUX 18 /* stops after the control thread that reads its fds */
 #define FP_PROTO_ORDER_CTL 20
 #define FP_PROTO_ORDER_DAD 25
 #define FP_PROTO_ORDER_ND 30
@@ -98,5 +103,6 @@ void fp_proto_timers(void); /* control thread, no lock */
  * true when one took it. Control thread, no lock. */
 bool fp_proto_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t proto, uint16_t icmp_type);
 uint32_t fp_proto_neigh_list(struct fp_neigh_info *out, uint32_t max);
+void fp_proto_route_shadowed(const uint8_t prefix[16], uint8_t plen); /* ctl_lock held */
 
 #endif

@@ -383,6 +383,23 @@ int fp_route_add_group(const uint8_t prefix[16], uint8_t plen,
  * (nh_count of them) when route i is a group route. */
 uint32_t fp_route_list_members(struct fp_route *out, struct fp_nhg_member (*members)[FP_NHG_MEMBERS],
 			       uint32_t max);
+/* The same with the route's kind and (FP_ROUTE_KERNEL) the kernel's
+ * protocol: control/rtimport.c adds FP_ROUTE_KERNEL routes. Adding a
+ * route of another kind over an FP_ROUTE_KERNEL one replaces it (routes
+ * fastpath owns win) and tells the protocols (route_shadowed). A delete
+ * takes only a route of that kind (EPERM otherwise). */
+int fp_route_add_kind(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
+		      uint16_t port_idx, uint8_t kind, uint8_t proto, struct fp_err *err);
+int fp_route_add_group_kind(const uint8_t prefix[16], uint8_t plen,
+			    const struct fp_route_nh *nhs, unsigned n, uint8_t kind,
+			    uint8_t proto, struct fp_err *err);
+int fp_route_delete_kind(const uint8_t prefix[16], uint8_t plen, uint8_t kind,
+			 struct fp_err *err);
+/* EPERM naming why route r (of another kind) may not be changed. */
+int fp_route_kind_refused(const struct fp_route *r, struct fp_err *err);
+/* An owned route is coming for this prefix: an imported one there leaves
+ * (and the protocols hear route_shadowed). Caller holds ctl_lock. */
+void fp_route_evict_kernel_locked(const uint8_t prefix[16], uint8_t plen);
 /* Whether route r goes through interface idx (any member of a group). */
 bool fp_route_uses_port(const struct fp_route *r, uint16_t idx);
 /* What a removed route held: its neighbour references, its group. Called
@@ -449,6 +466,12 @@ struct fp_route_spec {
 };
 int fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *bad,
 		      struct fp_err *err);
+/* The same for routes of `kind`, with each route's protocol (protos[i],
+ * or NULL for none): control/rtimport.c's dumps. */
+int fp_route_add_many_kind(const struct fp_route_spec *specs, uint32_t n, uint8_t kind,
+			   const uint8_t *protos, uint32_t *bad, struct fp_err *err);
+int fp_route_delete_many_kind(const uint8_t (*prefixes)[16], const uint8_t *plens, uint32_t n,
+			      uint8_t kind, uint32_t *bad, struct fp_err *err);
 int fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 			 uint32_t n, uint32_t *bad, struct fp_err *err);
 /* Point an existing static route at another single next hop: one FIB
@@ -456,6 +479,10 @@ int fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
  * and the new interface routable; otherwise the route is re-entered with
  * its new state under the same lock hold. ENOENT, EPERM (not static). */
 int fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err);
+/* The same for a route of `kind` (FP_ROUTE_KERNEL: control/rtimport.c's
+ * changed routes), setting its protocol. */
+int fp_route_replace_kind(const struct fp_route_spec *spec, uint8_t kind, uint8_t proto,
+			  struct fp_err *err);
 
 struct fp_neigh_info {
 	uint8_t addr[16];

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include "proto.h"
 #include "router.h"
 
 /* A restore the FIB refused (tbl8 groups or routes full): retried at the
@@ -239,9 +240,55 @@ fp_routes_follow_links(void)
 	return n;
 }
 
+/* Why a route of another kind may not be changed here. */
+int
+fp_route_kind_refused(const struct fp_route *r, struct fp_err *err)
+{
+	if (r->kind == FP_ROUTE_KERNEL)
+		return fp_err_set(err, EPERM, "the route is imported from the kernel's "
+				  "routing table; change it there");
+	if (r->kind != FP_ROUTE_STATIC)
+		return fp_err_set(err, EPERM, "the route comes from an interface "
+				  "address; remove the address instead");
+	return fp_err_set(err, EPERM, "the route is a static route");
+}
+
+/* Routes fastpath owns win over imported ones (docs/linux-integration.md):
+ * an owned route added where an imported one is takes its place, and the
+ * importer is told so that it installs its route again once the prefix is
+ * free. Caller holds ctl_lock. */
+static void
+route_evict_kernel_locked(const uint8_t prefix[16], uint8_t plen, uint8_t kind)
+{
+	struct fp_route *r = fp_fib_find(&fp_router.fib, prefix, plen);
+	struct fp_route old;
+
+	if (kind == FP_ROUTE_KERNEL || r == NULL || r->kind != FP_ROUTE_KERNEL)
+		return;
+	if (fp_fib_delete(&fp_router.fib, prefix, plen, &old) < 0)
+		return; /* the add then says EEXIST */
+	fp_generation_bump();
+	fp_route_release_locked(&old);
+	fp_router.ctl_ctr[FP_CCTR_route_changes]++;
+	fp_proto_route_shadowed(prefix, plen);
+}
+
+void
+fp_route_evict_kernel_locked(const uint8_t prefix[16], uint8_t plen)
+{
+	route_evict_kernel_locked(prefix, plen, FP_ROUTE_STATIC);
+}
+
 int
 fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 	     uint16_t port_idx, struct fp_err *err)
+{
+	return fp_route_add_kind(prefix, plen, via, port_idx, FP_ROUTE_STATIC, 0, err);
+}
+
+int
+fp_route_add_kind(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
+		  uint16_t port_idx, uint8_t kind, uint8_t proto, struct fp_err *err)
 {
 	struct fp_route r;
 	char msg[160];
@@ -259,10 +306,12 @@ fp_route_add(const uint8_t prefix[16], uint8_t plen, const uint8_t *via,
 	memset(&r, 0, sizeof(r));
 	memcpy(r.prefix, prefix, 16);
 	r.plen = plen;
-	r.kind = FP_ROUTE_STATIC;
+	r.kind = kind;
+	r.proto = proto;
 	r.port_idx = port_idx;
 	/* Through a down interface: in the list, not in the FIB. */
 	r.state = fp_iface_routable(port_idx) ? FP_ROUTE_UP : FP_ROUTE_DOWN;
+	route_evict_kernel_locked(prefix, plen, kind);
 	if (fp_fib_find(&fp_router.fib, prefix, plen) != NULL) {
 		rc = fp_err_set(err, EEXIST, "a route for this prefix exists");
 		goto out;
@@ -300,6 +349,12 @@ out:
 int
 fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err)
 {
+	return fp_route_delete_kind(prefix, plen, FP_ROUTE_STATIC, err);
+}
+
+int
+fp_route_delete_kind(const uint8_t prefix[16], uint8_t plen, uint8_t kind, struct fp_err *err)
+{
 	struct fp_route *r, old;
 	int rc;
 
@@ -313,10 +368,8 @@ fp_route_delete(const uint8_t prefix[16], uint8_t plen, struct fp_err *err)
 		rc = fp_err_set(err, ENOENT, "no route for this prefix");
 		goto out;
 	}
-	if (r->kind != FP_ROUTE_STATIC) {
-		rc = fp_err_set(err, EPERM,
-				"the route comes from an interface address; remove "
-				"the address instead");
+	if (r->kind != kind) {
+		rc = fp_route_kind_refused(r, err);
 		goto out;
 	}
 	rc = fp_fib_delete(&fp_router.fib, prefix, plen, &old);
@@ -338,6 +391,13 @@ out:
 int
 fp_route_add_group(const uint8_t prefix[16], uint8_t plen, const struct fp_route_nh *nhs,
 		   unsigned n, struct fp_err *err)
+{
+	return fp_route_add_group_kind(prefix, plen, nhs, n, FP_ROUTE_STATIC, 0, err);
+}
+
+int
+fp_route_add_group_kind(const uint8_t prefix[16], uint8_t plen, const struct fp_route_nh *nhs,
+			unsigned n, uint8_t kind, uint8_t proto, struct fp_err *err)
 {
 	struct fp_fib *fib = &fp_router.fib;
 	struct fp_nhgroup *ng;
@@ -380,6 +440,7 @@ fp_route_add_group(const uint8_t prefix[16], uint8_t plen, const struct fp_route
 				goto out;
 			}
 	}
+	route_evict_kernel_locked(prefix, plen, kind);
 	if (fp_fib_find(fib, prefix, plen) != NULL) {
 		rc = fp_err_set(err, EEXIST, "a route for this prefix exists");
 		goto out;
@@ -417,7 +478,8 @@ fp_route_add_group(const uint8_t prefix[16], uint8_t plen, const struct fp_route
 	memset(&r, 0, sizeof(r));
 	memcpy(r.prefix, prefix, 16);
 	r.plen = plen;
-	r.kind = FP_ROUTE_STATIC;
+	r.kind = kind;
+	r.proto = proto;
 	r.port_idx = nhs[0].port_idx;
 	r.nh_count = (uint8_t)n;
 	r.nexthop = FP_NH_GROUP | (uint32_t)g;

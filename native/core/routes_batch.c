@@ -83,6 +83,13 @@ int
 fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *bad,
 		  struct fp_err *err)
 {
+	return fp_route_add_many_kind(specs, n, FP_ROUTE_STATIC, NULL, bad, err);
+}
+
+int
+fp_route_add_many_kind(const struct fp_route_spec *specs, uint32_t n, uint8_t kind,
+		       const uint8_t *protos, uint32_t *bad, struct fp_err *err)
+{
 	struct fp_route *routes;
 	uint32_t i, taken = 0;
 	char msg[160];
@@ -94,8 +101,13 @@ fp_route_add_many(const struct fp_route_spec *specs, uint32_t n, uint32_t *bad,
 		return rc;
 	for (i = 0; i < n; i++) {
 		rc = spec_route(&specs[i], &routes[i], err);
-		if (rc == 0)
+		if (rc == 0) {
+			routes[i].kind = kind;
+			routes[i].proto = protos != NULL ? protos[i] : 0;
+			if (kind != FP_ROUTE_KERNEL)
+				fp_route_evict_kernel_locked(specs[i].prefix, specs[i].plen);
 			rc = route_take_neigh(&routes[i], err);
+		}
 		if (rc < 0) {
 			*bad = i;
 			goto undo;
@@ -124,6 +136,13 @@ int
 fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 		     uint32_t n, uint32_t *bad, struct fp_err *err)
 {
+	return fp_route_delete_many_kind(prefixes, plens, n, FP_ROUTE_STATIC, bad, err);
+}
+
+int
+fp_route_delete_many_kind(const uint8_t (*prefixes)[16], const uint8_t *plens, uint32_t n,
+			  uint8_t kind, uint32_t *bad, struct fp_err *err)
+{
 	struct fp_route *old;
 	uint32_t i;
 	char msg[160];
@@ -142,10 +161,9 @@ fp_route_delete_many(const uint8_t (*prefixes)[16], const uint8_t *plens,
 			goto out;
 		}
 		r = fp_fib_find(&fp_router.fib, prefixes[i], plens[i]);
-		if (r != NULL && r->kind != FP_ROUTE_STATIC) {
+		if (r != NULL && r->kind != kind) {
 			*bad = i;
-			rc = fp_err_set(err, EPERM, "the route comes from an interface "
-					"address; remove the address instead");
+			rc = fp_route_kind_refused(r, err);
 			goto out;
 		}
 	}
@@ -170,6 +188,13 @@ out:
 int
 fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err)
 {
+	return fp_route_replace_kind(spec, FP_ROUTE_STATIC, 0, err);
+}
+
+int
+fp_route_replace_kind(const struct fp_route_spec *spec, uint8_t kind, uint8_t proto,
+		      struct fp_err *err)
+{
 	struct fp_route nr, old, *r;
 	char msg[160];
 	int rc;
@@ -182,13 +207,15 @@ fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err)
 	rc = spec_route(spec, &nr, err);
 	if (rc < 0)
 		goto out;
+	nr.kind = kind;
+	nr.proto = proto;
 	r = fp_fib_find(&fp_router.fib, nr.prefix, nr.plen);
 	if (r == NULL) {
 		rc = fp_err_set(err, ENOENT, "no route for this prefix");
 		goto out;
 	}
-	if (r->kind != FP_ROUTE_STATIC) {
-		rc = fp_err_set(err, EPERM, "the route comes from an interface address");
+	if (r->kind != kind) {
+		rc = fp_route_kind_refused(r, err);
 		goto out;
 	}
 	rc = route_take_neigh(&nr, err);
@@ -208,6 +235,7 @@ fp_route_replace(const struct fp_route_spec *spec, struct fp_err *err)
 		r->has_via = nr.has_via;
 		memcpy(r->via, nr.via, 16);
 		r->port_idx = nr.port_idx;
+		r->proto = nr.proto;
 		route_drop_neigh(&old);
 	} else {
 		/* From or to a group, or a state change (an interface down):

@@ -120,6 +120,7 @@ describe('config: normalizeConfig defaults', () => {
         closeGraceMs: 30000,
       },
       control: { socket: '/run/fastpath/fastpath.sock' },
+      linux: { mirrors: [], mirrorPrefix: 'fp-', importRoutes: false, importTable: 254, importProtocols: [] },
     });
   });
 
