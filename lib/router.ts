@@ -14,6 +14,7 @@ import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 import { FlowLabels, Sockets } from './sockets';
 import { Siftr } from './siftr';
+import { Capture } from './capture';
 import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
@@ -99,6 +100,8 @@ export class Router extends EventEmitter {
   readonly flowLabels: FlowLabels;
   /** SIFTR for forwarded TCP (lib/siftr.ts). */
   readonly siftr: Siftr;
+  /** Packet capture on ports, to pcapng (lib/capture.ts). */
+  readonly capture: Capture;
   private readonly addon: NativeAddon;
   private readonly portNames: string[];
   private readonly counterNames: CounterNames;
@@ -120,6 +123,7 @@ export class Router extends EventEmitter {
     this.sockets = new Sockets(addon, ports);
     this.flowLabels = new FlowLabels(addon);
     this.siftr = new Siftr(addon);
+    this.capture = new Capture(() => this.addonForInterfaces(), () => this.interfaceList());
   }
 
   /** The router running in this process, if any. */
@@ -202,6 +206,7 @@ export class Router extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     try {
+      this.capture.routerStopping();
       call('Router.stop', () => this.addon.stop());
     } finally {
       // What the native threads said before they stopped still counts.

@@ -182,6 +182,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitEvents(env, exports);
   InitSockets(env, exports);
   InitSiftr(env, exports);
+  InitCapture(env, exports);
   return exports;
 }
 
