@@ -72,14 +72,19 @@ Napi::Value Read(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
   uint64_t id = Id(info[0], "captureRead");
-  uint32_t max = U32(info[1], "captureRead: maxBytes", 1024, 64u << 20);
-  std::vector<uint8_t> buf(max);
+  // At least one record of the longest frame (snaplen, plus a VLAN tag put
+  // back): a smaller buffer could never take it.
+  uint32_t max = U32(info[1], "captureRead: maxBytes", sizeof(fp_capture_record) + FP_CAPTURE_MAX_SNAPLEN + 8, 64u << 20);
+  // Reused between reads (one environment, the JS thread): a reader polls
+  // an empty ring every few ms and should not allocate megabytes each time.
+  static std::vector<uint8_t> scratch;
+  if (scratch.size() < max) scratch.resize(max);
   uint32_t n = 0;
   fp_err err{};
-  int64_t used = fp_capture_read(id, buf.data(), max, &n, &err);
+  int64_t used = fp_capture_read(id, scratch.data(), max, &n, &err);
   if (used < 0) ThrowErr(env, err);
   auto o = Napi::Object::New(env);
-  o.Set("data", Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(used)));
+  o.Set("data", Napi::Buffer<uint8_t>::Copy(env, scratch.data(), static_cast<size_t>(used)));
   o.Set("packets", n);
   return o;
 }
