@@ -148,6 +148,7 @@ export class Capture {
 export class CaptureSession implements AsyncIterable<CapturedPacket> {
   readonly interfaces: readonly string[];
   private readonly slots: Map<number, { name: string; id: number }>;
+  private readonly descriptions: readonly string[];
   private delivered = 0;
   private last: NativeCaptureStats = { seen: 0, matched: 0, captured: 0, dropped: 0, running: true };
   private ended = false;
@@ -164,6 +165,7 @@ export class CaptureSession implements AsyncIterable<CapturedPacket> {
     readonly count: number | undefined,
   ) {
     this.interfaces = ifaces.map((i) => i.name);
+    this.descriptions = ifaces.map((i) => `fastpath port ${i.name}: ${i.driver} ${i.device}`);
     this.slots = new Map(ifaces.map((i, n) => [i.index - 1, { name: i.name, id: n }]));
   }
 
@@ -247,7 +249,7 @@ export class CaptureSession implements AsyncIterable<CapturedPacket> {
   pcapngHeader(): Buffer {
     const comment = `fastpath capture: ${this.interfaces.join(', ')} ${this.direction}${this.filter !== '' ? `, filter "${this.filter}"` : ''}`;
     return pcapngHeader(
-      this.interfaces.map((name) => ({ name, description: `fastpath ${name}`, filter: this.filter, snaplen: this.snaplen })),
+      this.interfaces.map((name, n) => ({ name, description: this.descriptions[n], filter: this.filter, snaplen: this.snaplen })),
       `fastpath ${packageVersion()}`,
       comment,
     );

@@ -240,4 +240,22 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
     // The next capture can start.
     d().router.capture.start({ interfaces: 'eth0' }).close();
   });
+
+  // Last: it stops the demo's router.
+  it('stopping the router ends a running capture: the iterator ends, the stats are final', async () => {
+    const r = d().router;
+    const cap = r.capture.start({ interfaces: 'eth0', filter: ECHO_REQUESTS });
+    await ping(2);
+    const got: CapturedPacket[] = [];
+    const reading = (async () => {
+      for await (const p of cap) got.push(p);
+    })();
+    await waitFor(() => got.length === 2, 5000);
+    await r.stop();
+    await reading;
+    expect(got).to.have.length(2);
+    const s = cap.stats();
+    expect(s.running).to.equal(false);
+    expect(s.captured).to.equal(2);
+  });
 });
