@@ -147,7 +147,8 @@ export class Capture {
 
 export class CaptureSession implements AsyncIterable<CapturedPacket> {
   readonly interfaces: readonly string[];
-  private readonly slots: Map<number, { name: string; id: number }>;
+  /** Interface index (slot) → name, for the records' iface field. */
+  private readonly slots: Map<number, string>;
   private readonly descriptions: readonly string[];
   private delivered = 0;
   private last: NativeCaptureStats = { seen: 0, matched: 0, captured: 0, dropped: 0, running: true };
@@ -166,7 +167,7 @@ export class CaptureSession implements AsyncIterable<CapturedPacket> {
   ) {
     this.interfaces = ifaces.map((i) => i.name);
     this.descriptions = ifaces.map((i) => `fastpath port ${i.name}: ${i.driver} ${i.device}`);
-    this.slots = new Map(ifaces.map((i, n) => [i.index - 1, { name: i.name, id: n }]));
+    this.slots = new Map(ifaces.map((i) => [i.index - 1, i.name]));
   }
 
   /** True once stopped and every captured frame was read. */
@@ -287,7 +288,7 @@ export class CaptureSession implements AsyncIterable<CapturedPacket> {
       const slot = d.readUInt16LE(off + 16);
       const dir = d.readUInt8(off + 18);
       out.push({
-        interface: this.slots.get(slot)?.name ?? `#${slot}`,
+        interface: this.slots.get(slot) ?? `#${slot}`,
         direction: dir === 1 ? 'rx' : 'tx',
         timestamp,
         length,

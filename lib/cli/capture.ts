@@ -17,7 +17,7 @@ import { ControlClient, ControlError, defaultSocketPath } from '../control/clien
 import type { CaptureReadResult } from '../control/capture';
 
 interface CaptureCliOptions {
-  interface: string[];
+  interface?: string[];
   direction: string;
   count?: string;
   filter?: string;
@@ -80,6 +80,7 @@ async function capture(opts: CaptureCliOptions, expression: string[], g: GlobalO
     throw new ControlError('EINVAL', 'capture: give the filter either with -f or as trailing words, not both');
   }
   const filter = opts.filter ?? (expression.length > 0 ? expression.join(' ') : undefined);
+  if (opts.interface === undefined) throw new ControlError('EINVAL', 'capture: -i INTERFACE is required');
   const params = {
     interfaces: opts.interface,
     direction: opts.direction,
@@ -88,7 +89,6 @@ async function capture(opts: CaptureCliOptions, expression: string[], g: GlobalO
     ...(opts.snaplen !== undefined ? { snaplen: positiveInt(opts.snaplen, '-s') } : {}),
     ...(opts.buffer !== undefined ? { buffer: positiveInt(opts.buffer, '--buffer') } : {}),
   };
-  if (opts.interface.length === 0) throw new ControlError('EINVAL', 'capture: -i INTERFACE is required');
   const sink = new Sink(opts.write);
   let started = false;
   let client: ControlClient | undefined;
@@ -141,7 +141,7 @@ export function addCaptureCommand(program: Command, globals: (cmd: Command) => G
   program
     .command('capture [expression...]')
     .description('capture packets on ports of the running router into a pcapng file (or stdout with -w -)')
-    .option('-i, --interface <name>', 'a port to capture on (repeat for several)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('-i, --interface <name>', 'a port to capture on (repeat for several)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--direction <dir>', 'rx, tx or both', 'both')
     .option('-c, --count <n>', 'stop after n packets')
     .option('-f, --filter <expr>', 'a pcap-filter(7) expression, as tcpdump takes (or give it as trailing words)')
