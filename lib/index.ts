@@ -13,6 +13,8 @@ export type { RouteIterateOptions, RouteListOptions, RoutePage } from './routes'
 export { Sockets, UdpSocket, FlowLabels } from './sockets';
 export type { UdpSocketOptions, SendOptions, RemoteInfo, GetLabelOptions, FlowLabelInfo, FlowLabelShare, SocketOwner } from './sockets';
 export { Siftr } from './siftr';
+export { Capture, CaptureSession, writePcapng } from './capture';
+export type { CaptureOptions, CaptureDirection, CapturedPacket, CaptureStats } from './capture';
 export type { SiftrStatus, SiftrSummary, SiftrSkips } from './siftr';
 export { parseSiftrLog, formatSiftrLog } from './siftr-log';
 export type { SiftrLog, SiftrHeader, SiftrRecord, SiftrFooter, SiftrFlow, SiftrDirection } from './siftr-log';

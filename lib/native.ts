@@ -223,6 +223,22 @@ export interface NativeAddon {
     dumpDone: boolean;
     mirrors: { portIndex: number; name: string; ifindex: number; toKernel: bigint; fromKernel: bigint }[];
   };
+  /** control/capture.h: returns the capture's id. direction: 1 rx, 2 tx, 3 both. */
+  captureStart(o: { interfaces: number[]; direction: number; filter: string | null; snaplen: number; buffer: number }): number;
+  /** Records (struct fp_capture_record + frame, 4-byte aligned) of up to maxBytes; ENOENT once released. */
+  captureRead(id: number, maxBytes: number): { data: Buffer; packets: number };
+  captureStats(id: number): NativeCaptureStats;
+  captureStop(id: number): NativeCaptureStats;
+  captureRelease(id: number): void;
+}
+
+/** control/capture.h's struct fp_capture_stats, and whether the callbacks are installed. */
+export interface NativeCaptureStats {
+  seen: number;
+  matched: number;
+  captured: number;
+  dropped: number;
+  running: boolean;
 }
 
 /** control/siftr_writer.h's struct fp_siftr_params. */

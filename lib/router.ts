@@ -15,6 +15,7 @@ import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
 import { FlowLabels, Sockets } from './sockets';
 import { Siftr } from './siftr';
 import { Linux } from './linux';
+import { Capture } from './capture';
 import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
@@ -102,6 +103,8 @@ export class Router extends EventEmitter {
   readonly siftr: Siftr;
   /** Linux mirror interfaces and route import (lib/linux.ts). */
   readonly linux: Linux;
+  /** Packet capture on ports, to pcapng (lib/capture.ts). */
+  readonly capture: Capture;
   private readonly addon: NativeAddon;
   private readonly portNames: string[];
   private readonly counterNames: CounterNames;
@@ -124,6 +127,7 @@ export class Router extends EventEmitter {
     this.flowLabels = new FlowLabels(addon);
     this.siftr = new Siftr(addon);
     this.linux = new Linux(addon, ports);
+    this.capture = new Capture(() => this.addonForInterfaces(), () => this.interfaceList());
   }
 
   /** The router running in this process, if any. */
@@ -209,6 +213,7 @@ export class Router extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     try {
+      this.capture.routerStopping();
       call('Router.stop', () => this.addon.stop());
     } finally {
       // What the native threads said before they stopped still counts.

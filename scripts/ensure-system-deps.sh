@@ -13,7 +13,7 @@ set -eu
 #   dpdk                            dpdk-devbind.py, the PMD plugins
 #   dpdk-dev                        dpdk-testpmd, dpdk-telemetry.py (benchmark)
 #   dpdk-doc                        l3fwd example sources for the benchmark
-#   libpcap-dev                     the pcap PMD (benchmark traffic source)
+#   libpcap-dev                     the addon links libpcap (capture filters: pcap_compile); the pcap PMD (benchmark traffic source)
 #   build-essential make g++ cmake  node-gyp / cmake-js builds
 #   python3                         node-gyp
 #   iproute2 iputils-ping iputils-tracepath tcpdump tshark iperf3 ethtool

@@ -10,7 +10,7 @@
  * Options: --once (print one counter table and exit), --duration <s>,
  * --quiet (no counter table: a service's log gets events only).
  * start and demo serve the control socket (config `control`); the commands
- * that talk to it (show, route, neighbour, interface, events, stats) are in
+ * that talk to it (show, route, neighbour, interface, events, stats, capture) are in
  * ctl.ts (fastpath --help).
  */
 import * as path from 'path';
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
         process.exitCode = await runCtlCommand([command, ...rest]);
         return;
       }
-      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG | config validate FILE... | config schema   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats …   (a running router: fastpath show --help)');
+      console.error('usage: fastpath start -c <config.yaml> | demo [-c <config.yaml>] | bench [--quick] | siftr summary|plot LOG | config validate FILE... | config schema   (--once, --duration <s>, --quiet)\n       fastpath show|route|neighbour|interface|events|stats|capture …   (a running router: fastpath show --help)');
       process.exitCode = 2;
   }
 }

@@ -10,15 +10,17 @@
  *   fastpath interface up|down NAME | mtu NAME MTU
  *   fastpath events [--types link,address,neighbour,mld]
  *   fastpath stats [--watch] [--interval S]
+ *   fastpath capture -i PORT [--direction rx|tx|both] [-c N] [-f EXPR] -w FILE|-   (lib/cli/capture.ts)
  */
 import { Command, CommanderError } from 'commander';
 
 import { ControlClient, ControlError, defaultSocketPath } from '../control/client';
+import { addCaptureCommand } from './capture';
 import { formatStats } from './statsview';
 import { eventLine, flowsTable, groupsTable, interfacesTable, labelsTable, mirrorsTable, neighboursTable, routesTable, statsFromWire } from './tables';
 
 /** The commands cli.ts hands to this file. */
-export const CTL_COMMANDS = ['show', 'route', 'neighbour', 'interface', 'events', 'stats'] as const;
+export const CTL_COMMANDS = ['show', 'route', 'neighbour', 'interface', 'events', 'stats', 'capture'] as const;
 
 interface GlobalOptions {
   json?: boolean;
@@ -286,6 +288,7 @@ function buildProgram(json: boolean): Command {
       if (!(interval > 0)) throw new ControlError('EINVAL', `stats: --interval: expected seconds > 0, got ${JSON.stringify(o.interval)}`);
       await withClient(globals(cmd), (c, out) => stats(c, out, o.watch === true, interval));
     });
+  addCaptureCommand(program, globals);
   return program;
 }
 

@@ -15,6 +15,7 @@ import { JSONRPCErrorCode, JSONRPCErrorResponse, JSONRPCID, JSONRPCServer, creat
 import { FastpathError } from '../errors';
 import type { RouterEvent } from '../events';
 import type { Router } from '../router';
+import { CaptureRegistry } from './capture';
 import { METHODS, paramsObject } from './methods';
 import { Outbox } from './outbox';
 import { resolveGroup } from './group';
@@ -83,6 +84,7 @@ export class ControlServer {
   private readonly clients = new Set<Client>();
   private readonly rpc = new JSONRPCServer<Client>({ errorListener: () => undefined });
   private readonly onEvent = (ev: RouterEvent): void => this.broadcast(ev);
+  private readonly captures: CaptureRegistry<Client>;
   private closed = false;
 
   private constructor(
@@ -111,6 +113,11 @@ export class ControlServer {
       client.events.clear();
       return null;
     });
+    // Captures belong to the connection that starts them (lib/control/capture.ts).
+    this.captures = new CaptureRegistry<Client>(router);
+    this.rpc.addMethod('capture.start', (params, client) => this.captures.start(client, paramsObject('capture.start', params)));
+    this.rpc.addMethod('capture.read', (params, client) => this.captures.read(client, paramsObject('capture.read', params)));
+    this.rpc.addMethod('capture.stop', (params, client) => this.captures.stop(client, paramsObject('capture.stop', params)));
     for (const t of EVENT_TYPES) router.on(t, this.onEvent);
     router.once('stop', () => void this.close());
     server.on('connection', (s) => this.accept(s));
@@ -200,6 +207,7 @@ export class ControlServer {
       for (const line of received) void this.handle(client, line);
     });
     const gone = (): void => {
+      this.captures.dropOwner(client);
       this.clients.delete(client);
       this.counters.clients = this.clients.size;
     };

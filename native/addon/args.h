@@ -20,6 +20,7 @@
 //   events.cc      event delivery to JS through one ThreadSafeFunction
 //   sockets.cc     UDP sockets on the router's addresses, flow-label leases
 //   siftr.cc       SIFTR for forwarded TCP: enable, configure, disable, status
+//   capture.cc     packet capture on ports (start, read, stats, stop, release)
 
 #ifndef FP_ADDON_ARGS_H
 #define FP_ADDON_ARGS_H
@@ -97,6 +98,7 @@ void InitEvents(Napi::Env env, Napi::Object exports);      // events.cc
 void InitSockets(Napi::Env env, Napi::Object exports);     // sockets.cc
 void InitSiftr(Napi::Env env, Napi::Object exports);       // siftr.cc
 void InitLinux(Napi::Env env, Napi::Object exports);       // linux.cc
+void InitCapture(Napi::Env env, Napi::Object exports);     // capture.cc
 
 // Drops the native event hook and aborts the ThreadSafeFunction (events.cc).
 // Only from the environment cleanup hook, after every native thread is joined.

@@ -183,6 +183,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSockets(env, exports);
   InitSiftr(env, exports);
   InitLinux(env, exports);
+  InitCapture(env, exports);
   return exports;
 }
 

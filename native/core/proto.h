@@ -83,6 +83,7 @@ struct fp_proto {
 #define FP_PROTO_ORDER_ICMP6 45
 #define FP_PROTO_ORDER_UDP 50
 #define FP_PROTO_ORDER_SIFTR 60 /* stops first: the footer before the rest */
+#define FP_PROTO_ORDER_CAPTURE 70 /* control/capture.c: only a stop hook */
 
 void fp_proto_register(struct fp_proto *p);
 #define FP_PROTO_REGISTER(p)                                                   \

@@ -13,22 +13,14 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-import { Demo, startDemo } from '../../lib/cli/demo';
+import type { Demo } from '../../lib/cli/demo';
 import { ControlClient } from '../../lib/control/client';
-import { ControlServices, serveControl } from '../../lib/control/daemon';
+import type { ControlServices } from '../../lib/control/daemon';
 import { requireRoot, requireTools } from '../../lib/topology';
-import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+import { CLI, CliRun as Run, runCli, startControlDemo, stopControlDemo } from '../helpers/control-env';
+import { sleep, waitFor } from '../helpers/router-env';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CONFIG = path.join(ROOT, 'dpdk-config', 'default.yaml');
-const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'cli.js');
 const TARGET = '2001:db8:7::1';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** GET a URL's body (Node's http: no curl needed). */
 function httpGet(url: string): Promise<string> {
@@ -57,16 +49,7 @@ describe('integration: control socket, CLI and metrics (demo router, CLI in anot
   let socket = '';
   const children = new Set<ChildProcess>();
 
-  /** Run the CLI (async: this process's event loop must keep serving the socket meanwhile). */
-  function cli(args: string[], timeoutMs = 30000): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [CLI, ...args, '--socket', socket], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-        children.delete(child);
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
-      });
-      children.add(child);
-    });
-  }
+  const cli = (args: string[], timeoutMs?: number): Promise<Run> => runCli(socket, children, args, timeoutMs);
 
   const d = (): Demo => {
     if (!demo) throw new Error('the demo did not start');
@@ -76,27 +59,11 @@ describe('integration: control socket, CLI and metrics (demo router, CLI in anot
   before(async () => {
     requireRoot('integration tests');
     requireTools(['ip', 'sysctl', 'ethtool', 'ping', 'promtool']);
-    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` first`);
-    dir = scratchDir('ctl');
-    socket = path.join(dir, 'fastpath.sock');
-    demo = await startDemo(CONFIG, {
-      unique: true,
-      override: (cfg) => ({
-        ...cfg,
-        eal: { ...cfg.eal, ...TEST_EAL, workerCpus: cfg.eal.workerCpus },
-        // Port 0: concurrent test runs never collide on a fixed port.
-        control: { socket, metrics: '127.0.0.1:0' },
-      }),
-    });
-    services = await serveControl(demo.router, demo.config.control);
+    // Metrics on port 0: concurrent test runs never collide on a fixed port.
+    ({ demo, services, dir, socket } = await startControlDemo('ctl', { metrics: '127.0.0.1:0' }));
   });
 
-  after(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await services?.close();
-    if (demo) await demo.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopControlDemo({ children, services, demo, dir }));
 
   it('serves the socket mode 0660 and answers hello with the API version', async () => {
     expect(fs.statSync(socket).mode & 0o777).to.equal(0o660);
