@@ -14,6 +14,9 @@
 --   FP_RATE     percent of line rate (default 100)
 --   FP_SIZE     single mode: frame size including the 4-byte FCS (default 70,
 --               i.e. the same 66-byte frames the pcap holds)
+--   FP_WARMUP   seconds left out of the mean at the start (default 2)
+--   FP_QUIT     "1": quit Pktgen after the summary (unattended runs: npm run
+--               bench:pktgen sets it); default: stay on Pktgen's console
 
 package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;"
 require "Pktgen"
@@ -32,6 +35,8 @@ local mode    = os.getenv("FP_MODE") or "single"
 local seconds = tonumber(os.getenv("FP_SECONDS") or "30")
 local rate    = tonumber(os.getenv("FP_RATE") or "100")
 local size    = tonumber(os.getenv("FP_SIZE") or "70")
+local warmup  = tonumber(os.getenv("FP_WARMUP") or "2")
+local quit    = os.getenv("FP_QUIT") == "1"
 
 if mode == "single" then
   pktgen.set_type(TX, "ipv6")
@@ -67,7 +72,7 @@ for s = 1, seconds do
   local tx_pps = r[tonumber(TX)].pkts_tx
   local rx_pps = r[tonumber(RX)].pkts_rx
   print(string.format("%3ds  tx %12d pps   forwarded (rx on port %s) %12d pps", s, tx_pps, RX, rx_pps))
-  if s > 2 then                             -- skip the ramp-up seconds
+  if s > warmup then                        -- skip the ramp-up seconds
     tx_sum, rx_sum, samples = tx_sum + tx_pps, rx_sum + rx_pps, samples + 1
   end
 end
@@ -84,4 +89,8 @@ print(string.format("sent %d, forwarded %d, lost %d (%.3f%%)", sent, got, lost,
 if samples > 0 then
   print(string.format("mean over %ds: tx %.0f pps, forwarded %.0f pps (%.2f Mpps)",
     samples, tx_sum / samples, rx_sum / samples, rx_sum / samples / 1e6))
+end
+
+if quit then
+  pktgen.quit()
 end
