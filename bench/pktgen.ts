@@ -43,6 +43,7 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
   checkFastpath,
+  DPDK_RUN_DIR,
   fmtRate,
   hugepagesAvailable,
   installCleanup,
@@ -65,6 +66,7 @@ import {
 import { buildL3fwd, l3fwdArgs, withDeathSig } from './dpdk-apps';
 import { writePcap } from './pcapgen';
 import { parsePktgenOutput, PktgenSummary } from './pktgen-output';
+import { pktgenRouterConfig } from './pktgen-router-config';
 
 type Transport = 'vhost' | 'af_packet';
 type Forwarder = 'fastpath' | 'l3fwd';
@@ -247,39 +249,68 @@ interface Wire {
   close: () => void;
 }
 
-/** Namespaces and folders of wires still up: removed at exit, whatever the path out. */
+/** Namespaces and folders of wires still up, and the run's files: removed at exit, whatever the path out. */
 const openWires = new Set<Wire>();
+const runFiles = new Set<string>();
 process.on('exit', () => {
   for (const w of openWires) w.close();
+  for (const f of runFiles) fs.rmSync(f, { force: true });
 });
 
 const NETNS_PREFIX = 'fpb-pktgen-';
+/** EAL file prefixes, config files and control sockets: fpb-pg-<pid>-<run>. */
+const RUN_PREFIX = 'fpb-pg-';
 
 function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Namespaces left by a bench:pktgen that was killed (its pid gone). */
-function removeStaleNamespaces(): void {
-  let names: string[] = [];
+function alive(pid: number): boolean {
   try {
-    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
-  } catch {
-    return;
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-  for (const n of names) {
-    const m = new RegExp(`^${NETNS_PREFIX}(\\d+)-`).exec(n);
-    if (!m || Number(m[1]) === process.pid) continue;
+}
+
+/**
+ * What a bench:pktgen killed with SIGKILL left (its children die with it,
+ * by setpriv --pdeathsig): namespaces, vhost socket folders, config files
+ * and EAL runtime folders named after its pid, when that pid is gone.
+ */
+function removeLeftovers(): void {
+  const dead = (name: string, prefix: string): boolean => {
+    const m = new RegExp(`^${prefix}(\\d+)-`).exec(name);
+    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+  };
+  let namespaces: string[] = [];
+  try {
+    namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
+  } catch {
+    /* no iproute2 namespaces */
+  }
+  for (const n of namespaces.filter((x) => dead(x, NETNS_PREFIX))) {
+    console.error(`bench:pktgen: removing namespace ${n}, left by a killed run`);
     try {
-      process.kill(Number(m[1]), 0);
+      ip(['netns', 'del', n]);
     } catch {
-      console.error(`bench:pktgen: removing namespace ${n} left by process ${m[1]}`);
-      try {
-        ip(['netns', 'del', n]);
-      } catch {
-        /* already gone */
-      }
+      /* already gone */
     }
+  }
+  const dirs: Array<[string, string]> = [
+    [os.tmpdir(), NETNS_PREFIX],
+    [OUT_DIR, RUN_PREFIX],
+    [DPDK_RUN_DIR, RUN_PREFIX],
+  ];
+  for (const [dir, prefix] of dirs) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names.filter((x) => dead(x, prefix))) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
   }
 }
 
@@ -289,7 +320,7 @@ function openWire(transport: Transport): Wire {
   const id = ++wireCount;
   if (transport === 'vhost') {
     // unix socket paths are short (108 bytes): a folder under /tmp
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), NETNS_PREFIX));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${NETNS_PREFIX}${process.pid}-`));
     const sock = [0, 1].map((i) => path.join(dir, `p${i}.sock`));
     const w: Wire = {
       transport,
@@ -348,8 +379,9 @@ function openWire(transport: Transport): Wire {
 interface Running {
   app: Spawned;
   prefix: string;
-  /** fastpath's control socket (its counters after the run). */
+  /** fastpath's control socket (its counters after the run) and config file, removed when it stops. */
   controlSocket?: string;
+  configFile?: string;
 }
 
 /** Waits until `ready()` or the app exits or the time is up. */
@@ -366,26 +398,23 @@ async function waitReady(app: Spawned, what: string, ready: () => boolean, timeo
   }
 }
 
-/** baremetal.yaml with this run's devices, one worker on fwdCpu, its memory mode and a private control socket. */
+/** baremetal.yaml made into this run's config file (bench/out/<prefix>.yaml, removed with the run; its command line is in the log). */
 function fastpathConfig(w: Wire, o: Options, mem: MemoryMode, prefix: string, controlSocket: string): string {
-  const cfg = parseYaml(fs.readFileSync(BAREMETAL_YAML, 'utf8')) as {
-    eal: Record<string, unknown>;
-    ports: { device: string }[];
-    control?: Record<string, unknown>;
-  };
-  cfg.eal = { ...cfg.eal, workers: 1, workerCpus: [o.fwdCpu], hugepages: mem.hugepages, memoryMb: mem.memoryMb, filePrefix: prefix };
-  if (cfg.ports.length !== 2) throw new Error(`${BAREMETAL_YAML}: expected 2 ports, found ${cfg.ports.length}`);
-  cfg.ports.forEach((p, i) => {
-    p.device = w.forwarderDevices[i];
+  const cfg = pktgenRouterConfig(parseYaml(fs.readFileSync(BAREMETAL_YAML, 'utf8')), {
+    devices: w.forwarderDevices,
+    workerCpu: o.fwdCpu,
+    hugepages: mem.hugepages,
+    memoryMb: mem.memoryMb,
+    filePrefix: prefix,
+    controlSocket,
   });
-  cfg.control = { ...cfg.control, socket: controlSocket };
   const file = path.join(OUT_DIR, `${prefix}.yaml`);
   fs.writeFileSync(file, `# made by bench/pktgen.ts from dpdk-config/baremetal.yaml\n${stringifyYaml(cfg)}`);
   return file;
 }
 
 async function startForwarder(f: Forwarder, w: Wire, o: Options, mem: MemoryMode, l3fwd: string | undefined, tag: string): Promise<Running> {
-  const prefix = `fpb-pg-${process.pid}-${tag}-${f}`;
+  const prefix = `${RUN_PREFIX}${process.pid}-${tag}-${f}`;
   registerPrefix(prefix);
   let running: Running;
   let ready: () => boolean;
@@ -394,7 +423,8 @@ async function startForwarder(f: Forwarder, w: Wire, o: Options, mem: MemoryMode
     const yaml = fastpathConfig(w, o, mem, prefix, controlSocket);
     const [c, a] = withDeathSig(...w.wrap(process.execPath, [CLI_JS, 'start', '-c', yaml, '--quiet']));
     const app = spawnLogged(c, a, `pktgen-${tag}-fastpath.log`);
-    running = { app, prefix, controlSocket };
+    running = { app, prefix, controlSocket, configFile: yaml };
+    runFiles.add(yaml).add(controlSocket);
     // `fastpath start` names its control socket once the router runs
     ready = () => app.output().includes(`control socket ${controlSocket}`);
   } else {
@@ -418,7 +448,11 @@ async function startForwarder(f: Forwarder, w: Wire, o: Options, mem: MemoryMode
 async function stopForwarder(r: Running): Promise<void> {
   await stopChild(r.app, 5000);
   removeRuntimeDir(r.prefix);
-  if (r.controlSocket) fs.rmSync(r.controlSocket, { force: true });
+  for (const f of [r.controlSocket, r.configFile]) {
+    if (f === undefined) continue;
+    fs.rmSync(f, { force: true });
+    runFiles.delete(f);
+  }
 }
 
 /** fastpath's port counters, read with `fastpath stats --json` (the cross-check the README describes). */
@@ -478,7 +512,7 @@ interface PktgenRun {
  * cross-check only.
  */
 async function runPktgen(pg: PktgenInstall, w: Wire, o: Options, flows: number, tag: string): Promise<PktgenRun> {
-  const prefix = `fpb-pg-${process.pid}-${tag}-pktgen`;
+  const prefix = `${RUN_PREFIX}${process.pid}-${tag}-pktgen`;
   registerPrefix(prefix);
   const [mainCpu, workerCpu] = o.pktgenCpus;
   const args = [
@@ -657,7 +691,7 @@ async function main(): Promise<void> {
   const ncpu = os.cpus().length;
   for (const c of [o.fwdCpu, ...o.pktgenCpus]) if (c >= ncpu) throw new Error(`this machine has ${ncpu} CPUs: CPU ${c} does not exist`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  removeStaleNamespaces();
+  removeLeftovers();
 
   const huge = o.hugepages === 'on' || (o.hugepages === 'auto' && hugepagesAvailable(o.memoryMb));
   if (o.hugepages === 'on' && !huge) throw new Error(`--hugepages on: fewer than ${o.memoryMb + 64} MiB of free hugepages, or hugetlbfs not mounted`);

@@ -1,11 +1,19 @@
-// parsePktgenOutput (bench/pktgen-output.ts): the figures npm run
-// bench:pktgen reports come from what dpdk-config/pktgen/ipv6-flows.lua
-// prints through Pktgen-DPDK 23.03, between the numbers of Pktgen's screen.
-// The excerpt below is a real run's output (vhost, l3fwd, 10k flows),
-// shortened, with the escape sequences Pktgen writes.
+// The pure parts of npm run bench:pktgen.
+// parsePktgenOutput (bench/pktgen-output.ts): the script's figures come from
+// what dpdk-config/pktgen/ipv6-flows.lua prints through Pktgen-DPDK 23.03,
+// between the numbers of Pktgen's screen. The excerpt below is a real run's
+// output (vhost, l3fwd, 10k flows), shortened, with the escape sequences
+// Pktgen writes.
+// pktgenRouterConfig (bench/pktgen-router-config.ts): baremetal.yaml with
+// the run's devices is still a valid router config, and nothing else moved.
 import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
 
 import { parsePktgenOutput, stripAnsi } from '../../bench/pktgen-output';
+import { pktgenRouterConfig } from '../../bench/pktgen-router-config';
+import { normalizeConfig } from '../../lib/config';
 
 const ESC = '\x1b';
 const RUN = [
@@ -64,5 +72,38 @@ describe('pktgen output (bench:pktgen)', () => {
   it('refuses a run shorter than its warm-up (no mean)', () => {
     const short = RUN.replace(/mean over.*\n/, '');
     expect(() => parsePktgenOutput(short)).to.throw(/no "mean over" line/);
+  });
+});
+
+describe('pktgen router config (bench:pktgen)', () => {
+  const baremetal = parseYaml(fs.readFileSync(path.join(__dirname, '..', '..', 'dpdk-config', 'baremetal.yaml'), 'utf8')) as Record<string, unknown>;
+  const options = {
+    devices: ['net_vhost0,iface=/tmp/x/p0.sock,queues=1', 'net_vhost1,iface=/tmp/x/p1.sock,queues=1'] as const,
+    workerCpu: 1,
+    hugepages: false,
+    memoryMb: 512,
+    filePrefix: 'fpb-pg-1-test',
+    controlSocket: '/tmp/x/fastpath.sock',
+  };
+
+  it('is baremetal.yaml with the devices, one worker, memory and socket changed, and valid', () => {
+    const cfg = pktgenRouterConfig(baremetal, options);
+    const n = normalizeConfig(cfg, { allowedCpus: [0, 1] });
+    expect(n.ports.map((p) => p.device)).to.deep.equal([...options.devices]);
+    expect(n.ports.map((p) => [p.name, p.mac])).to.deep.equal([
+      ['p0', '02:00:00:00:00:01'],
+      ['p1', '02:00:00:00:00:02'],
+    ]);
+    expect(n.eal).to.deep.include({ workers: 1, workerCpus: [1], hugepages: false, memoryMb: 512, filePrefix: 'fpb-pg-1-test' });
+    expect(n.control.socket).to.equal('/tmp/x/fastpath.sock');
+    expect(cfg.routes).to.deep.equal(baremetal.routes);
+    expect(cfg.neighbours).to.deep.equal(baremetal.neighbours);
+    expect(cfg.flowCache).to.deep.equal(baremetal.flowCache);
+    // the parsed file itself is left as it was
+    expect((baremetal.ports as { device: string }[])[0].device).to.equal('0000:03:00.0');
+  });
+
+  it('refuses a bare-metal config without exactly two ports', () => {
+    expect(() => pktgenRouterConfig({ ...baremetal, ports: [] }, options)).to.throw(/must have 2 ports.*found 0/);
   });
 });
