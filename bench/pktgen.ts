@@ -9,12 +9,14 @@
  *   vhost      (default) pktgen net_virtio_user<N> ── unix socket ── net_vhost<N> forwarder
  *   af_packet  two veth pairs in a network namespace of the bench's own
  *              (pg0─fp0, fp1─pg1, IPv6 off), both processes run inside it
+ *              (bench/pktgen-wire.ts)
  *
  * Pktgen runs dpdk-config/pktgen/ipv6-flows.lua, the bare-metal script: 1
  * flow is its single mode (Pktgen builds the frame), N flows its pcap mode
  * replaying bench/pcapgen's N-flow file; FP_QUIT=1 makes it quit after its
- * summary. The rate is the script's mean "forwarded" pps (port 1 Rx) after
- * its warm-up.
+ * summary. The rate is what Pktgen's port 1 received per second, its port
+ * counters read through DPDK telemetry (runPktgen says why not the script's
+ * own figures, which are kept as a cross-check).
  *
  * Pktgen-DPDK is not installed by npm install: build it with
  * bench/pktgen/build.sh <source dir> (docs/benchmarking.md). Without it this
@@ -30,20 +32,18 @@
  *   --only fastpath,l3fwd              forwarders (default both)
  *   --fwd-cpu 1                        the forwarder's lcore
  *   --pktgen-cpus 0,0                  Pktgen's main and worker lcore CPUs
- *   --hugepages auto|on|off            the forwarder's EAL memory (Pktgen: always --no-huge, see below)
+ *   --hugepages auto|on|off            the forwarder's EAL memory (Pktgen: always --no-huge)
  *   --memory-mb 512                    the forwarder's -m
  *   --pktgen-memory-mb 3072            Pktgen's -m (its pools need ~2.5 GiB for two ports)
  *   --pktgen-dir DIR  PKTGEN_DIR       Pktgen's built source tree (default: bench/out/pktgen-source)
  *   --out FILE                         results JSON (default bench/out/pktgen-results.json)
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
   checkFastpath,
-  DPDK_RUN_DIR,
   fmtRate,
   hugepagesAvailable,
   installCleanup,
@@ -67,18 +67,15 @@ import { buildL3fwd, l3fwdArgs, withDeathSig } from './dpdk-apps';
 import { writePcap } from './pcapgen';
 import { parsePktgenOutput, PktgenSummary } from './pktgen-output';
 import { pktgenRouterConfig } from './pktgen-router-config';
+import { openWire, removeLeftovers, RUN_PREFIX, Transport, TRANSPORTS, Wire } from './pktgen-wire';
 
-type Transport = 'vhost' | 'af_packet';
 type Forwarder = 'fastpath' | 'l3fwd';
-const TRANSPORTS: readonly Transport[] = ['vhost', 'af_packet'];
 const FORWARDERS: readonly Forwarder[] = ['fastpath', 'l3fwd'];
 
 const LUA_SCRIPT = path.join(ROOT, 'dpdk-config', 'pktgen', 'ipv6-flows.lua');
 const BAREMETAL_YAML = path.join(ROOT, 'dpdk-config', 'baremetal.yaml');
 const CLI_JS = path.join(__dirname, '..', 'lib', 'cli', 'cli.js');
 const PKTGEN_SOURCE_FILE = path.join(OUT_DIR, 'pktgen-source');
-/** The generator ports' MACs: baremetal.yaml's static neighbours (port 0 on p0's link, port 1 on p1's). */
-const PKTGEN_MACS = ['02:00:00:00:01:02', '02:00:00:00:02:02'];
 
 interface Options {
   flows: number[];
@@ -232,146 +229,11 @@ const HOW_TO_BUILD = `To build Pktgen-DPDK 23.03.0 (with Lua) against the system
   bench/pktgen/build.sh /path/to/pktgen-src
 then run npm run bench:pktgen again (or pass --pktgen-dir / PKTGEN_DIR). See docs/benchmarking.md.`;
 
-// ---------------------------------------------------------------------------
-// the virtual wire between the two processes
-
-interface Wire {
-  transport: Transport;
-  /** --vdev arguments: forwarder port 0 and 1, Pktgen port 0 and 1. */
-  forwarderDevices: [string, string];
-  pktgenDevices: [string, string];
-  /** Pktgen's ethdev names for ports 0 and 1 (telemetry). */
-  pktgenPorts: [string, string];
-  /** Prefix for running a command on the wire (ip netns exec NS). */
-  wrap: (cmd: string, args: string[]) => [string, string[]];
-  /** Files that must exist before Pktgen starts (the vhost sockets the forwarder listens on). */
-  readyFiles: string[];
-  close: () => void;
-}
-
-/** Namespaces and folders of wires still up, and the run's files: removed at exit, whatever the path out. */
-const openWires = new Set<Wire>();
+/** The run's config files and control sockets: removed at exit, whatever the path out. */
 const runFiles = new Set<string>();
 process.on('exit', () => {
-  for (const w of openWires) w.close();
   for (const f of runFiles) fs.rmSync(f, { force: true });
 });
-
-const NETNS_PREFIX = 'fpb-pktgen-';
-/** EAL file prefixes, config files and control sockets: fpb-pg-<pid>-<run>. */
-const RUN_PREFIX = 'fpb-pg-';
-
-function ip(args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * What a bench:pktgen killed with SIGKILL left (its children die with it,
- * by setpriv --pdeathsig): namespaces, vhost socket folders, config files
- * and EAL runtime folders named after its pid, when that pid is gone.
- */
-function removeLeftovers(): void {
-  const dead = (name: string, prefix: string): boolean => {
-    const m = new RegExp(`^${prefix}(\\d+)-`).exec(name);
-    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
-  };
-  let namespaces: string[] = [];
-  try {
-    namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
-  } catch {
-    /* no iproute2 namespaces */
-  }
-  for (const n of namespaces.filter((x) => dead(x, NETNS_PREFIX))) {
-    console.error(`bench:pktgen: removing namespace ${n}, left by a killed run`);
-    try {
-      ip(['netns', 'del', n]);
-    } catch {
-      /* already gone */
-    }
-  }
-  const dirs: Array<[string, string]> = [
-    [os.tmpdir(), NETNS_PREFIX],
-    [OUT_DIR, RUN_PREFIX],
-    [DPDK_RUN_DIR, RUN_PREFIX],
-  ];
-  for (const [dir, prefix] of dirs) {
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names.filter((x) => dead(x, prefix))) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
-  }
-}
-
-let wireCount = 0;
-
-function openWire(transport: Transport): Wire {
-  const id = ++wireCount;
-  if (transport === 'vhost') {
-    // unix socket paths are short (108 bytes): a folder under /tmp
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${NETNS_PREFIX}${process.pid}-`));
-    const sock = [0, 1].map((i) => path.join(dir, `p${i}.sock`));
-    const w: Wire = {
-      transport,
-      forwarderDevices: [`net_vhost0,iface=${sock[0]},queues=1`, `net_vhost1,iface=${sock[1]},queues=1`],
-      pktgenDevices: [
-        `net_virtio_user0,path=${sock[0]},queues=1,mac=${PKTGEN_MACS[0]}`,
-        `net_virtio_user1,path=${sock[1]},queues=1,mac=${PKTGEN_MACS[1]}`,
-      ],
-      pktgenPorts: ['net_virtio_user0', 'net_virtio_user1'],
-      wrap: (cmd, args) => [cmd, args],
-      readyFiles: sock,
-      close: () => {
-        openWires.delete(w);
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    openWires.add(w);
-    return w;
-  }
-  const ns = `${NETNS_PREFIX}${process.pid}-${id}`;
-  const w: Wire = {
-    transport,
-    forwarderDevices: ['net_af_packet0,iface=fp0', 'net_af_packet1,iface=fp1'],
-    pktgenDevices: ['net_af_packet0,iface=pg0', 'net_af_packet1,iface=pg1'],
-    pktgenPorts: ['net_af_packet0', 'net_af_packet1'],
-    wrap: (cmd, args) => ['ip', ['netns', 'exec', ns, cmd, ...args]],
-    readyFiles: [],
-    close: () => {
-      openWires.delete(w);
-      try {
-        ip(['netns', 'del', ns]);
-      } catch {
-        /* not there */
-      }
-    },
-  };
-  openWires.add(w);
-  try {
-    ip(['netns', 'add', ns]);
-    // IPv6 off before the veths exist: no link-local, DAD or MLD frames on the wire
-    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-    ip(['-n', ns, 'link', 'add', 'pg0', 'address', PKTGEN_MACS[0], 'type', 'veth', 'peer', 'name', 'fp0']);
-    ip(['-n', ns, 'link', 'add', 'pg1', 'address', PKTGEN_MACS[1], 'type', 'veth', 'peer', 'name', 'fp1']);
-    for (const l of ['pg0', 'fp0', 'pg1', 'fp1']) ip(['-n', ns, 'link', 'set', l, 'up']);
-  } catch (e) {
-    w.close();
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`cannot build the af_packet wire (namespace ${ns}; needs root): ${err.stderr?.toString().trim() || err.message}`);
-  }
-  return w;
-}
 
 // ---------------------------------------------------------------------------
 // forwarders
@@ -539,6 +401,9 @@ async function runPktgen(pg: PktgenInstall, w: Wire, o: Options, flows: number, 
     FP_WARMUP: String(o.warmup),
     FP_RATE: String(o.rate),
     FP_QUIT: '1',
+    // no screen pages: the stats thread would write them to the same stdout
+    // as the script's lines (one stdio lock, held by a thread at nice 19)
+    FP_SCREEN: 'off',
   };
   const [c, a] = withDeathSig(...w.wrap(pg.binary, args));
   const started = Date.now();

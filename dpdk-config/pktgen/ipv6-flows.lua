@@ -17,6 +17,8 @@
 --   FP_WARMUP   seconds left out of the mean at the start (default 2)
 --   FP_QUIT     "1": quit Pktgen after the summary (unattended runs: npm run
 --               bench:pktgen sets it); default: stay on Pktgen's console
+--   FP_SCREEN   "off": no screen updates while the script runs, only its own
+--               lines (unattended runs); default "on"
 
 package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;"
 require "Pktgen"
@@ -37,6 +39,11 @@ local rate    = tonumber(os.getenv("FP_RATE") or "100")
 local size    = tonumber(os.getenv("FP_SIZE") or "70")
 local warmup  = tonumber(os.getenv("FP_WARMUP") or "2")
 local quit    = os.getenv("FP_QUIT") == "1"
+local screen  = os.getenv("FP_SCREEN") or "on"
+
+if screen == "off" then
+  pktgen.screen("off")
+end
 
 if mode == "single" then
   pktgen.set_type(TX, "ipv6")
@@ -66,8 +73,13 @@ pktgen.clear("all")
 pktgen.start(TX)
 
 local tx_sum, rx_sum, samples = 0, 0, 0
+-- Wall-clock seconds (the first one whole or more): pktgen.delay() sleeps in
+-- 10 ms steps, and a busy CPU stretches each of them.
+local t0 = os.time() + 1                  -- second s ends at t0 + s: after s to s + 1 s
 for s = 1, seconds do
-  pktgen.delay(1000)
+  while os.time() < t0 + s do
+    pktgen.delay(100)
+  end
   local r = pktgen.portStats("all", "rate")
   local tx_pps = r[tonumber(TX)].pkts_tx
   local rx_pps = r[tonumber(RX)].pkts_rx
