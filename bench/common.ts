@@ -3,7 +3,7 @@
  * child is killed on exit or failure), EAL arguments, reading rates from
  * DPDK telemetry, medians.
  */
-import { ChildProcess, spawn, SpawnOptions } from 'child_process';
+import { ChildProcess, execFileSync, spawn, SpawnOptions } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -176,6 +176,30 @@ export async function runCommand(cmd: string, args: string[], logName: string, o
     throw new Error(`${cmd} ${args.join(' ')} failed (code ${code}, signal ${signal}); log: ${s.logFile}\n${tail(s.output(), 30)}`);
   }
   return s.output();
+}
+
+/** fastpath's library as the benches load it (built by tsc next to dist/bench). */
+export const FASTPATH_LIB_JS = path.join(__dirname, '..', 'lib', 'index.js');
+
+/**
+ * Why fastpath cannot be benchmarked (not built, or Router.start missing),
+ * or undefined when it can: checked in a child, so the addon stays out of
+ * this process. `files`: other built files the bench needs.
+ */
+export function checkFastpath(files: string[] = []): string | undefined {
+  if (!fs.existsSync(FASTPATH_LIB_JS)) return `${FASTPATH_LIB_JS} not found (build fastpath: npm run build)`;
+  for (const f of files) if (!fs.existsSync(f)) return `${f} not found (build fastpath: npm run build)`;
+  try {
+    execFileSync(
+      process.execPath,
+      ['-e', `const m=require(${JSON.stringify(FASTPATH_LIB_JS)}); if(!m.Router||typeof m.Router.start!=='function'){console.error('no Router.start export');process.exit(3)}`],
+      { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 },
+    );
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    return `cannot load fastpath (${FASTPATH_LIB_JS}): ${tail(err.stderr?.toString() || err.message, 8)}`;
+  }
+  return undefined;
 }
 
 export function tail(s: string, lines: number): string {

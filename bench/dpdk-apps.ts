@@ -293,42 +293,58 @@ async function runApp(cmd: string, args: string[], o: AppRunOptions): Promise<Ap
   };
 }
 
+/** Where l3fwd runs and on what: the pcap bench's vdevs, or bench/pktgen.ts's. */
+export interface L3fwdArgsOptions {
+  fwdCpu: number;
+  memory: MemoryMode;
+  prefix: string;
+  /** --vdev arguments: port 0 (traffic in) first, port 1 (l3fwd's route for 2001:200:0:1::/64) second. */
+  vdevs: string[];
+  lookup: 'lpm' | 'fib';
+  rules?: AppRunOptions['rules'];
+  /** -P: ports in promiscuous mode (needed where frames carry another port's MAC). */
+  promiscuous?: boolean;
+}
+
 /**
- * l3fwd, LPM, IPv6 routes from its built-in table (2001:200:0:1::/64 to port
- * 1 = net_null0). One lcore: EAL's main lcore on `fwdCpu` forwards (l3fwd
- * gives every lcore a Tx queue and net_pcap has only one, so it cannot run a
- * separate idle main lcore); EAL's control threads stay off that CPU.
- * `--parse-ptype`: these vdevs report no packet types, l3fwd parses them in
- * software. `--rx/tx-queue-size 4096` only sizes l3fwd's mbuf pool (16704,
- * like fastpath's 16383 and testpmd's 16384): net_pcap with infinite_rx keeps
- * every pcap packet (10000) in mbufs of that pool; neither vdev has descriptor
- * rings.
+ * l3fwd's command line, IPv6 routes from its built-in table (2001:200:0:1::/64
+ * to port 1) unless `rules` are given. One lcore: EAL's main lcore on
+ * `fwdCpu` forwards (l3fwd gives every lcore a Tx queue and net_pcap has only
+ * one, so it cannot run a separate idle main lcore); EAL's control threads
+ * stay off that CPU. `--parse-ptype`: these vdevs report no packet types,
+ * l3fwd parses them in software. `--rx/tx-queue-size 4096` only sizes
+ * l3fwd's mbuf pool (16704, like fastpath's 16383 and testpmd's 16384):
+ * net_pcap with infinite_rx keeps every pcap packet (10000) in mbufs of that
+ * pool; neither vdev has descriptor rings.
  */
+export function l3fwdArgs(o: L3fwdArgsOptions): string[] {
+  return [
+    '-l',
+    String(o.fwdCpu),
+    '--no-pci',
+    ...ealMemoryArgs(o.memory),
+    `--file-prefix=${o.prefix}`,
+    '--log-level=lib.eal:debug',
+    ...o.vdevs,
+    '--',
+    '-p',
+    '0x3',
+    ...(o.promiscuous ? ['-P'] : []),
+    `--config=(0,0,${o.fwdCpu}),(1,0,${o.fwdCpu})`,
+    `--lookup=${o.lookup}`,
+    '--parse-ptype',
+    '--rx-queue-size',
+    '4096',
+    '--tx-queue-size',
+    '4096',
+    ...(o.rules ? [`--rule_ipv4=${o.rules.v4}`, `--rule_ipv6=${o.rules.v6}`] : []),
+  ];
+}
+
+/** l3fwd on the pcap bench's vdevs (net_pcap in, net_null out), measured on the null port. */
 export function runL3fwd(binary: string, o: AppRunOptions, lookup: 'lpm' | 'fib' = 'lpm'): Promise<AppResult> {
-  return runApp(
-    binary,
-    [
-      '-l',
-      String(o.fwdCpu),
-      '--no-pci',
-      ...ealMemoryArgs(o.memory),
-      `--file-prefix=${o.prefix}`,
-      '--log-level=lib.eal:debug',
-      ...vdevArgs(o.pcap),
-      '--',
-      '-p',
-      '0x3',
-      `--config=(0,0,${o.fwdCpu}),(1,0,${o.fwdCpu})`,
-      `--lookup=${lookup}`,
-      '--parse-ptype',
-      '--rx-queue-size',
-      '4096',
-      '--tx-queue-size',
-      '4096',
-      ...(o.rules ? [`--rule_ipv4=${o.rules.v4}`, `--rule_ipv6=${o.rules.v6}`] : []),
-    ],
-    o,
-  );
+  const args = l3fwdArgs({ fwdCpu: o.fwdCpu, memory: o.memory, prefix: o.prefix, vdevs: vdevArgs(o.pcap), lookup, rules: o.rules });
+  return runApp(binary, args, o);
 }
 
 export function testpmdPath(): string | undefined {

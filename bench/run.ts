@@ -43,6 +43,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  checkFastpath,
   fmtRate,
   hugepagesAvailable,
   installCleanup,
@@ -300,25 +301,6 @@ function writeRoutes(routes: number, flows: number): string[] {
 }
 
 const FASTPATH_CASE_JS = path.join(__dirname, 'fastpath-case.js');
-const FASTPATH_LIB_JS = path.join(__dirname, '..', 'lib', 'index.js');
-
-/** Checks, in a child (the addon stays out of this process), that Router.start exists. */
-function checkFastpath(): string | undefined {
-  if (!fs.existsSync(FASTPATH_LIB_JS)) return `${FASTPATH_LIB_JS} not found (build fastpath: npm run build)`;
-  if (!fs.existsSync(FASTPATH_CASE_JS)) return `${FASTPATH_CASE_JS} not found`;
-  try {
-    execFileSync(
-      process.execPath,
-      ['-e', `const m=require(${JSON.stringify(FASTPATH_LIB_JS)}); if(!m.Router||typeof m.Router.start!=='function'){console.error('no Router.start export');process.exit(3)}`],
-      { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 },
-    );
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    return `cannot load fastpath (${FASTPATH_LIB_JS}): ${tail(err.stderr?.toString() || err.message, 8)}`;
-  }
-  return undefined;
-}
-
 /** The JSON line bench/fastpath-case.ts prints. */
 interface FastpathCaseResult {
   mpps: number;
@@ -417,7 +399,7 @@ async function main(): Promise<void> {
     throw new Error("dpdk-testpmd not found: it is in Debian's dpdk-dev package (apt-get install dpdk-dev)");
   }
   if (o.engines.includes('fastpath')) {
-    const why = checkFastpath();
+    const why = checkFastpath([FASTPATH_CASE_JS]);
     if (why) throw new Error(why);
   }
 

@@ -14,6 +14,11 @@
 --   FP_RATE     percent of line rate (default 100)
 --   FP_SIZE     single mode: frame size including the 4-byte FCS (default 70,
 --               i.e. the same 66-byte frames the pcap holds)
+--   FP_WARMUP   seconds left out of the mean at the start (default 2)
+--   FP_QUIT     "1": quit Pktgen after the summary (unattended runs: npm run
+--               bench:pktgen sets it); default: stay on Pktgen's console
+--   FP_SCREEN   "off": no screen updates while the script runs, only its own
+--               lines (unattended runs); default "on"
 
 package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;"
 require "Pktgen"
@@ -32,6 +37,13 @@ local mode    = os.getenv("FP_MODE") or "single"
 local seconds = tonumber(os.getenv("FP_SECONDS") or "30")
 local rate    = tonumber(os.getenv("FP_RATE") or "100")
 local size    = tonumber(os.getenv("FP_SIZE") or "70")
+local warmup  = tonumber(os.getenv("FP_WARMUP") or "2")
+local quit    = os.getenv("FP_QUIT") == "1"
+local screen  = os.getenv("FP_SCREEN") or "on"
+
+if screen == "off" then
+  pktgen.screen("off")
+end
 
 if mode == "single" then
   pktgen.set_type(TX, "ipv6")
@@ -61,13 +73,18 @@ pktgen.clear("all")
 pktgen.start(TX)
 
 local tx_sum, rx_sum, samples = 0, 0, 0
+-- Wall-clock seconds (the first one whole or more): pktgen.delay() sleeps in
+-- 10 ms steps, and a busy CPU stretches each of them.
+local t0 = os.time() + 1                  -- second s ends at t0 + s: after s to s + 1 s
 for s = 1, seconds do
-  pktgen.delay(1000)
+  while os.time() < t0 + s do
+    pktgen.delay(100)
+  end
   local r = pktgen.portStats("all", "rate")
   local tx_pps = r[tonumber(TX)].pkts_tx
   local rx_pps = r[tonumber(RX)].pkts_rx
   print(string.format("%3ds  tx %12d pps   forwarded (rx on port %s) %12d pps", s, tx_pps, RX, rx_pps))
-  if s > 2 then                             -- skip the ramp-up seconds
+  if s > warmup then                        -- skip the ramp-up seconds
     tx_sum, rx_sum, samples = tx_sum + tx_pps, rx_sum + rx_pps, samples + 1
   end
 end
@@ -84,4 +101,8 @@ print(string.format("sent %d, forwarded %d, lost %d (%.3f%%)", sent, got, lost,
 if samples > 0 then
   print(string.format("mean over %ds: tx %.0f pps, forwarded %.0f pps (%.2f Mpps)",
     samples, tx_sum / samples, rx_sum / samples, rx_sum / samples / 1e6))
+end
+
+if quit then
+  pktgen.quit()
 end
