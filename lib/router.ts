@@ -18,6 +18,7 @@ import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
 import { PortMap } from './portmap';
+import { recordDpdkOwner, removeStaleDpdkState } from './recovery';
 import { Routes } from './routes';
 
 // The table views live beside this file, one per table; exported here too, as before.
@@ -41,6 +42,8 @@ function dispatchNativeEvents(addon: NativeAddon): void {
 export interface StartOptions extends NormalizeOptions {
   /** Hugepage availability override (tests); default: detected. */
   hugepagesAvailable?: boolean;
+  /** Where start says what stale state of a dead router it removed (lib/recovery.ts). Default: console.error. */
+  log?: (line: string) => void;
 }
 
 /** Build the addon's start config from a normalized config. */
@@ -157,7 +160,11 @@ export class Router extends EventEmitter {
       addon.eventsDrain(); // a previous router's leftovers
       if (!addon.ealReady()) {
         const args = ealArgs(cfg, options);
+        // A router of this prefix family killed earlier left its runtime
+        // directory and hugepage files: remove them before EAL looks there.
+        removeStaleDpdkState(cfg.eal.filePrefix, options.log ?? ((line) => console.error(line)));
         call('EAL initialisation', () => addon.ealInit(args));
+        recordDpdkOwner(cfg.eal.filePrefix);
       }
       call('Router.start', () => addon.start(nativeStartConfig(cfg)));
       const router = new Router(addon, cfg);
