@@ -13,7 +13,7 @@ import { Demo, startDemo } from '../../lib/cli/demo';
 import type { LinkEvent, NeighbourEvent } from '../../lib/events';
 import * as fs from 'fs';
 import { listLinks, listNamespaces, requireRoot, requireTools, TopologyHost } from '../../lib/topology';
-import { sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+import { outputMatches, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
 const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
 
@@ -203,8 +203,8 @@ describe('integration: router between namespace hosts (af_packet over veth)', fu
   it('TCP (iperf3, 1 s) crosses the router with valid checksums', async () => {
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
-    const server = h2.spawn(['iperf3', '-s', '-1', '-B', h2.address]);
-    await sleep(500);
+    const server = h2.spawn(['iperf3', '-s', '-1', '--forceflush', '-B', h2.address]);
+    await outputMatches(server, /Server listening/);
     const client = await h1.exec(['iperf3', '-6', '-c', h2.address, '-t', '1', '-J'], { timeoutMs: 20000 });
     server.kill();
     expect(client.code, client.stderr + client.stdout.slice(0, 500)).to.equal(0);
@@ -595,15 +595,9 @@ function startTshark(host: TopologyHost, args: string[]): { capturing: Promise<v
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  const capturing = new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('Capturing on')) resolve();
-    });
-    child.on('exit', () => reject(new Error(`tshark exited before capturing: ${stderr}`)));
-  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ stdout: string; stderr: string }>((resolve) => child.on('exit', () => resolve({ stdout, stderr })));
-  return { capturing, done };
+  return { capturing: outputMatches(child, /Capturing on/), done };
 }
 
 describe('integration: VLAN sub-interface and loopback clone against Linux hosts', function () {
