@@ -91,7 +91,7 @@ describe('recovery: owners and stale DPDK state', () => {
         const deadByName = dir(`fastpath-${dead}`);
         const deadByRecord = dir('fastpath-1', `fastpath-owner pid=${dead} start=5\n`); // pid 1 lives; the record says who owned it
         const liveByName = dir(`fastpath-${sleeper.pid}`);
-        const liveByRecord = dir(`fastpath-${dead + 1}`, ownerTag({ pid: sleeper.pid!, startTime: processStartTime(sleeper.pid!) }));
+        const liveByRecord = dir(`fastpath-${dead + 1000000}`, ownerTag({ pid: sleeper.pid!, startTime: processStartTime(sleeper.pid!) }));
         const stranger = dir('rte');
         const otherFamily = dir(`fastpath-test-${dead}`);
         const deadHuge = path.join(mount, `fastpath-${dead}map_3`);
