@@ -8,7 +8,7 @@
  * canonical form. Zone ids ('fe80::1%eth0') are not addresses and are refused.
  */
 
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 
 /** An IPv6 prefix: 16 address bytes (host bits may be set) and a length 0..128. */
 export interface Prefix {
@@ -24,7 +24,7 @@ const MAC_DASH = /^([0-9A-Fa-f]{2})(-[0-9A-Fa-f]{2}){5}$/;
 
 /** Throw the EINVAL every parser here uses, naming the input. */
 function invalid(kind: string, input: unknown, reason: string): never {
-  throw new FastpathError('EINVAL', `invalid ${kind} ${JSON.stringify(input)}: ${reason}`);
+  throw new FastpathError('EINVAL', `invalid ${kind} ${describeValue(input)}: ${reason}`);
 }
 
 /** What is being parsed, so that an error names the whole input (a prefix, not just its address). */

@@ -1,8 +1,8 @@
 /** The flow cache view (router.flowCache): per-worker entries, geometry, flush. */
 import { formatIPv6 } from './addr';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import { callAsync, NativeAddon } from './native';
-import { PortMap } from './portmap';
+import { optionsArg, PortMap } from './portmap';
 
 export interface FlowInfo {
   readonly worker: number;
@@ -60,13 +60,14 @@ export class FlowCache {
    * folded into the totals first (ip6flow_invalidate_all).
    */
   async configure(options: { maxflows?: number; hashsize?: number }): Promise<void> {
+    options = optionsArg(options, 'flowCache.configure');
     const maxflows = options.maxflows ?? this.settings.maxflows;
     const hashsize = options.hashsize ?? this.settings.hashsize;
     if (!Number.isInteger(maxflows) || maxflows < 0 || maxflows > 4194304) {
-      throw new FastpathError('EINVAL', `flowCache.configure: maxflows: expected an integer 0..4194304, got ${JSON.stringify(options.maxflows)}`);
+      throw new FastpathError('EINVAL', `flowCache.configure: maxflows: expected an integer 0..4194304, got ${describeValue(options.maxflows)}`);
     }
     if (!Number.isInteger(hashsize) || hashsize < 1 || hashsize > 1048576 || (hashsize & (hashsize - 1)) !== 0) {
-      throw new FastpathError('EINVAL', `flowCache.configure: hashsize: expected a power of two 1..1048576, got ${JSON.stringify(options.hashsize)}`);
+      throw new FastpathError('EINVAL', `flowCache.configure: hashsize: expected a power of two 1..1048576, got ${describeValue(options.hashsize)}`);
     }
     await callAsync('flowCache.configure', () => this.addon.flowCacheConfigure(maxflows, hashsize));
     this.settings = { maxflows, hashsize };

@@ -4,10 +4,10 @@
  * groups (MLD), admin up/down.
  */
 import { formatIPv6, isMulticast, isUnspecified, parsePrefix } from './addr';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import type { AddressState } from './events';
 import { call } from './native';
-import { addressArg } from './portmap';
+import { addressArg, booleanArg } from './portmap';
 import type { Router } from './router';
 
 export type InterfaceFlag = 'UP' | 'RUNNING' | 'PROMISC' | 'ALLMULTI' | 'MULTICAST' | 'LOOPBACK';
@@ -77,7 +77,7 @@ export class Interfaces {
 
   get(name: string): InterfaceInfo {
     const i = this.list().find((x) => x.name === name);
-    if (i === undefined) throw new FastpathError('ENOENT', `interfaces.get: no interface named ${JSON.stringify(name)}`);
+    if (i === undefined) throw new FastpathError('ENOENT', `interfaces.get: no interface named ${describeValue(name)}`);
     return i;
   }
 
@@ -97,7 +97,7 @@ export class Interfaces {
   clone(cloner: string, options: CloneOptions = {}): InterfaceInfo {
     const what = 'interfaces.clone';
     if (typeof cloner !== 'string' || !(CLONERS as readonly string[]).includes(cloner)) {
-      throw new FastpathError('EINVAL', `${what}: unknown cloner ${JSON.stringify(cloner)} (have ${CLONERS.join(', ')})`);
+      throw new FastpathError('EINVAL', `${what}: unknown cloner ${describeValue(cloner)} (have ${CLONERS.join(', ')})`);
     }
     if (options === null || typeof options !== 'object') throw new FastpathError('EINVAL', `${what}: options: expected an object`);
     const names = this.list().map((i) => i.name);
@@ -105,12 +105,12 @@ export class Interfaces {
     let vlan = 0;
     let name = options.name;
     if (cloner === 'vlan') {
-      if (typeof options.parent !== 'string') throw new FastpathError('EINVAL', `${what}: parent: expected a port name, got ${JSON.stringify(options.parent)}`);
+      if (typeof options.parent !== 'string') throw new FastpathError('EINVAL', `${what}: parent: expected a port name, got ${describeValue(options.parent)}`);
       const parent = this.list().find((i) => i.name === options.parent);
-      if (parent === undefined) throw new FastpathError('ENXIO', `${what}: parent: no interface named ${JSON.stringify(options.parent)}`);
+      if (parent === undefined) throw new FastpathError('ENXIO', `${what}: parent: no interface named ${describeValue(options.parent)}`);
       if (parent.kind !== 'port') throw new FastpathError('EINVAL', `${what}: parent: ${parent.name} is a ${parent.kind}; a VLAN's parent must be a port`);
       if (!Number.isInteger(options.vlan) || (options.vlan as number) < 1 || (options.vlan as number) > 4094) {
-        throw new FastpathError('EINVAL', `${what}: vlan: expected an 802.1Q id 1..4094, got ${JSON.stringify(options.vlan)}`);
+        throw new FastpathError('EINVAL', `${what}: vlan: expected an 802.1Q id 1..4094, got ${describeValue(options.vlan)}`);
       }
       vlan = options.vlan as number;
       parentSlot = parent.index - 1;
@@ -126,9 +126,12 @@ export class Interfaces {
       }
     }
     if (typeof name !== 'string' || !IFNAME_RE.test(name)) {
-      throw new FastpathError('EINVAL', `${what}: name: expected [A-Za-z][A-Za-z0-9_.-]{0,14}, got ${JSON.stringify(name)}`);
+      throw new FastpathError('EINVAL', `${what}: name: expected [A-Za-z][A-Za-z0-9_.-]{0,14}, got ${describeValue(name)}`);
     }
-    if (names.includes(name)) throw new FastpathError('EEXIST', `${what}: an interface named ${JSON.stringify(name)} exists`);
+    if (names.includes(name)) throw new FastpathError('EEXIST', `${what}: an interface named ${describeValue(name)} exists`);
+    if (options.addresses !== undefined && !Array.isArray(options.addresses)) {
+      throw new FastpathError('EINVAL', `${what}: addresses: expected an array of "address/length", got ${describeValue(options.addresses)}`);
+    }
     const addresses = (options.addresses ?? []).map((a, i) => {
       try {
         if (typeof a !== 'string') throw new Error('expected "address/length"');
@@ -136,7 +139,7 @@ export class Interfaces {
         if (isMulticast(p.address) || isUnspecified(p.address)) throw new Error('must be unicast');
         return p;
       } catch (e) {
-        throw new FastpathError('EINVAL', `${what}: addresses[${i}]: ${JSON.stringify(a)}: ${(e as Error).message}`);
+        throw new FastpathError('EINVAL', `${what}: addresses[${i}]: ${describeValue(a)}: ${(e as Error).message}`);
       }
     });
     const slot = call(`${what} ${name}`, () => this.router.addonForInterfaces().ifaceClone(cloner, name as string, parentSlot, vlan, addresses));
@@ -153,7 +156,7 @@ export class Interfaces {
   destroy(name: string): void {
     const what = 'interfaces.destroy';
     const iface = this.list().find((i) => i.name === name);
-    if (iface === undefined) throw new FastpathError('ENXIO', `${what}: no interface named ${JSON.stringify(name)}`);
+    if (iface === undefined) throw new FastpathError('ENXIO', `${what}: no interface named ${describeValue(name)}`);
     if (iface.kind === 'port') throw new FastpathError('EOPNOTSUPP', `${what}: ${name} is a port, not a cloned interface`);
     const child = this.list().find((i) => i.parent === name);
     if (child !== undefined) throw new FastpathError('EBUSY', `${what}: ${name} is the parent of ${child.name}`);
@@ -165,7 +168,7 @@ export class Interfaces {
   setMtu(name: string, mtu: number): void {
     const iface = this.get(name);
     if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) {
-      throw new FastpathError('EINVAL', `interfaces.setMtu ${name}: mtu: expected an integer 1280..65535, got ${JSON.stringify(mtu)}`);
+      throw new FastpathError('EINVAL', `interfaces.setMtu ${name}: mtu: expected an integer 1280..65535, got ${describeValue(mtu)}`);
     }
     call(`interfaces.setMtu ${name}`, () => this.router.addonForInterfaces().ifaceSetMtu(iface.index - 1, mtu));
   }
@@ -178,13 +181,13 @@ export class Interfaces {
    */
   setPromiscuous(name: string, on: boolean): void {
     const iface = this.get(name);
-    call(`interfaces.setPromiscuous ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'promisc', on === true));
+    call(`interfaces.setPromiscuous ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'promisc', booleanArg(on, `interfaces.setPromiscuous ${name}: on`)));
   }
 
   /** All-multicast references, counted like setPromiscuous. */
   setAllMulticast(name: string, on: boolean): void {
     const iface = this.get(name);
-    call(`interfaces.setAllMulticast ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'allmulti', on === true));
+    call(`interfaces.setAllMulticast ${name}`, () => this.router.addonForInterfaces().ifaceSetFlag(iface.index - 1, 'allmulti', booleanArg(on, `interfaces.setAllMulticast ${name}: on`)));
   }
 
   /**
@@ -197,7 +200,7 @@ export class Interfaces {
   joinGroup(name: string, group: string): void {
     const iface = this.get(name);
     const g = addressArg(group, `interfaces.joinGroup ${name}: group`);
-    if (!isMulticast(g)) throw new FastpathError('EINVAL', `interfaces.joinGroup ${name}: group ${JSON.stringify(group)} is not a multicast address`);
+    if (!isMulticast(g)) throw new FastpathError('EINVAL', `interfaces.joinGroup ${name}: group ${describeValue(group)} is not a multicast address`);
     call(`interfaces.joinGroup ${name} ${group}`, () => this.router.addonForInterfaces().mldJoinLeave(iface.index - 1, g, true));
   }
 

@@ -1,8 +1,8 @@
 /** The neighbour table view (router.neighbours): static entries, flush, the ND cache. */
 import { formatIPv6, isMulticast, isMulticastMac, isUnspecified, isZeroMac, parseMac } from './addr';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import { call, NativeAddon } from './native';
-import { addressArg, PortMap } from './portmap';
+import { addressArg, optionsArg, PortMap } from './portmap';
 
 export interface NeighbourInfo {
   readonly address: string;
@@ -20,10 +20,10 @@ export class Neighbours {
 
   /** Add or replace a static (permanent) neighbour. */
   add(entry: { address: string; mac: string; dev: string }): void {
-    if (entry === null || typeof entry !== 'object') throw new FastpathError('EINVAL', 'neighbours.add: expected { address, mac, dev }');
+    if (entry === null || typeof entry !== 'object') throw new FastpathError('EINVAL', `neighbours.add: expected { address, mac, dev }, got ${describeValue(entry)}`);
     const address = addressArg(entry.address, 'neighbours.add: address');
     if (isMulticast(address) || isUnspecified(address)) {
-      throw new FastpathError('EINVAL', `neighbours.add: address ${JSON.stringify(entry.address)} must be unicast`);
+      throw new FastpathError('EINVAL', `neighbours.add: address ${describeValue(entry.address)} must be unicast`);
     }
     let mac: Uint8Array;
     try {
@@ -32,7 +32,7 @@ export class Neighbours {
       throw new FastpathError('EINVAL', `neighbours.add: mac: ${(e as Error).message}`);
     }
     if (isMulticastMac(mac) || isZeroMac(mac)) {
-      throw new FastpathError('EINVAL', `neighbours.add: mac ${JSON.stringify(entry.mac)} must be a unicast MAC`);
+      throw new FastpathError('EINVAL', `neighbours.add: mac ${describeValue(entry.mac)} must be a unicast MAC`);
     }
     const port = this.ports.index(entry.dev, 'neighbours.add: dev');
     call(`neighbours.add ${entry.address}`, () => this.addon.neighbourAdd(address, port, mac));
@@ -40,13 +40,15 @@ export class Neighbours {
 
   /** Delete a neighbour's link-layer address. */
   delete(entry: { address: string; dev: string }): void {
-    const address = addressArg(entry?.address, 'neighbours.delete: address');
+    if (entry === null || typeof entry !== 'object') throw new FastpathError('EINVAL', `neighbours.delete: expected { address, dev }, got ${describeValue(entry)}`);
+    const address = addressArg(entry.address, 'neighbours.delete: address');
     const port = this.ports.index(entry.dev, 'neighbours.delete: dev');
     call(`neighbours.delete ${entry.address}`, () => this.addon.neighbourDelete(address, port));
   }
 
   /** Remove every learned (non-static) entry, on one interface or all; returns how many. */
   flush(options: { dev?: string } = {}): number {
+    options = optionsArg(options, 'neighbours.flush');
     const port = options.dev === undefined ? null : this.ports.index(options.dev, 'neighbours.flush: dev');
     return call('neighbours.flush', () => this.addon.neighbourFlush(port));
   }

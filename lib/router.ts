@@ -8,7 +8,7 @@ import { EventEmitter } from 'events';
 import { formatPrefix, parseMac, parsePrefix } from './addr';
 import { classifyDevice, ealArgs, loadConfig, NormalizedRouterConfig, NormalizeOptions } from './config';
 import { RouterConfig } from './config-types';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import { call, CounterNames, native, NativeAddon, NativeStartConfig } from './native';
 import { decodeStats, RouterStats } from './stats';
 import { AddressState, decodeEvent, EventStream, RouterEvent } from './events';
@@ -19,7 +19,8 @@ import { Capture } from './capture';
 import { FlowCache } from './flowcache';
 import { InterfaceFlag, InterfaceInfo, Interfaces } from './interfaces';
 import { Neighbours } from './neighbours';
-import { PortMap } from './portmap';
+import { booleanArg, optionsArg, PortMap } from './portmap';
+import { recordDpdkOwner, removeStaleDpdkState } from './recovery';
 import { Routes } from './routes';
 
 // The table views live beside this file, one per table; exported here too, as before.
@@ -43,6 +44,8 @@ function dispatchNativeEvents(addon: NativeAddon): void {
 export interface StartOptions extends NormalizeOptions {
   /** Hugepage availability override (tests); default: detected. */
   hugepagesAvailable?: boolean;
+  /** Where start says what stale state of a dead router it removed (lib/recovery.ts). Default: console.error. */
+  log?: (line: string) => void;
 }
 
 /** Build the addon's start config from a normalized config. */
@@ -165,7 +168,11 @@ export class Router extends EventEmitter {
       addon.eventsDrain(); // a previous router's leftovers
       if (!addon.ealReady()) {
         const args = ealArgs(cfg, options);
+        // A router of this prefix family killed earlier left its runtime
+        // directory and hugepage files: remove them before EAL looks there.
+        removeStaleDpdkState(cfg.eal.filePrefix, options.log ?? ((line) => console.error(line)));
         call('EAL initialisation', () => addon.ealInit(args));
+        recordDpdkOwner(cfg.eal.filePrefix);
       }
       call('Router.start', () => addon.start(nativeStartConfig(cfg)));
       const router = new Router(addon, cfg);
@@ -233,9 +240,10 @@ export class Router extends EventEmitter {
    * `lost`). The same events are emitted as `router.on(ev.type, …)`.
    */
   events(options: { maxQueue?: number } = {}): EventStream {
-    const maxQueue = options.maxQueue ?? 4096;
+    const given = optionsArg(options, 'events').maxQueue;
+    const maxQueue = given ?? 4096;
     if (!Number.isInteger(maxQueue) || maxQueue < 1) {
-      throw new FastpathError('EINVAL', `events: maxQueue: expected a positive integer, got ${JSON.stringify(options.maxQueue)}`);
+      throw new FastpathError('EINVAL', `events: maxQueue: expected a positive integer, got ${describeValue(given)}`);
     }
     const s = new EventStream(maxQueue, (x) => this.streams.delete(x));
     if (this.stopped) s.end();
@@ -261,6 +269,9 @@ export class Router extends EventEmitter {
    * default dadTransmits 1); reject with ETIMEDOUT after timeoutMs.
    */
   async addressesSettled(timeoutMs = 10000): Promise<void> {
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new FastpathError('EINVAL', `addressesSettled: timeoutMs: expected a number of milliseconds >= 0, got ${describeValue(timeoutMs)}`);
+    }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.stopped) throw new FastpathError('EINVAL', 'addressesSettled: the router is stopped');
@@ -343,8 +354,9 @@ export class Router extends EventEmitter {
 
   /** Admin up/down of an interface (IFF_UP): a down interface neither receives nor sends. */
   setInterfaceUp(name: string, up: boolean): void {
-    const i = this.portNames.indexOf(name);
-    if (i < 0) throw new FastpathError('ENOENT', `setInterfaceUp: no interface named ${JSON.stringify(name)}`);
+    booleanArg(up, `setInterfaceUp ${describeValue(name)}: up`);
+    const i = typeof name === 'string' && name !== '' ? this.portNames.indexOf(name) : -1;
+    if (i < 0) throw new FastpathError('ENOENT', `setInterfaceUp: no interface named ${describeValue(name)}`);
     call(`setInterfaceUp ${name}`, () => this.addon.portSetUp(i, up));
   }
 }

@@ -2,7 +2,7 @@
 import * as os from 'os';
 
 import { addressEqual, formatIPv6, formatPrefix, isMulticast, isUnspecified, parseNetworkPrefixInto, parsePrefix, Prefix, prefixNetwork } from './addr';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import { call, NativeAddon, NativeRoute, nativeError } from './native';
 import { addressArg, PortMap } from './portmap';
 import { routeProtocolName } from './config/linux';
@@ -86,7 +86,7 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 function gatewayArg(text: string | undefined, at: string): Uint8Array | null {
   if (text === undefined) return null;
   const via = addressArg(text, at);
-  if (isMulticast(via) || isUnspecified(via)) throw new FastpathError('EINVAL', `${at} ${JSON.stringify(text)} must be a unicast address`);
+  if (isMulticast(via) || isUnspecified(via)) throw new FastpathError('EINVAL', `${at} ${describeValue(text)} must be a unicast address`);
   return via;
 }
 
@@ -155,7 +155,7 @@ export class Routes {
       const via = gatewayArg(o.via, `${at}.via`);
       const weight = o.weight === undefined ? 1 : o.weight;
       if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > MAX_NEXTHOP_WEIGHT) {
-        throw new FastpathError('EINVAL', `${at}.weight: expected an integer 1..${MAX_NEXTHOP_WEIGHT}, got ${JSON.stringify(o.weight)}`);
+        throw new FastpathError('EINVAL', `${at}.weight: expected an integer 1..${MAX_NEXTHOP_WEIGHT}, got ${describeValue(o.weight)}`);
       }
       const key = `${port}/${via ? formatIPv6(via) : ''}`;
       const dup = seen.get(key);
@@ -343,7 +343,7 @@ export class Routes {
 /** Refuse an options value that is not an object, or has a field not in `known`. */
 function optionFields(options: unknown, known: readonly string[], what: string): void {
   if (options === null || typeof options !== 'object') {
-    throw new FastpathError('EINVAL', `${what}: options: expected { ${known.join(', ')} } (each optional), got ${JSON.stringify(options)}`);
+    throw new FastpathError('EINVAL', `${what}: options: expected { ${known.join(', ')} } (each optional), got ${describeValue(options)}`);
   }
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) throw new FastpathError('EINVAL', `${what}: options.${k}: unknown field (have ${known.join(', ')})`);
@@ -352,7 +352,7 @@ function optionFields(options: unknown, known: readonly string[], what: string):
 
 /** A prefix argument with no host bits set. */
 function networkArg(value: unknown, what: string): Prefix {
-  if (typeof value !== 'string') throw new FastpathError('EINVAL', `${what}: expected a prefix string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw new FastpathError('EINVAL', `${what}: expected a prefix string, got ${describeValue(value)}`);
   let p: Prefix;
   try {
     p = parsePrefix(value);
@@ -361,7 +361,7 @@ function networkArg(value: unknown, what: string): Prefix {
   }
   const net = prefixNetwork(p);
   if (!addressEqual(net.address, p.address)) {
-    throw new FastpathError('EINVAL', `${what}: ${JSON.stringify(value)} has host bits set (did you mean ${formatPrefix(net)}?)`);
+    throw new FastpathError('EINVAL', `${what}: ${describeValue(value)} has host bits set (did you mean ${formatPrefix(net)}?)`);
   }
   return net;
 }
@@ -369,7 +369,7 @@ function networkArg(value: unknown, what: string): Prefix {
 /** A count argument: an integer >= 1. */
 function countArg(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new FastpathError('EINVAL', `${what}: expected an integer >= 1, got ${JSON.stringify(value)}`);
+    throw new FastpathError('EINVAL', `${what}: expected an integer >= 1, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -390,7 +390,7 @@ function encodeCursor(r: NativeRoute): string {
 
 function decodeCursor(value: unknown, what: string): Prefix {
   const bad = (): never => {
-    throw new FastpathError('EINVAL', `${what}: expected a nextCursor returned by routes.list, got ${JSON.stringify(value)}`);
+    throw new FastpathError('EINVAL', `${what}: expected a nextCursor returned by routes.list, got ${describeValue(value)}`);
   };
   if (typeof value !== 'string' || !CURSOR_TEXT.test(value)) return bad();
   const b = Buffer.from(value, 'base64url');

@@ -10,7 +10,7 @@
 import * as path from 'path';
 
 import { normalizeSiftrOptions, SiftrOptions } from './config/siftr';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import { callAsync, NativeAddon, NativeSiftrStatus, packageVersion } from './native';
 import type { SiftrFlow } from './siftr-log';
 
@@ -142,7 +142,7 @@ export class Siftr {
    */
   async configure(options: { logfile?: string; ppl?: number; portFilter?: number }): Promise<SiftrStatus> {
     if (typeof options !== 'object' || options === null) {
-      throw new FastpathError('EINVAL', `siftr.configure: expected an options object, got ${String(options)}`);
+      throw new FastpathError('EINVAL', `siftr.configure: expected an options object, got ${describeValue(options)}`);
     }
     for (const k of Object.keys(options)) {
       if (!['logfile', 'ppl', 'portFilter'].includes(k)) {

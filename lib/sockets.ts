@@ -12,9 +12,9 @@
 import { EventEmitter } from 'events';
 
 import { formatIPv6, isLinkLocal, isUnspecified } from './addr';
-import { FastpathError } from './errors';
+import { describeValue, FastpathError } from './errors';
 import { call, NativeAddon, NativeEvent } from './native';
-import { addressArg, PortMap } from './portmap';
+import { addressArg, optionsArg, PortMap } from './portmap';
 
 /** Share modes of a flow label (IPV6_FL_S_*). */
 export type FlowLabelShare = 'exclusive' | 'process' | 'user' | 'any';
@@ -85,14 +85,14 @@ const MAX_LABEL = 0xfffff;
 
 function labelArg(v: unknown, what: string, allowZero = true): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > MAX_LABEL) {
-    throw new FastpathError('EINVAL', `${what}: expected an integer ${allowZero ? 0 : 1}..0xfffff, got ${JSON.stringify(v)}`);
+    throw new FastpathError('EINVAL', `${what}: expected an integer ${allowZero ? 0 : 1}..0xfffff, got ${describeValue(v)}`);
   }
   return v;
 }
 
 function portArg(v: unknown, what: string, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 65535) {
-    throw new FastpathError('EINVAL', `${what}: expected an integer ${min}..65535, got ${JSON.stringify(v)}`);
+    throw new FastpathError('EINVAL', `${what}: expected an integer ${min}..65535, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -100,14 +100,14 @@ function portArg(v: unknown, what: string, min: number): number {
 function secondsArg(v: unknown, what: string): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new FastpathError('EINVAL', `${what}: expected a whole number of seconds, got ${JSON.stringify(v)}`);
+    throw new FastpathError('EINVAL', `${what}: expected a whole number of seconds, got ${describeValue(v)}`);
   }
   return v;
 }
 
 function shareArg(v: unknown, what: string): number {
-  if (typeof v !== 'string' || !(v in SHARES) || v === 'none') {
-    throw new FastpathError('EINVAL', `${what}: expected one of exclusive, process, user, any, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !Object.hasOwn(SHARES, v) || v === 'none') {
+    throw new FastpathError('EINVAL', `${what}: expected one of exclusive, process, user, any, got ${describeValue(v)}`);
   }
   return SHARES[v as FlowLabelShare];
 }
@@ -174,8 +174,9 @@ export class UdpSocket extends EventEmitter {
   }
 
   /** Lengthen a held label's linger and lifetime (IPV6_FL_A_RENEW). */
-  renewLabel(label: number, o: { linger?: number; expires?: number } = {}): void {
+  renewLabel(label: number, options: { linger?: number; expires?: number } = {}): void {
     this.checkOpen('renewLabel');
+    const o = optionsArg(options, 'renewLabel');
     const l = labelArg(label, 'renewLabel: label', false);
     const linger = secondsArg(o.linger, 'renewLabel: linger');
     const expires = secondsArg(o.expires, 'renewLabel: expires');
@@ -278,12 +279,12 @@ export class Sockets {
     for (const k of ['pid', 'uid'] as const) {
       const v = owner?.[k];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-        throw new FastpathError('EINVAL', `sockets.udp: owner.${k}: expected an integer 0..4294967295, got ${JSON.stringify(v)}`);
+        throw new FastpathError('EINVAL', `sockets.udp: owner.${k}: expected an integer 0..4294967295, got ${describeValue(v)}`);
       }
     }
     const rxQueue = o.receiveQueue ?? 256;
     if (!Number.isInteger(rxQueue) || rxQueue < 2 || rxQueue > 65536) {
-      throw new FastpathError('EINVAL', `sockets.udp: receiveQueue: expected an integer 2..65536, got ${JSON.stringify(o.receiveQueue)}`);
+      throw new FastpathError('EINVAL', `sockets.udp: receiveQueue: expected an integer 2..65536, got ${describeValue(o.receiveQueue)}`);
     }
     const r = call(`sockets.udp [${o.address}]:${port}`, () =>
       this.addon.socketOpen({ address, port, iface, pid: owner.pid, uid: owner.uid, reflect: o.reflect === true, rxQueue }),

@@ -21,214 +21,15 @@
  * `ethtool`, and needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN).
  */
 import { ChildProcess, SpawnOptions, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import * as path from 'node:path';
+import { execCommand, ExecOptions, ExecResult, requireTools, resolveTool, run, runIgnoringMissing, which } from './commands';
 import type { TopologyConfig, TopologyHostConfig } from './config-types';
 import { FastpathError } from './errors';
+import { ownerTag, parseOwnerTag, processAlive, ProcessIdentity } from './recovery';
 
-// ---------------------------------------------------------------------------
-// Prerequisites
-
-/** Tool → the Debian package that provides it. */
-export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
-  ip: 'iproute2',
-  bridge: 'iproute2',
-  sysctl: 'procps',
-  ethtool: 'ethtool',
-  ping: 'iputils-ping',
-  tracepath: 'iputils-tracepath',
-  tcpdump: 'tcpdump',
-  tshark: 'tshark',
-  iperf3: 'iperf3',
-  nft: 'nftables',
-  promtool: 'prometheus',
-  ss: 'iproute2',
-  nc: 'netcat-openbsd',
-  python3: 'python3',
-  scapy: 'python3-scapy',
-  taskset: 'util-linux',
-  bird: 'bird2',
-  birdc: 'bird2',
-  vtysh: 'frr',
-  'dpdk-testpmd': 'dpdk-dev',
-  'dpdk-devbind.py': 'dpdk',
-  'dpdk-telemetry.py': 'dpdk-dev',
-  'pkg-config': 'pkg-config',
-  cmake: 'cmake',
-  make: 'make',
-  'g++': 'g++',
-};
-
-/** Directories searched besides $PATH (non-root shells often lack sbin). */
-const EXTRA_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-const whichCache = new Map<string, string | null>();
-
-/** Full path of an executable, searching $PATH then the sbin directories; null if absent. */
-export function which(tool: string): string | null {
-  if (tool.includes('/')) return isExecutable(tool) ? tool : null;
-  const cached = whichCache.get(tool);
-  if (cached !== undefined) return cached;
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...EXTRA_BIN_DIRS];
-  let found: string | null = null;
-  for (const dir of dirs) {
-    const candidate = path.join(dir, tool);
-    if (isExecutable(candidate)) {
-      found = candidate;
-      break;
-    }
-  }
-  if (found !== null) whichCache.set(tool, found);
-  return found;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The system Python with scapy importable. Debian's python3-scapy is only
- * importable from /usr/bin/python3 (a pyenv python3 may come first on PATH).
- */
-export const SYSTEM_PYTHON = '/usr/bin/python3';
-
-function hasScapy(): boolean {
-  try {
-    execFileSync(SYSTEM_PYTHON, ['-c', 'import scapy.all'], { stdio: 'ignore', timeout: 30000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Throws FastpathError('ENOENT', 'missing prerequisite: <tool> (apt-get install <pkg>)')
- * for the first tool that is not installed. Tool names are executables
- * ('ip', 'tcpdump', ...) or 'scapy' (importable from /usr/bin/python3).
- * Integration tests call this so that a missing prerequisite fails, never skips.
- */
-export function requireTools(names: string[]): void {
-  for (const name of names) {
-    const present = name === 'scapy' ? hasScapy() : which(name) !== null;
-    if (!present) {
-      const pkg = TOOL_PACKAGES[name] ?? name;
-      throw new FastpathError('ENOENT', `missing prerequisite: ${name} (apt-get install ${pkg})`);
-    }
-  }
-}
-
-/** Throws FastpathError('EPERM') unless the process runs as root. */
-export function requireRoot(what = 'network namespaces'): void {
-  if (typeof process.geteuid === 'function' && process.geteuid() !== 0) {
-    throw new FastpathError('EPERM', `${what} need root (run as root or with sudo)`);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Running commands
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  /** Exit status; null when killed by a signal. */
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-export interface ExecOptions {
-  /** Kill the command (SIGKILL) after this many ms. Default 30000; 0: never. */
-  timeoutMs?: number;
-  /** Written to the command's stdin, which is then closed. */
-  input?: string | Buffer;
-  /** Throw FastpathError('EIO') on a non-zero exit. Default false. */
-  check?: boolean;
-  env?: NodeJS.ProcessEnv;
-}
-
-function resolveTool(tool: string): string {
-  const full = which(tool);
-  if (full === null) {
-    const pkg = TOOL_PACKAGES[tool] ?? tool;
-    throw new FastpathError('ENOENT', `missing prerequisite: ${tool} (apt-get install ${pkg})`);
-  }
-  return full;
-}
-
-/** Runs a command to completion; never rejects for a non-zero exit unless opts.check. */
-export function execCommand(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  if (argv.length === 0) return Promise.reject(new FastpathError('EINVAL', 'empty command'));
-  let file: string;
-  try {
-    file = resolveTool(argv[0]);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  const timeout = opts.timeoutMs ?? 30000;
-  return new Promise<ExecResult>((resolve, reject) => {
-    const child = spawn(file, argv.slice(1), {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: opts.env ?? process.env,
-    });
-    const out: Buffer[] = [];
-    const errOut: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => errOut.push(b));
-    child.stdin!.on('error', () => undefined); // EPIPE when the command ignores stdin
-    let timer: NodeJS.Timeout | undefined;
-    if (timeout > 0) timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('error', (err) => {
-      if (timer) clearTimeout(timer);
-      reject(new FastpathError('EIO', `${argv.join(' ')}: ${err.message}`));
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      const result: ExecResult = {
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(errOut).toString(),
-        code,
-        signal,
-      };
-      if (opts.check && code !== 0) {
-        reject(commandError(argv, result));
-      } else {
-        resolve(result);
-      }
-    });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    else child.stdin!.end();
-  });
-}
-
-function commandError(argv: string[], r: ExecResult): FastpathError {
-  const detail = (r.stderr || r.stdout).trim() || (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
-  const msg = `${argv.join(' ')}: ${detail}`;
-  if (/Operation not permitted|Permission denied/i.test(detail)) return new FastpathError('EPERM', msg);
-  if (/File exists/i.test(detail)) return new FastpathError('EEXIST', msg);
-  if (/Cannot find device|does not exist|No such (file|device|process)/i.test(detail)) {
-    return new FastpathError('ENOENT', msg);
-  }
-  return new FastpathError('EIO', msg);
-}
-
-/** Runs a command; throws FastpathError on failure, returns stdout. */
-async function run(argv: string[], opts: ExecOptions = {}): Promise<string> {
-  const r = await execCommand(argv, { ...opts, check: true });
-  return r.stdout;
-}
-
-/** Runs a command and ignores "not there" failures (for cleanup). */
-async function runIgnoringMissing(argv: string[]): Promise<void> {
-  const r = await execCommand(argv);
-  if (r.code === 0) return;
-  const err = commandError(argv, r);
-  if (err.code !== 'ENOENT') throw err;
-}
+// Prerequisites and running commands live in commands.ts; exported here too, as before.
+export { execCommand, requireRoot, requireTools, SYSTEM_PYTHON, TOOL_PACKAGES, which } from './commands';
+export type { ExecOptions, ExecResult } from './commands';
 
 // ---------------------------------------------------------------------------
 // Names
@@ -286,15 +87,6 @@ function parseLink(prefix: string, ifname: string): { pid?: number } | null {
   return m[1] === undefined ? {} : { pid: Number(m[1]) };
 }
 
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Hosts and topologies
@@ -320,6 +112,8 @@ export interface TopologyOptions extends TopologyConfig {
   routerMacs?: Record<string, string>;
   /** Install process exit/signal hooks that delete the namespaces (installCleanupOnExit). Default true. */
   cleanupOnExit?: boolean;
+  /** Where create says what leftovers of dead processes it removed. Default: console.error. */
+  log?: (line: string) => void;
 }
 
 export interface HostSpawnOptions {
@@ -508,16 +302,15 @@ export class Topology {
     }));
     const topo = new Topology(prefix, cfg.unique ?? false, hosts);
 
-    // Leftovers of crashed runs: dead pids' unique names; in non-unique mode
-    // the very names we are about to use.
+    // Leftovers of crashed runs (their owner is gone), then the very names
+    // we are about to use: refused while another live process owns them.
+    const log = cfg.log ?? ((line: string) => console.error(line));
     try {
-      await cleanupStale(prefix, { onlyDeadPids: true });
-      if (!cfg.unique) {
-        for (const h of hosts) await removeHostNetwork(h.ns, h.routerSideIfname);
-      }
+      await cleanupStale(prefix, { onlyDeadPids: true, log });
     } catch {
       /* best effort; creation will report a real conflict */
     }
+    if (!cfg.unique) await claimHostNames(hosts, log);
 
     if (cfg.cleanupOnExit ?? true) installCleanupOnExit(topo);
     try {
@@ -651,7 +444,8 @@ async function buildHost(h: TopologyHost, cfg: TopologyHostOptions, routerMac: s
   // it comes up (no link-local, NS/NA, MLD, RS), then promisc + up.
   await run(['sysctl', '-q', '-w', `net.ipv6.conf.${r}.disable_ipv6=1`]);
   if (routerMac !== undefined) await run(['ip', 'link', 'set', 'dev', r, 'address', routerMac]);
-  await run(['ip', 'link', 'set', 'dev', r, 'promisc', 'on']);
+  // The owner record (lib/recovery.ts): a later start tells a crashed run's leftovers from a live one's.
+  await run(['ip', 'link', 'set', 'dev', r, 'promisc', 'on', 'alias', ownerTag()]);
   await run(['ip', 'link', 'set', 'dev', r, 'up']);
 
   // Host side.
@@ -667,7 +461,7 @@ async function buildHost(h: TopologyHost, cfg: TopologyHostOptions, routerMac: s
   await inNs(['ethtool', '-K', TopologyHost.IFNAME, 'tx', 'off']);
   await run(['ip', '-n', ns, 'link', 'set', 'dev', 'lo', 'up']);
   await run(['ip', '-n', ns, '-6', 'addr', 'add', h.addressCidr, 'dev', TopologyHost.IFNAME, 'nodad']);
-  await run(['ip', '-n', ns, 'link', 'set', 'dev', TopologyHost.IFNAME, 'up']);
+  await run(['ip', '-n', ns, 'link', 'set', 'dev', TopologyHost.IFNAME, 'up', 'alias', ownerTag()]);
   // After the address, so the gateway is on-link in the host's prefix.
   await run(['ip', '-n', ns, '-6', 'route', 'add', 'default', 'via', h.gateway, 'dev', TopologyHost.IFNAME]);
   if (routerMac !== undefined) await h.addStaticNeighbour(h.gateway, routerMac);
@@ -685,10 +479,13 @@ async function removeHostNetwork(ns: string, routerSideIfname: string): Promise<
 
 export interface CleanupStaleOptions {
   /**
-   * Only remove names that carry a pid (unique mode) whose process is gone;
-   * leave pid-less names alone. Default false: pid-less names are removed too.
+   * Only remove names whose owner is known to be gone (a pid in the name, or
+   * the owner record in the veth's alias); leave names without either alone.
+   * Default false: those are removed too.
    */
   onlyDeadPids?: boolean;
+  /** Called with one line per removed namespace or veth. */
+  log?: (line: string) => void;
 }
 
 export interface CleanupStaleResult {
@@ -698,35 +495,83 @@ export interface CleanupStaleResult {
 
 /**
  * Deletes namespaces and router-side veths named with `prefix` that earlier
- * (crashed) runs left: those whose pid is no longer alive, and, unless
- * `onlyDeadPids`, those without a pid (non-unique mode; do not call it while
- * another non-unique topology with this prefix is in use). Never touches
- * this process's own names. Returns what it removed.
+ * (crashed) runs left: those whose owner (the process recorded in the veth
+ * alias, or the pid in the name) is no longer alive, and, unless
+ * `onlyDeadPids`, those with no owner at all (do not call it then while an
+ * older fastpath's demo with this prefix is in use). Never touches a live
+ * process's names. Returns what it removed.
  */
 export async function cleanupStale(prefix = 'fp', opts: CleanupStaleOptions = {}): Promise<CleanupStaleResult> {
   checkPrefix(prefix);
-  const stale = (p: { pid?: number } | null): boolean => {
-    if (p === null) return false;
-    if (p.pid === undefined) return !opts.onlyDeadPids && !ownsPidlessNames();
-    return !pidAlive(p.pid);
+  const stale = (p: { pid?: number } | null, recorded: ProcessIdentity | null): ProcessIdentity | 'unowned' | null => {
+    if (p === null) return null;
+    const owner = recorded ?? (p.pid !== undefined ? { pid: p.pid } : null);
+    if (owner !== null) return processAlive(owner) ? null : owner;
+    return !opts.onlyDeadPids && !ownsPidlessNames() ? 'unowned' : null;
   };
+  const say = (what: string, name: string, owner: ProcessIdentity | 'unowned'): void =>
+    opts.log?.(`fastpath: removed stale ${what} ${name} (${owner === 'unowned' ? 'no recorded owner' : `left by process ${owner.pid}, which is gone`})`);
   const removed: CleanupStaleResult = { namespaces: [], links: [] };
 
-  const links = await listLinks();
-  for (const ifname of links) {
-    if (stale(parseLink(prefix, ifname))) {
-      await runIgnoringMissing(['ip', 'link', 'del', 'dev', ifname]);
-      removed.links.push(ifname);
+  // Owners first: a namespace's record is on its end of the veth, gone with the veth.
+  const links = await listLinkOwners();
+  const namespaces: { ns: string; owner: ProcessIdentity | 'unowned' | null }[] = [];
+  for (const ns of await listNamespaces()) {
+    const parsed = parseNamespace(prefix, ns);
+    if (parsed !== null) namespaces.push({ ns, owner: stale(parsed, await namespaceOwner(ns)) });
+  }
+  for (const link of links) {
+    const owner = stale(parseLink(prefix, link.ifname), link.owner);
+    if (owner !== null) {
+      await runIgnoringMissing(['ip', 'link', 'del', 'dev', link.ifname]);
+      removed.links.push(link.ifname);
+      say('veth', link.ifname, owner);
     }
   }
-  for (const ns of await listNamespaces()) {
-    if (stale(parseNamespace(prefix, ns))) {
+  for (const { ns, owner } of namespaces) {
+    if (owner !== null) {
       await killNamespacePids(ns);
       await runIgnoringMissing(['ip', 'netns', 'del', ns]);
       removed.namespaces.push(ns);
+      say('network namespace', ns, owner);
     }
   }
   return removed;
+}
+
+/**
+ * A non-unique topology's names (the demo's fp-h1, fp0r...): EBUSY while a
+ * live process (another demo) owns them; otherwise whatever is left under
+ * them (an older fastpath's, without an owner record) is removed.
+ */
+async function claimHostNames(hosts: TopologyHost[], log: (line: string) => void): Promise<void> {
+  const links = new Map((await listLinkOwners()).map((l) => [l.ifname, l.owner]));
+  const namespaces = new Set(await listNamespaces());
+  const present = hosts.filter((h) => links.has(h.routerSideIfname) || namespaces.has(h.ns));
+  for (const h of present) {
+    const owner = links.get(h.routerSideIfname) ?? (namespaces.has(h.ns) ? await namespaceOwner(h.ns) : null);
+    if (owner !== null && owner.pid !== process.pid && processAlive(owner)) {
+      throw new FastpathError('EBUSY', `topology: ${h.ns} and ${h.routerSideIfname} belong to running process ${owner.pid} (another demo?); stop it or use another topology prefix`);
+    }
+  }
+  for (const h of present) {
+    await removeHostNetwork(h.ns, h.routerSideIfname);
+    log(`fastpath: removed leftover network namespace ${h.ns} and veth ${h.routerSideIfname} (no live owner)`);
+  }
+}
+
+/** The owner recorded in the alias of a namespace's eth0 (buildHost), or null. */
+async function namespaceOwner(ns: string): Promise<ProcessIdentity | null> {
+  const r = await execCommand(['ip', '-n', ns, '-j', 'link', 'show', 'dev', TopologyHost.IFNAME]);
+  if (r.code !== 0 || r.stdout.trim() === '') return null;
+  return parseOwnerTag((JSON.parse(r.stdout) as { ifalias?: string }[])[0]?.ifalias);
+}
+
+/** Every root-namespace link with the owner recorded in its alias (or null). */
+async function listLinkOwners(): Promise<{ ifname: string; owner: ProcessIdentity | null }[]> {
+  const out = await run(['ip', '-j', 'link', 'show']);
+  if (out.trim() === '') return [];
+  return (JSON.parse(out) as { ifname: string; ifalias?: string }[]).map((l) => ({ ifname: l.ifname, owner: parseOwnerTag(l.ifalias) }));
 }
 
 /** True when a live topology in this process uses pid-less names (then they are not stale). */

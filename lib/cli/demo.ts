@@ -34,7 +34,7 @@ export async function startDemo(source: string, opts: DemoOptions = {}): Promise
 
   const routerMacs: Record<string, string> = {};
   for (const p of cfg.ports) if (p.mac !== undefined) routerMacs[p.name] = p.mac;
-  const topology = await Topology.create({ ...cfg.topology, unique: opts.unique ?? false, routerMacs });
+  const topology = await Topology.create({ ...cfg.topology, unique: opts.unique ?? false, routerMacs, ...(opts.log ? { log: opts.log } : {}) });
   let router: Router | undefined;
   try {
     // Point each af_packet port at the veth the topology actually made.

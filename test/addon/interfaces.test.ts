@@ -163,7 +163,7 @@ describe('interfaces: VLAN and loopback clones (net_pcap)', function () {
     });
   });
 
-  it('clone / destroy / setMtu / promiscuous: every error has its code and leaves the table unchanged', async () => {
+  it('clone / destroy / setMtu / setPromiscuous / setAllMulticast: every error has its code and leaves the table unchanged; references are counted', async () => {
     await run(dir, [], [], async (router) => {
       const snapshot = (): string => JSON.stringify(router.interfaces.list().map(({ counters, ...rest }) => (void counters, rest)));
       const routes = (): string => JSON.stringify(router.routes.list());
@@ -199,6 +199,9 @@ describe('interfaces: VLAN and loopback clones (net_pcap)', function () {
       expectCode(() => router.interfaces.setMtu('eth0', 1000), 'EINVAL', /1280/);
       expectCode(() => router.interfaces.setMtu('eth0.100', 9000), 'EINVAL', /parent/);
       expectCode(() => router.interfaces.setAllMulticast('eth0.100', false), 'EINVAL', /no all-multicast reference/);
+      expectCode(() => router.interfaces.setPromiscuous('eth0', 'yes' as never), 'EINVAL', /on: expected true or false, got "yes"/);
+      expectCode(() => router.interfaces.setAllMulticast('eth0', 1 as never), 'EINVAL', /on: expected true or false, got 1/);
+      expectCode(() => router.interfaces.setPromiscuous('eth9', true), 'ENOENT', /eth9/);
 
       // Clone, use, destroy: the name is free again, the index is not reused.
       const v7 = router.interfaces.clone('vlan', { parent: 'eth0', vlan: 7, addresses: ['2001:db8:7::1/64'] });
@@ -233,6 +236,25 @@ describe('interfaces: VLAN and loopback clones (net_pcap)', function () {
       router.interfaces.setAllMulticast('eth0', false); // (releasing MLD's: the test owns the router)
       expect(router.interfaces.get('eth0').flags).to.not.include('ALLMULTI');
       expect(router.interfaces.get('eth0').flags).to.include('PROMISC'); // the config's reference
+
+      // Promiscuous references, counted the same way: the config's and one more.
+      const promisc = (): boolean => router.interfaces.get('eth1').flags.includes('PROMISC');
+      expect(promisc(), 'the config\'s reference').to.equal(true);
+      router.interfaces.setPromiscuous('eth1', true);
+      router.interfaces.setPromiscuous('eth1', false);
+      expect(promisc(), 'one reference left (the config\'s)').to.equal(true);
+      router.interfaces.setPromiscuous('eth1', false);
+      expect(promisc(), 'the last reference released').to.equal(false);
+      expect(() => router.interfaces.setPromiscuous('eth1', false)).to.throw(FastpathError, /eth1: no promiscuous reference to release/);
+      expect(promisc()).to.equal(false);
+      router.interfaces.setPromiscuous('eth1', true);
+      expect(promisc(), 'the first reference turns it on').to.equal(true);
+      // A VLAN's reference is held on its parent.
+      router.interfaces.setPromiscuous('eth0.100', true);
+      router.interfaces.setPromiscuous('eth0', false); // the config's
+      expect(router.interfaces.get('eth0').flags, 'the VLAN\'s reference keeps the parent promiscuous').to.include('PROMISC');
+      router.interfaces.setPromiscuous('eth0.100', false);
+      expect(router.interfaces.get('eth0').flags).to.not.include('PROMISC');
     });
   });
 });

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { allowedCpus, formatCpuList } from '../../lib/config';
 
 describe('process lifecycle', function () {
-  this.timeout(60000);
+  this.timeout(150000);
 
   it('exits by itself after stop(), leaving no /var/run/dpdk/<prefix>', async () => {
     const prefix = `fastpath-life-${process.pid}`;
@@ -36,4 +36,38 @@ describe('process lifecycle', function () {
     expect(out).to.include('stopped');
     expect(fs.existsSync(`/var/run/dpdk/${prefix}`)).to.equal(false);
   });
+
+  for (const mode of ['exit', 'throw'] as const) {
+    it(`a process that ends with a router still running (${mode === 'exit' ? 'process.exit()' : 'an uncaught exception'}) stops it and leaves no /var/run/dpdk/<prefix>`, async () => {
+      const prefix = `fastpath-life-${mode}-${process.pid}`;
+      const { code, out } = await runChild(prefix, mode);
+      expect(out).to.include('running');
+      expect(code, out).to.equal(mode === 'exit' ? 3 : 1);
+      if (mode === 'throw') expect(out).to.include('uncaught, with a router running');
+      expect(fs.existsSync(`/var/run/dpdk/${prefix}`), 'runtime directory removed by the exit hook').to.equal(false);
+    });
+  }
 });
+
+/** The lifecycle child in `mode`, with the whole CPU set: its exit code (null: killed after 120 s) and output. */
+async function runChild(prefix: string, mode: string): Promise<{ code: number | null; out: string }> {
+  const child = path.resolve(__dirname, '..', 'helpers', 'lifecycle-child.ts');
+  const proc = spawn('taskset', ['-c', formatCpuList(allowedCpus()), process.execPath, '-r', 'ts-node/register/transpile-only', child, prefix, mode], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      resolve(null);
+    }, 120000);
+    proc.on('exit', (c) => {
+      clearTimeout(t);
+      resolve(c);
+    });
+  });
+  return { code, out };
+}

@@ -30,3 +30,28 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, stepMs = 2
   }
   return check();
 }
+
+/**
+ * Resolve once a child's stdout or stderr matches `re` (a server saying it
+ * listens, a capture saying it captures): readiness, not a guessed delay.
+ * Rejects when the child exits first or after timeoutMs.
+ */
+export function outputMatches(child: import('child_process').ChildProcess, re: RegExp, timeoutMs = 10000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no ${re} from the child within ${timeoutMs} ms: ${text}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      text += d.toString();
+      if (re.test(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`the child exited before ${re}: ${text}`));
+    });
+  });
+}

@@ -13,7 +13,7 @@ import { Demo, startDemo } from '../../lib/cli/demo';
 import { parseSiftrLog, SiftrLog, SiftrRecord } from '../../lib/siftr-log';
 import type { TopologyHost } from '../../lib/topology';
 import { requireRoot, requireTools } from '../../lib/topology';
-import { scratchDir, sleep, TEST_EAL } from '../helpers/router-env';
+import { outputMatches, scratchDir, sleep, TEST_EAL } from '../helpers/router-env';
 
 const CONFIG = path.resolve(__dirname, '..', '..', 'dpdk-config', 'default.yaml');
 const TF_FASTRECOVERY = 0x00100000;
@@ -77,9 +77,9 @@ function dataConnection(log: SiftrLog): SiftrRecord[] {
 async function transfer(demo: Demo, seconds: number, rate?: string): Promise<{ client: SsInfo[]; server: SsInfo[] }> {
   const h1 = demo.host('h1');
   const h2 = demo.host('h2');
-  const server = h2.spawn(['iperf3', '-s', '-1', '-B', h2.address, '-p', String(IPERF_PORT)]);
+  const server = h2.spawn(['iperf3', '-s', '-1', '--forceflush', '-B', h2.address, '-p', String(IPERF_PORT)]);
   try {
-    await sleep(500);
+    await outputMatches(server, /Server listening/);
     const run = h1.exec(['iperf3', '-6', '-c', h2.address, '-p', String(IPERF_PORT), '-t', String(seconds), ...(rate ? ['-b', rate] : []), '-J'], { timeoutMs: 30000 + seconds * 1000 });
     const client: SsInfo[] = [];
     const srv: SsInfo[] = [];
@@ -199,9 +199,9 @@ describe('integration: SIFTR on TCP between namespace hosts (iperf3 through the 
     const h1 = demo.host('h1');
     const h2 = demo.host('h2');
     const [a, b, c] = ['cycle-a.log', 'cycle-b.log', 'cycle-c.log'].map((f) => path.join(dir, f));
-    const server = h2.spawn(['iperf3', '-s', '-1', '-B', h2.address, '-p', String(IPERF_PORT)]);
+    const server = h2.spawn(['iperf3', '-s', '-1', '--forceflush', '-B', h2.address, '-p', String(IPERF_PORT)]);
     try {
-      await sleep(500);
+      await outputMatches(server, /Server listening/);
       const run = h1.exec(['iperf3', '-6', '-c', h2.address, '-p', String(IPERF_PORT), '-t', '4', '-b', '200M'], { timeoutMs: 40000 });
       await sleep(300);
       // Connections already running when logging starts: the router did not
