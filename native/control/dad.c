@@ -45,6 +45,9 @@ struct dad_state {
 
 static struct dad_state dad[FP_MAX_IFACES][FP_MAX_ADDRS];
 static bool dad_port_up[FP_MAX_IFACES]; /* admin state seen at the last tick */
+/* The port's up_count at the last tick: a down→up between two ticks,
+ * which dad_port_up cannot see, restarts DAD too. */
+static uint32_t dad_up_count[FP_MAX_IFACES];
 
 static void
 set_state(uint16_t p, uint32_t a, uint8_t state)
@@ -114,6 +117,10 @@ fp_dad_timers(void)
 
 		if (!port->in_use || port->kind == FP_IF_LOOP)
 			continue; /* a loopback's addresses are preferred at once */
+		if (port->up_count != dad_up_count[p]) {
+			dad_up_count[p] = port->up_count;
+			dad_port_up[p] = false;
+		}
 		/* Up: administratively, and the link not known to be down. */
 		if (!port->up || port->link_state == FP_LINK_DOWN) {
 			dad_port_up[p] = false; /* probes wait; up again restarts */
@@ -196,6 +203,7 @@ fp_dad_reset(void)
 {
 	memset(dad, 0, sizeof(dad));
 	memset(dad_port_up, 0, sizeof(dad_port_up));
+	memset(dad_up_count, 0, sizeof(dad_up_count));
 }
 
 /* A destroyed interface's probes are forgotten: its index may come back
@@ -205,6 +213,7 @@ dad_iface_removed(uint16_t p)
 {
 	memset(dad[p], 0, sizeof(dad[p]));
 	dad_port_up[p] = false;
+	dad_up_count[p] = 0;
 }
 
 static struct fp_proto dad_proto = {

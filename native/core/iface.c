@@ -31,6 +31,8 @@ fp_port_set_up(uint16_t port_idx, bool up, struct fp_err *err)
 		if (!up && fp_routes_follow_links_locked(port_idx) > 0)
 			rte_rcu_qsbr_synchronize(fp_router.qsbr, RTE_QSBR_THRID_INVALID);
 		fp_router.ports[port_idx].up = up;
+		if (up)
+			fp_router.ports[port_idx].up_count++;
 		fp_generation_bump();
 		if (up)
 			fp_routes_follow_links_locked(-1);

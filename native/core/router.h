@@ -125,6 +125,9 @@ struct fp_port {
 	struct rte_ether_addr mac;
 	uint16_t mtu;
 	volatile bool up; /* admin state, read by lcores */
+	/* Admin down→up transitions (under ctl_lock): control/dad.c restarts
+	 * DAD on each, even one too quick for its loop to see the port down. */
+	uint32_t up_count;
 	bool promiscuous;
 	uint16_t port_id; /* DPDK port id (a VLAN's: its parent's) */
 	uint8_t kind;     /* enum fp_iface_kind */
