@@ -12,26 +12,8 @@ describe('process lifecycle', function () {
 
   it('exits by itself after stop(), leaving no /var/run/dpdk/<prefix>', async () => {
     const prefix = `fastpath-life-${process.pid}`;
-    const child = path.resolve(__dirname, '..', 'helpers', 'lifecycle-child.ts');
-    // The child gets the whole CPU set back (this process's threads may have
-    // been moved off the worker CPUs by an earlier router).
-    const proc = spawn('taskset', ['-c', formatCpuList(allowedCpus()), process.execPath, '-r', 'ts-node/register', child, prefix], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const t = setTimeout(() => {
-        proc.kill('SIGKILL');
-        resolve(null);
-      }, 30000);
-      proc.on('exit', (c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
+    // A child that does not exit by itself is killed after 60 s (null).
+    const { code, out } = await runChild(prefix, undefined, 60000);
     expect(code, `did not exit by itself: ${out}`).to.equal(0);
     expect(out).to.include('stopped');
     expect(fs.existsSync(`/var/run/dpdk/${prefix}`)).to.equal(false);
@@ -49,10 +31,14 @@ describe('process lifecycle', function () {
   }
 });
 
-/** The lifecycle child in `mode`, with the whole CPU set: its exit code (null: killed after 120 s) and output. */
-async function runChild(prefix: string, mode: string): Promise<{ code: number | null; out: string }> {
+/**
+ * The lifecycle child (in `mode`, if any) with the whole CPU set back (this
+ * process's threads may have been moved off the worker CPUs by an earlier
+ * router): its exit code (null: killed after limitMs) and output.
+ */
+async function runChild(prefix: string, mode?: string, limitMs = 120000): Promise<{ code: number | null; out: string }> {
   const child = path.resolve(__dirname, '..', 'helpers', 'lifecycle-child.ts');
-  const proc = spawn('taskset', ['-c', formatCpuList(allowedCpus()), process.execPath, '-r', 'ts-node/register/transpile-only', child, prefix, mode], {
+  const proc = spawn('taskset', ['-c', formatCpuList(allowedCpus()), process.execPath, '-r', 'ts-node/register/transpile-only', child, prefix, ...(mode ? [mode] : [])], {
     cwd: path.resolve(__dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,7 +49,7 @@ async function runChild(prefix: string, mode: string): Promise<{ code: number | 
     const t = setTimeout(() => {
       proc.kill('SIGKILL');
       resolve(null);
-    }, 120000);
+    }, limitMs);
     proc.on('exit', (c) => {
       clearTimeout(t);
       resolve(c);
