@@ -58,6 +58,10 @@ async function main(): Promise<void> {
   const warmup = Number(arg('--warmup', '1'));
   const hugepages = arg('--hugepages', 'off') === 'on';
   const memoryMb = Number(arg('--memory-mb', '512'));
+  // The pcap PMD's infinite_rx holds every frame of the file in an mbuf of
+  // the pool: beyond the default pool's 16383, size the pool to the file
+  // (2^q - 1 for the mempool), with 16k to spare for the rings.
+  const mbufs = Math.max(16383, 2 ** Math.ceil(Math.log2(flows + 16384)) - 1);
   const fwdCpu = Number(arg('--fwd-cpu', '1'));
   const prefix = arg('--prefix', `fp-bench-${process.pid}`);
   const startTimeout = Number(arg('--start-timeout', '30'));
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
       ...(ecmpOnePort ? [{ address: 'fe80::4', mac: '02:00:00:00:00:97', dev: 'eth1' }] : []),
     ],
     flowCache: { maxflows, hashsize },
+    mempool: { mbufs },
     ...(tableRoutes.length > 0 ? { routing: { maxRoutes: tableSize, tbl8Groups: tableSize } } : {}),
     ...(mirrors ? { linux: { mirrors: true, importRoutes: true, mirrorPrefix: `fpb${process.pid % 100000}-` } } : {}),
     ...(siftrPpl > 0 ? { siftr: { enabled: true, logfile: '/dev/null', ppl: siftrPpl, pickupMidstream: true } } : {}),

@@ -64,10 +64,11 @@ test_insert_lookup(void)
 
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 7, 100);
 	CHECK(e != NULL && e->generation == 7);
-	CHECK(e->out_port == 1 && e->dst_mac[5] == 0xbb && e->out_mtu == 1500);
-	/* A hit touches one cache line: key, MAC, egress, generation, chain, uses. */
-	CHECK(sizeof(struct fp_flow_entry) == 128);
-	CHECK((char *)&e->uses - (char *)e + sizeof(e->uses) <= 64);
+	CHECK(e->out_port == 1 && e->dst_mac[5] == 0xbb &&
+	      fp_flowcache_meta(fc, e)->out_mtu == 1500);
+	/* A hit touches one cache line: key, MAC, egress, generation, uses. */
+	CHECK(sizeof(struct fp_flow_entry) == 64);
+	CHECK(sizeof(struct fp_flow_meta) == 64);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
 	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
 	/* The flow label is part of the key (ip6flow compares ip6_flow). */
@@ -91,10 +92,11 @@ test_refresh_folds(void)
 
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
 	e->uses = 10;
-	e->dropped = 1;
+	fp_flowcache_meta(fc, e)->dropped = 1;
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 2, 5);
 	CHECK(fc->inuse == 1);
-	CHECK(e->uses == 0 && e->dropped == 0 && e->generation == 2);
+	CHECK(e->uses == 0 && fp_flowcache_meta(fc, e)->dropped == 0 &&
+	      e->generation == 2);
 	CHECK(ctr[F_USES] == 10 && ctr[F_FWD] == 9 && ctr[F_DROP] == 1);
 	printf("ok refresh: re-creating a flow folds and resets its counters\n");
 }
@@ -142,7 +144,7 @@ test_expire(void)
 	struct fp_flowcache *fc = make(16, 8);
 	struct fp_flow_key k;
 	struct fp_flow_entry *e;
-	uint32_t i;
+	uint32_t i, n;
 
 	for (i = 1; i <= 3; i++) {
 		k = key(i);
@@ -150,18 +152,21 @@ test_expire(void)
 		e->uses = 1;
 	}
 	/* First visit (t=1000): every entry was used since insertion. */
-	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 16, NULL, 0) == 0);
+	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, fc->nslots, NULL, 0) == 0);
 	/* Flow 2 is used again; flows 1 and 3 are not. */
 	k = key(2);
 	e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
 	e->uses++;
-	/* Bounded visit: 4 slots per call still finds the three live entries. */
-	CHECK(fp_flowcache_expire(fc, 2000, 500, 1, 4, NULL, 0) == 2);
+	/* Bounded visits: one slot per call, a table's worth of calls finds
+	 * the two idle entries (entries sit at their hash's slot). */
+	for (i = 0, n = 0; i < fc->nslots; i++)
+		n += fp_flowcache_expire(fc, 2000, 500, 1, 1, NULL, 0);
+	CHECK(n == 2);
 	CHECK(fc->inuse == 1 && ctr[EXPIRE] == 2 && ctr[F_USES] == 2);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
 	/* Not idle long enough yet: stays. */
-	CHECK(fp_flowcache_expire(fc, 2400, 500, 1, 16, NULL, 0) == 0);
-	CHECK(fp_flowcache_expire(fc, 3000, 500, 1, 16, NULL, 0) == 1);
+	CHECK(fp_flowcache_expire(fc, 2400, 500, 1, fc->nslots, NULL, 0) == 0);
+	CHECK(fp_flowcache_expire(fc, 3000, 500, 1, fc->nslots, NULL, 0) == 1);
 	CHECK(ctr[F_FWD] == 4 && ctr[F_DROP] == 0);
 	printf("ok idle expiry removes idle entries and folds their counters\n");
 }
@@ -180,16 +185,16 @@ test_touched(void)
 	a.neigh = 5;
 	k = key(1);
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, 0);
-	CHECK(fp_flowcache_expire(fc, 10, 1000, 1, 16, touched, 8) == 0);
+	CHECK(fp_flowcache_expire(fc, 10, 1000, 1, fc->nslots, touched, 8) == 0);
 	CHECK(touched[5] == 0); /* not used yet */
 	e->uses++;
-	CHECK(fp_flowcache_expire(fc, 20, 1000, 1, 16, touched, 8) == 0);
+	CHECK(fp_flowcache_expire(fc, 20, 1000, 1, fc->nslots, touched, 8) == 0);
 	CHECK(touched[5] == 1 && touched[4] == 0);
 	a.neigh = 9; /* out of range: ignored */
 	k = key(2);
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, 30);
 	e->uses++;
-	CHECK(fp_flowcache_expire(fc, 40, 1000, 1, 16, touched, 8) == 0);
+	CHECK(fp_flowcache_expire(fc, 40, 1000, 1, fc->nslots, touched, 8) == 0);
 	printf("ok a used flow marks its neighbour for reachability detection\n");
 }
 
@@ -200,7 +205,7 @@ test_generation(void)
 	struct fp_flow_key k = key(1);
 
 	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
-	CHECK(fp_flowcache_expire(fc, 1, 1000, 2, 16, NULL, 0) == 1);
+	CHECK(fp_flowcache_expire(fc, 1, 1000, 2, fc->nslots, NULL, 0) == 1);
 	CHECK(ctr[INVALIDATE] == 1 && fc->inuse == 0);
 	printf("ok entries of an old generation are invalidated by the scan\n");
 }
@@ -209,7 +214,7 @@ static void
 test_flush_and_snapshot(void)
 {
 	struct fp_flowcache *fc = make(64, 16);
-	struct fp_flow_entry out[64];
+	struct fp_flow_record out[64];
 	struct fp_flow_key k;
 	uint32_t i;
 
@@ -254,7 +259,113 @@ test_chains(void)
 		struct fp_flow_entry *e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
 		CHECK((i % 3 == 0) == (e == NULL));
 	}
-	printf("ok chained buckets survive removals from the middle\n");
+	printf("ok probe runs survive removals from the middle\n");
+}
+
+/* Tiny xorshift, fixed seed: the same churn every run. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t
+rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+/* Keys whose hashes share a home slot crowd one neighbourhood: past
+ * FP_FLOW_PROBE_MAX + 1 of them the oldest of the neighbourhood is reaped
+ * in place, and every other flow stays reachable. */
+static void
+test_crowded(void)
+{
+	struct fp_flowcache *fc = make(4096, 16);
+	struct fp_flow_key keys[FP_FLOW_PROBE_MAX + 2];
+	uint32_t n = 0, i, home = 0;
+
+	/* Collect keys that all hash to one home slot. */
+	for (i = 0; n < FP_FLOW_PROBE_MAX + 2; i++) {
+		struct fp_flow_key k = key(i);
+		uint32_t h = fp_flowcache_hash(&k) & fc->mask;
+
+		if (n == 0)
+			home = h;
+		if (h == home)
+			keys[n++] = k;
+	}
+	for (i = 0; i < n; i++)
+		fp_flowcache_insert(fc, &keys[i], fp_flowcache_hash(&keys[i]), &act,
+				    1, 10 + i);
+	CHECK(ctr[REAP] == 1 && fc->inuse == n - 1);
+	CHECK(fp_flowcache_lookup(fc, &keys[0], fp_flowcache_hash(&keys[0])) == NULL);
+	for (i = 1; i < n; i++)
+		CHECK(fp_flowcache_lookup(fc, &keys[i], fp_flowcache_hash(&keys[i])) != NULL);
+	printf("ok a crowded neighbourhood reaps its oldest flow in place\n");
+}
+
+/* Random inserts, removals, expiry and lookups against a reference set, in
+ * a table small enough for long probe runs and wraparound: every live flow
+ * is found, every removed one is not, the FIFO lists exactly the live
+ * flows, and inuse agrees. */
+#define MODEL_KEYS 600
+static void
+test_random_model(void)
+{
+	struct fp_flowcache *fc = make(256, 16);
+	static struct fp_flow_record out[256];
+	uint8_t live[MODEL_KEYS] = { 0 };
+	uint32_t step, i, nlive = 0;
+
+	for (step = 0; step < 200000; step++) {
+		uint32_t r = rnd(100), id = rnd(MODEL_KEYS);
+		struct fp_flow_key k = key(id);
+		uint32_t h = fp_flowcache_hash(&k);
+		struct fp_flow_entry *e = fp_flowcache_lookup(fc, &k, h);
+
+		EXPECT((e != NULL) == (live[id] != 0), "step %u key %u: found %d, live %d",
+		       step, id, e != NULL, live[id]);
+		if (failures)
+			break;
+		if (r < 60) {
+			uint64_t reaped = ctr[REAP];
+
+			fp_flowcache_insert(fc, &k, h, &act, 1, step);
+			if (!live[id])
+				nlive++;
+			live[id] = 1;
+			if (ctr[REAP] != reaped) {
+				/* One flow was reaped: find which by lookup. */
+				uint32_t before = nlive;
+
+				CHECK(ctr[REAP] == reaped + 1);
+				for (i = 0, nlive = 0; i < MODEL_KEYS; i++) {
+					struct fp_flow_key ki = key(i);
+					live[i] = fp_flowcache_lookup(fc, &ki,
+						fp_flowcache_hash(&ki)) != NULL && live[i];
+					nlive += live[i];
+				}
+				CHECK(nlive == before - 1 && live[id]);
+			}
+		} else if (r < 95 && e != NULL) {
+			fp_flowcache_remove(fc, e);
+			live[id] = 0;
+			nlive--;
+		} else if (r >= 95) {
+			/* A scan that invalidates nothing and expires nothing
+			 * (generation 1, huge idle) must change nothing. */
+			CHECK(fp_flowcache_expire(fc, step, UINT64_MAX, 1, 32, NULL, 0) == 0);
+		}
+		if (step % 1000 == 0) {
+			CHECK(fc->inuse == nlive && nlive <= 256);
+			CHECK(fp_flowcache_snapshot(fc, out, 256) == nlive);
+		}
+	}
+	CHECK(failures == 0);
+	for (i = 0; i < MODEL_KEYS; i++) {
+		struct fp_flow_key k = key(i);
+		CHECK((fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) != NULL) == live[i]);
+	}
+	printf("ok 200000 random steps agree with a reference set\n");
 }
 
 int
@@ -270,5 +381,7 @@ main(void)
 	test_generation();
 	test_flush_and_snapshot();
 	test_chains();
+	test_crowded();
+	test_random_model();
 	return checks_done();
 }
