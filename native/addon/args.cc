@@ -85,9 +85,7 @@ uint32_t U32(const Napi::Value &v, const char *what, uint32_t min, uint32_t max)
 }
 
 void Bytes(const Napi::Value &v, const char *what, uint8_t *out, size_t len) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    Throw(v.Env(), EINVAL, std::string(what) + ": expected a Uint8Array");
-  auto a = v.As<Napi::Uint8Array>();
+  auto a = U8Array(v, what);
   if (a.ElementLength() != len)
     Throw(v.Env(), EINVAL,
           std::string(what) + ": expected " + std::to_string(len) + " bytes");
@@ -101,6 +99,40 @@ std::string Str(const Napi::Value &v, const char *what, size_t max) {
     Throw(v.Env(), EINVAL, std::string(what) + ": expected 1.." +
                                std::to_string(max - 1) + " characters");
   return s;
+}
+
+void CopyStr(const Napi::Value &v, const char *what, char *out, size_t max) {
+  std::string s = Str(v, what, max);
+  std::memcpy(out, s.c_str(), s.size() + 1);
+}
+
+Napi::Uint8Array U8Array(const Napi::Value &v, const std::string &what, const char *expected) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    Throw(v.Env(), EINVAL, what + ": expected " + expected);
+  return v.As<Napi::Uint8Array>();
+}
+
+Napi::Object Obj(const Napi::Value &v, const std::string &what, const char *expected) {
+  if (!v.IsObject()) Throw(v.Env(), EINVAL, what + ": expected " + expected);
+  return v.As<Napi::Object>();
+}
+
+Napi::Array Arr(const Napi::Value &v, const std::string &what, const char *entries,
+                uint32_t min, uint32_t max) {
+  // "1..32 interface indexes", "at most 32 mirrors", "at least 1 route" or
+  // just "protocol numbers".
+  std::string count = entries;
+  if (min > 0 && max != UINT32_MAX)
+    count = std::to_string(min) + ".." + std::to_string(max) + " " + count;
+  else if (min > 0)
+    count = "at least " + std::to_string(min) + " " + count;
+  else if (max != UINT32_MAX)
+    count = "at most " + std::to_string(max) + " " + count;
+  if (!v.IsArray()) Throw(v.Env(), EINVAL, what + ": expected an array of " + count);
+  auto a = v.As<Napi::Array>();
+  if (a.Length() < min || a.Length() > max)
+    Throw(v.Env(), EINVAL, what + ": expected " + count + ", got " + std::to_string(a.Length()));
+  return a;
 }
 
 // ---- conversions to JS ----------------------------------------------------

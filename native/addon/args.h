@@ -70,6 +70,25 @@ void Bytes(const Napi::Value &v, const char *what, uint8_t *out, size_t len);
 // A string of 1..max-1 characters (it must fit a C buffer of max bytes).
 std::string Str(const Napi::Value &v, const char *what, size_t max);
 
+// Str(v, what, max) copied with its NUL into out[max].
+void CopyStr(const Napi::Value &v, const char *what, char *out, size_t max);
+
+// A Uint8Array (a Buffer is one); `expected` says what was wanted:
+// "data: expected a Uint8Array or Buffer".
+Napi::Uint8Array U8Array(const Napi::Value &v, const std::string &what,
+                         const char *expected = "a Uint8Array");
+
+// An object (an array is one too, as in JS); `expected` says what was
+// wanted: Obj(info[0], "captureStart", "an options object") throws
+// "captureStart: expected an options object".
+Napi::Object Obj(const Napi::Value &v, const std::string &what,
+                 const char *expected = "an object");
+
+// An array of min..max entries (max UINT32_MAX: no upper bound); `entries`
+// names them: "captureStart: interfaces: expected 1..32 interface indexes, got 0".
+Napi::Array Arr(const Napi::Value &v, const std::string &what, const char *entries,
+                uint32_t min, uint32_t max);
+
 // ---- conversions to JS -------------------------------------------------------
 
 // A new Uint8Array holding a copy of p[0..len).

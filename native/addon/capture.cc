@@ -39,17 +39,12 @@ Napi::Object StatsObject(Napi::Env env, const struct fp_capture_stats &st, bool 
 Napi::Value Start(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  if (!info[0].IsObject()) Throw(env, EINVAL, "captureStart: expected an options object");
-  auto o = info[0].As<Napi::Object>();
+  auto o = Obj(info[0], "captureStart", "an options object");
   fp_capture_params p{};
-  auto ifs = o.Get("interfaces");
-  if (!ifs.IsArray()) Throw(env, EINVAL, "captureStart: interfaces: expected an array of interface indexes");
-  auto arr = ifs.As<Napi::Array>();
-  if (arr.Length() == 0 || arr.Length() > FP_MAX_PORTS)
-    Throw(env, EINVAL, "captureStart: interfaces: expected 1.." + std::to_string(FP_MAX_PORTS));
-  p.niface = arr.Length();
+  auto ifs = Arr(o.Get("interfaces"), "captureStart: interfaces", "interface indexes", 1, FP_MAX_PORTS);
+  p.niface = ifs.Length();
   for (uint32_t i = 0; i < p.niface; i++)
-    p.iface[i] = static_cast<uint16_t>(U32(arr.Get(i), "captureStart: interfaces[]", 0, FP_MAX_IFACES - 1));
+    p.iface[i] = static_cast<uint16_t>(U32(ifs.Get(i), "captureStart: interfaces[]", 0, FP_MAX_IFACES - 1));
   p.direction = static_cast<uint8_t>(U32(o.Get("direction"), "captureStart: direction", 1, 3));
   auto filter = o.Get("filter");
   if (!filter.IsUndefined() && !filter.IsNull()) {

@@ -6,7 +6,7 @@
 
 #include "args.h"
 
-#include <cstring>
+#include <string>
 
 extern "C" {
 #include "../core/router.h"
@@ -19,32 +19,24 @@ namespace {
 Napi::Value LinuxEnable(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  if (!info[0].IsObject()) Throw(env, EINVAL, "linuxEnable: expected an options object");
-  auto o = info[0].As<Napi::Object>();
+  auto o = Obj(info[0], "linuxEnable", "an options object");
   fp_linux_config cfg{};
-  auto mirrors = o.Get("mirrors");
-  if (!mirrors.IsArray()) Throw(env, EINVAL, "linuxEnable: mirrors: expected an array");
-  auto arr = mirrors.As<Napi::Array>();
-  if (arr.Length() > 32) Throw(env, EINVAL, "linuxEnable: mirrors: at most 32");
-  cfg.nmirrors = arr.Length();
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    if (!arr.Get(i).IsObject()) Throw(env, EINVAL, "linuxEnable: mirrors[]: expected objects");
-    auto m = arr.Get(i).As<Napi::Object>();
+  auto mirrors = Arr(o.Get("mirrors"), "linuxEnable: mirrors", "mirrors", 0, FP_LINUX_MAX_MIRRORS);
+  cfg.nmirrors = mirrors.Length();
+  for (uint32_t i = 0; i < cfg.nmirrors; i++) {
+    auto m = Obj(mirrors.Get(i), "linuxEnable: mirrors[" + std::to_string(i) + "]");
     cfg.mirrors[i].port_idx = static_cast<uint16_t>(U32(m.Get("portIndex"), "mirrors[].portIndex", 0, FP_MAX_IFACES - 1));
-    std::string name = Str(m.Get("name"), "mirrors[].name", FP_LINUX_IFNAMSIZ);
-    std::strncpy(cfg.mirrors[i].name, name.c_str(), FP_LINUX_IFNAMSIZ - 1);
+    CopyStr(m.Get("name"), "mirrors[].name", cfg.mirrors[i].name, sizeof(cfg.mirrors[i].name));
   }
   cfg.import_routes = o.Get("importRoutes").ToBoolean();
   cfg.import_table = U32(o.Get("importTable"), "importTable", 1, 0xffffffffu);
-  auto protos = o.Get("importProtocols");
-  if (!protos.IsArray()) Throw(env, EINVAL, "linuxEnable: importProtocols: expected an array");
-  auto parr = protos.As<Napi::Array>();
-  for (uint32_t i = 0; i < parr.Length(); i++) {
-    uint32_t p = U32(parr.Get(i), "importProtocols[]", 0, 255);
+  auto protos = Arr(o.Get("importProtocols"), "linuxEnable: importProtocols", "protocol numbers", 0, UINT32_MAX);
+  for (uint32_t i = 0; i < protos.Length(); i++) {
+    uint32_t p = U32(protos.Get(i), "importProtocols[]", 0, 255);
     cfg.import_protos[p / 8] |= static_cast<uint8_t>(1u << (p % 8));
   }
   fp_err err{};
-  if (fp_linux_enable(&cfg, &err) < 0) Throw(env, err.code, err.msg);
+  if (fp_linux_enable(&cfg, &err) < 0) ThrowErr(env, err);
   return env.Undefined();
 }
 
@@ -53,8 +45,8 @@ Napi::Value LinuxStatus(const Napi::CallbackInfo &info) {
   CheckEnv(env);
   struct fp_linux_status st{};
   fp_linux_get_status(&st);
-  fp_linux_mirror_info mirrors[32];
-  uint32_t n = fp_linux_mirrors(mirrors, 32);
+  fp_linux_mirror_info mirrors[FP_LINUX_MAX_MIRRORS];
+  uint32_t n = fp_linux_mirrors(mirrors, FP_LINUX_MAX_MIRRORS);
   auto o = Napi::Object::New(env);
   o.Set("enabled", st.enabled);
   o.Set("importing", st.importing);

@@ -27,9 +27,7 @@ static_assert(offsetof(fp_route_spec, plen) == 16 && offsetof(fp_route_spec, has
 
 // The bytes of a Uint8Array argument.
 std::vector<uint8_t> Buffer(const Napi::Value &v, const char *what, size_t unit) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    Throw(v.Env(), EINVAL, std::string(what) + ": expected a Uint8Array");
-  auto a = v.As<Napi::Uint8Array>();
+  auto a = U8Array(v, what);
   if (a.ByteLength() % unit != 0)
     Throw(v.Env(), EINVAL, std::string(what) + ": length is not a multiple of " + std::to_string(unit));
   return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());

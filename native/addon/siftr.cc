@@ -6,7 +6,6 @@
 #include "args.h"
 
 #include <cstdlib>
-#include <cstring>
 
 extern "C" {
 #include "../control/siftr_writer.h"
@@ -15,11 +14,6 @@ extern "C" {
 
 namespace fastpath {
 namespace {
-
-void CopyStr(const Napi::Value &v, const char *what, char *out, size_t max) {
-  std::string s = Str(v, what, max);
-  memcpy(out, s.c_str(), s.size() + 1);
-}
 
 Napi::Object StatusObject(Napi::Env env, const fp_siftr_status &st) {
   auto o = Napi::Object::New(env);
@@ -146,8 +140,7 @@ class DisableWorker : public Napi::AsyncWorker {
 Napi::Value SiftrEnable(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  if (!info[0].IsObject()) Throw(env, EINVAL, "siftrEnable: expected an options object");
-  auto o = info[0].As<Napi::Object>();
+  auto o = Obj(info[0], "siftrEnable", "an options object");
   fp_siftr_params p{};
   CopyStr(o.Get("logfile"), "logfile", p.logfile, sizeof(p.logfile));
   CopyStr(o.Get("sysver"), "sysver", p.sysver, sizeof(p.sysver));
@@ -169,8 +162,7 @@ Napi::Value SiftrEnable(const Napi::CallbackInfo &info) {
 Napi::Value SiftrConfigure(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  if (!info[0].IsObject()) Throw(env, EINVAL, "siftrConfigure: expected an options object");
-  auto o = info[0].As<Napi::Object>();
+  auto o = Obj(info[0], "siftrConfigure", "an options object");
   auto d = Napi::Promise::Deferred::New(env);
   auto *w = new ConfigureWorker(env, d);
   try {

@@ -19,8 +19,7 @@ namespace {
 Napi::Value SocketOpen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  if (!info[0].IsObject()) Throw(env, EINVAL, "socket options: expected an object");
-  auto o = info[0].As<Napi::Object>();
+  auto o = Obj(info[0], "socket options");
   fp_udp_open_args a{};
   Bytes(o.Get("address"), "address", a.addr, 16);
   a.port = static_cast<uint16_t>(U32(o.Get("port"), "port", 0, 65535));
@@ -61,9 +60,7 @@ Napi::Value SocketSend(const Napi::CallbackInfo &info) {
   uint8_t dst[16];
   Bytes(info[1], "address", dst, 16);
   uint16_t port = static_cast<uint16_t>(U32(info[2], "port", 1, 65535));
-  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    Throw(env, EINVAL, "data: expected a Uint8Array or Buffer");
-  auto data = info[3].As<Napi::Uint8Array>();
+  auto data = U8Array(info[3], "data", "a Uint8Array or Buffer");
   uint32_t label = U32(info[4], "flowLabel", 0, 0xffffffffu);
   uint32_t seq = 0;
   fp_err err{};
@@ -103,8 +100,7 @@ Napi::Value FlowLabelGet(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
   int slot = static_cast<int>(U32(info[0], "socket", 0, FP_UDP_MAX_SOCKETS - 1));
-  if (!info[1].IsObject()) Throw(env, EINVAL, "getLabel: expected an object");
-  auto o = info[1].As<Napi::Object>();
+  auto o = Obj(info[1], "getLabel");
   fp_flowlabel_req req{};
   Bytes(o.Get("destination"), "destination", req.dst, 16);
   req.label = U32(o.Get("label"), "label", 0, 0xffffffffu);
@@ -168,8 +164,7 @@ Napi::Value FlowLabelList(const Napi::CallbackInfo &info) {
 Napi::Value UdpConfigure(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
-  if (!info[0].IsObject()) Throw(env, EINVAL, "flowLabels: expected an object");
-  auto o = info[0].As<Napi::Object>();
+  auto o = Obj(info[0], "flowLabels");
   fp_udp_config c{};
   c.auto_labels = o.Get("autoLabels").ToBoolean();
   c.state_ranges = o.Get("stateRanges").ToBoolean();

@@ -20,6 +20,7 @@ struct rte_mbuf;
 struct fp_lcore;
 
 #define FP_LINUX_IFNAMSIZ 16
+#define FP_LINUX_MAX_MIRRORS 32 /* mirrors in one fp_linux_config */
 
 struct fp_linux_mirror_spec {
 	uint16_t port_idx;
@@ -28,7 +29,7 @@ struct fp_linux_mirror_spec {
 
 struct fp_linux_config {
 	uint32_t nmirrors;
-	struct fp_linux_mirror_spec mirrors[32];
+	struct fp_linux_mirror_spec mirrors[FP_LINUX_MAX_MIRRORS];
 	bool import_routes;
 	uint32_t import_table;
 	uint8_t import_protos[32]; /* bit n: import routes of rtm_protocol n */

@@ -276,6 +276,35 @@ alloc_lcore_states(const struct fp_siftr_params *p, uint64_t base_tsc,
 	return 0;
 }
 
+/*
+ * Sets every lcore's SIFTR state (NULL: off) when the router is started but
+ * not launched, and says whether it did. This cannot go through
+ * fp_router_cmd_all, the path used once launched: before launch no worker
+ * drains its command ring, so that path refuses ("no router is running"),
+ * and a command queued anyway would be run at launch, after its caller's
+ * stack frame is gone. Nor can the workers' command switch be run from here
+ * for them (it is lcore_run_commands, private to the worker loop). So the
+ * state is written directly, under ctl_lock so that launch waits.
+ */
+static bool
+set_lcores_before_launch(const struct fp_siftr_lcore *states)
+{
+	bool before_launch;
+	uint32_t w;
+
+	pthread_mutex_lock(&fp_router.ctl_lock);
+	before_launch = fp_router.running && !fp_router.launched;
+	for (w = 0; before_launch && w < siftr.nworkers; w++) {
+		if (states != NULL)
+			fp_router.lcores[w]->siftr = states[w];
+		else
+			memset(&fp_router.lcores[w]->siftr, 0,
+			       sizeof(fp_router.lcores[w]->siftr));
+	}
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	return before_launch;
+}
+
 int
 fp_siftr_enable(const struct fp_siftr_params *p, struct fp_err *err)
 {
@@ -351,18 +380,13 @@ fp_siftr_enable(const struct fp_siftr_params *p, struct fp_err *err)
 		goto fail;
 	}
 
-	/* Before launch (the config's siftr.enabled), the workers are not
-	 * running: their state is set directly, so the first packet counts. */
-	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (fp_router.running && !fp_router.launched) {
-		for (w = 0; w < siftr.nworkers; w++)
-			fp_router.lcores[w]->siftr = states[w];
-		pthread_mutex_unlock(&fp_router.ctl_lock);
+	/* Before launch (the config's siftr.enabled): set directly, so the
+	 * first packet counts. */
+	if (set_lcores_before_launch(states)) {
 		siftr.enabled = true;
 		rc = 0;
 		goto out;
 	}
-	pthread_mutex_unlock(&fp_router.ctl_lock);
 	memset(cmds, 0, sizeof(cmds));
 	for (w = 0; w < siftr.nworkers; w++) {
 		cmds[w].type = FP_CMD_SIFTR_SET;
@@ -576,17 +600,11 @@ fp_siftr_disable(struct fp_siftr_status *out, struct fp_siftr_flow **flows,
 		rc = fp_err_set(err, EINVAL, "SIFTR is not enabled");
 		goto out;
 	}
-	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (fp_router.running && !fp_router.launched) {
-		/* Not launched yet: no worker runs, none may keep a table. */
-		for (w = 0; w < siftr.nworkers; w++)
-			memset(&fp_router.lcores[w]->siftr, 0,
-			       sizeof(fp_router.lcores[w]->siftr));
-		pthread_mutex_unlock(&fp_router.ctl_lock);
+	if (set_lcores_before_launch(NULL)) {
+		/* No worker ran, so none may keep a table. */
 		rc = finish_locked(out, flows, nflows);
 		goto out;
 	}
-	pthread_mutex_unlock(&fp_router.ctl_lock);
 	memset(cmds, 0, sizeof(cmds));
 	for (w = 0; w < siftr.nworkers; w++)
 		cmds[w].type = FP_CMD_SIFTR_SET; /* an empty state: off */

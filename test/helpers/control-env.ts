@@ -22,7 +22,7 @@ export interface CliRun {
 }
 
 /** Run the CLI against `socket` (async: this process keeps serving the socket meanwhile); the child is in `children` while it runs. */
-export function runCli(socket: string, children: Set<ChildProcess>, args: string[], timeoutMs = 30000): Promise<CliRun> {
+function runCli(socket: string, children: Set<ChildProcess>, args: string[], timeoutMs = 30000): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [CLI, ...args, '--socket', socket], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
       children.delete(child);
@@ -37,9 +37,9 @@ export function runCli(socket: string, children: Set<ChildProcess>, args: string
  * scratch directory `dir`; `control` adds to the socket setting (metrics).
  * The caller closes services and demo and removes dir.
  */
-export async function startControlDemo(
+async function startControlDemo(
   tag: string,
-  control: Omit<ControlConfig, 'socket'> = {},
+  control: Omit<ControlConfig, 'socket'>,
 ): Promise<{ demo: Demo; services: ControlServices; dir: string; socket: string }> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` first`);
   const dir = scratchDir(tag);
@@ -58,10 +58,45 @@ export async function startControlDemo(
   }
 }
 
-/** Undo startControlDemo (whatever of it exists): CLI children killed, socket closed, demo stopped, dir removed. */
-export async function stopControlDemo(s: { children: Set<ChildProcess>; services?: ControlServices; demo?: Demo; dir: string }): Promise<void> {
-  for (const c of s.children) c.kill('SIGKILL');
-  await s.services?.close();
-  if (s.demo) await s.demo.close();
-  if (s.dir) fs.rmSync(s.dir, { recursive: true, force: true });
+/**
+ * What a control-socket test file holds between its before() and after():
+ * the demo serving the socket, the socket and its scratch directory, and the
+ * CLI processes still running (killed by stop()).
+ */
+export class ControlDemoFixture {
+  /** CLI children running now; a test adds the ones it spawns itself. */
+  readonly children = new Set<ChildProcess>();
+  /** The control services; a test that closes them sets this to undefined. */
+  services?: ControlServices;
+  dir = '';
+  socket = '';
+  private started?: Demo;
+
+  /** Start the demo and serve the socket (from before()); `control` adds to the socket setting (metrics). */
+  async start(tag: string, control: Omit<ControlConfig, 'socket'> = {}): Promise<void> {
+    const s = await startControlDemo(tag, control);
+    this.started = s.demo;
+    this.services = s.services;
+    this.dir = s.dir;
+    this.socket = s.socket;
+  }
+
+  /** The demo; throws when start() did not get that far. */
+  get demo(): Demo {
+    if (!this.started) throw new Error('the demo did not start');
+    return this.started;
+  }
+
+  /** Run the CLI against the socket. */
+  cli(args: string[], timeoutMs?: number): Promise<CliRun> {
+    return runCli(this.socket, this.children, args, timeoutMs);
+  }
+
+  /** Undo start() (whatever of it happened): CLI children killed, socket closed, demo stopped, dir removed. */
+  async stop(): Promise<void> {
+    for (const c of this.children) c.kill('SIGKILL');
+    await this.services?.close();
+    if (this.started) await this.started.close();
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 }

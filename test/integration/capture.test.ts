@@ -6,16 +6,14 @@
  * ping and tshark; a missing prerequisite fails the run (never skips).
  */
 import { expect } from 'chai';
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import type { Demo } from '../../lib/cli/demo';
-import type { ControlServices } from '../../lib/control/daemon';
 import { CapturedPacket } from '../../lib/capture';
 import { FastpathError } from '../../lib/errors';
 import { requireRoot, requireTools } from '../../lib/topology';
-import { CLI, CliRun as Run, runCli, startControlDemo, stopControlDemo } from '../helpers/control-env';
+import { CLI, CliRun as Run, ControlDemoFixture } from '../helpers/control-env';
 import { waitFor } from '../helpers/router-env';
 
 /** ICMPv6 echo requests without extension headers. */
@@ -32,28 +30,19 @@ function tsharkFields(file: string, fields: string[]): Promise<string[][]> {
 
 describe('integration: packet capture (fastpath capture, router.capture)', function () {
   this.timeout(180000);
-  let demo: Demo | undefined;
-  let services: ControlServices | undefined;
-  let dir = '';
-  let socket = '';
-  const children = new Set<ChildProcess>();
-
-  const d = (): Demo => {
-    if (!demo) throw new Error('the demo did not start');
-    return demo;
-  };
+  const fx = new ControlDemoFixture();
 
   /** A ping h1 → h2 (through the router: echo requests in on eth0, out on eth1). */
   const ping = (count: number): Promise<{ code: number | null; stdout: string }> =>
-    d().host('h1').exec(['ping', '-6', '-c', String(count), '-i', '0.2', '-W', '2', d().host('h2').address]);
+    fx.demo.host('h1').exec(['ping', '-6', '-c', String(count), '-i', '0.2', '-W', '2', fx.demo.host('h2').address]);
 
   /**
    * Run `fastpath capture ARGS`; once it says it captures, run `during`;
    * then wait for it to end (or, with `interrupt`, send SIGINT first).
    */
   async function captureCli(args: string[], during: () => Promise<unknown>, opts: { interrupt?: boolean } = {}): Promise<Run> {
-    const child = spawn(process.execPath, [CLI, 'capture', ...args, '--socket', socket]);
-    children.add(child);
+    const child = spawn(process.execPath, [CLI, 'capture', ...args, '--socket', fx.socket]);
+    fx.children.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -68,24 +57,22 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
       return { code, stdout, stderr };
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      children.delete(child);
+      fx.children.delete(child);
     }
   }
-
-  const cli = (args: string[]): Promise<Run> => runCli(socket, children, args);
 
   before(async () => {
     requireRoot('integration tests');
     requireTools(['ip', 'sysctl', 'ethtool', 'ping', 'tshark']);
-    ({ demo, services, dir, socket } = await startControlDemo('capture'));
+    await fx.start('capture');
     expect((await ping(1)).code, 'h1 → h2 before any capture').to.equal(0);
   });
 
-  after(() => stopControlDemo({ children, services, demo, dir }));
+  after(() => fx.stop());
 
   it('`capture -i eth0 -c 5 -w x.pcapng` during a ping: tshark reads 5 ICMPv6 echo requests received on eth0', async () => {
-    const file = path.join(dir, 'x.pcapng');
-    const h1 = d().host('h1').address;
+    const file = path.join(fx.dir, 'x.pcapng');
+    const h1 = fx.demo.host('h1').address;
     const r = await captureCli(['-i', 'eth0', '-c', '5', '-f', ECHO_REQUESTS, '-w', file], () => ping(8));
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.match(/5 packets captured/);
@@ -100,7 +87,7 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
   });
 
   it('without a filter, both directions: echo requests in on eth0 and the replies out of it, each frame once', async () => {
-    const file = path.join(dir, 'both.pcapng');
+    const file = path.join(fx.dir, 'both.pcapng');
     const r = await captureCli(['-i', 'eth0', '-w', file], () => ping(3), { interrupt: true });
     expect(r.code, r.stderr).to.equal(0);
     const rows = await tsharkFields(file, ['frame.interface_name', 'frame.packet_flags_direction', 'icmpv6.type', 'icmpv6.echo.sequence_number']);
@@ -113,7 +100,7 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
   });
 
   it('a filter that matches nothing captures nothing (the frames were seen)', async () => {
-    const file = path.join(dir, 'none.pcapng');
+    const file = path.join(fx.dir, 'none.pcapng');
     const r = await captureCli(['-i', 'eth0', '-i', 'eth1', '-f', 'udp port 9', '-w', file, '--json'], () => ping(3), { interrupt: true });
     expect(r.code, r.stderr).to.equal(0);
     const stats = JSON.parse(r.stdout) as { seen: number; matched: number; captured: number; dropped: number; delivered: number };
@@ -128,9 +115,9 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
     // A shell pipeline, as an operator types it: tshark refuses a socket as
     // its stdin, which is what Node gives a child for a pipe.
     const quote = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
-    const cmd = [process.execPath, CLI, 'capture', '-i', 'eth1', '--direction', 'tx', '-c', '3', '-f', ECHO_REQUESTS, '-w', '-', '--socket', socket].map(quote).join(' ');
+    const cmd = [process.execPath, CLI, 'capture', '-i', 'eth1', '--direction', 'tx', '-c', '3', '-f', ECHO_REQUESTS, '-w', '-', '--socket', fx.socket].map(quote).join(' ');
     const child = spawn('bash', ['-o', 'pipefail', '-c', `${cmd} | tshark -r - -T fields -e frame.interface_name -e icmpv6.type -e frame.packet_flags_direction`]);
-    children.add(child);
+    fx.children.add(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -142,7 +129,7 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
       expect(await exited, err).to.equal(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      children.delete(child);
+      fx.children.delete(child);
     }
     const rows = out.trim().split('\n').map((l) => l.split('\t'));
     expect(rows, out).to.have.length(3);
@@ -150,29 +137,29 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
   });
 
   it('bad input: a bad filter (EINVAL), an unknown interface (ENOENT), an unwritable file, each named; nothing left running', async () => {
-    const bad = await cli(['capture', '-i', 'eth0', '-f', 'ip6 and ((', '-w', path.join(dir, 'bad.pcapng'), '--json']);
+    const bad = await fx.cli(['capture', '-i', 'eth0', '-f', 'ip6 and ((', '-w', path.join(fx.dir, 'bad.pcapng'), '--json']);
     expect(bad.code).to.equal(1);
     const e1 = JSON.parse(bad.stdout) as { error: { code: string; message: string } };
     expect(e1.error.code).to.equal('EINVAL');
     expect(e1.error.message).to.include('ip6 and ((');
-    expect(fs.existsSync(path.join(dir, 'bad.pcapng')), 'no file left behind').to.equal(false);
+    expect(fs.existsSync(path.join(fx.dir, 'bad.pcapng')), 'no file left behind').to.equal(false);
 
-    const unknown = await cli(['capture', '-i', 'eth9', '-w', path.join(dir, 'u.pcapng')]);
+    const unknown = await fx.cli(['capture', '-i', 'eth9', '-w', path.join(fx.dir, 'u.pcapng')]);
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.match(/^fastpath: ENOENT: .*"eth9"/);
 
-    const unwritable = path.join(dir, 'no', 'such', 'dir', 'x.pcapng');
-    const nofile = await cli(['capture', '-i', 'eth0', '-w', unwritable, '--json']);
+    const unwritable = path.join(fx.dir, 'no', 'such', 'dir', 'x.pcapng');
+    const nofile = await fx.cli(['capture', '-i', 'eth0', '-w', unwritable, '--json']);
     expect(nofile.code).to.equal(1);
     const e3 = JSON.parse(nofile.stdout) as { error: { code: string; message: string } };
     expect(e3.error.code).to.equal('ENOENT');
     expect(e3.error.message).to.include(unwritable);
 
-    expect(d().router.capture.current?.stats().running ?? false).to.equal(false);
+    expect(fx.demo.router.capture.current?.stats().running ?? false).to.equal(false);
   });
 
   it('router.capture (TS API): packets with interface, direction, timestamps and frames; EBUSY while running; a VLAN is refused', async () => {
-    const r = d().router;
+    const r = fx.demo.router;
     const before = BigInt(Date.now()) * 1000000n;
     const cap = r.capture.start({ interfaces: ['eth1'], direction: 'tx', filter: ECHO_REQUESTS, count: 2 });
     expect(() => r.capture.start({ interfaces: 'eth0' })).to.throw(FastpathError).with.property('code', 'EBUSY');
@@ -205,11 +192,11 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
   });
 
   it('a full ring drops and counts: a capture nobody reads keeps `buffer` frames, the rest are counted as dropped', async () => {
-    const r = d().router;
+    const r = fx.demo.router;
     const cap = r.capture.start({ interfaces: ['eth0', 'eth1'], buffer: 64 });
     try {
       // 100 echo requests and replies, each in and out: 400 frames, never read meanwhile.
-      const flood = await d().host('h1').exec(['ping', '-6', '-c', '100', '-i', '0.002', '-W', '2', d().host('h2').address]);
+      const flood = await fx.demo.host('h1').exec(['ping', '-6', '-c', '100', '-i', '0.002', '-W', '2', fx.demo.host('h2').address]);
       expect(flood.code, flood.stdout).to.equal(0);
       const s = cap.stop();
       expect(s.captured).to.equal(64);
@@ -225,25 +212,25 @@ describe('integration: packet capture (fastpath capture, router.capture)', funct
   });
 
   it('a capture ends with the client connection that started it', async () => {
-    const child = spawn(process.execPath, [CLI, 'capture', '-i', 'eth0', '-w', path.join(dir, 'killed.pcapng'), '--socket', socket]);
-    children.add(child);
+    const child = spawn(process.execPath, [CLI, 'capture', '-i', 'eth0', '-w', path.join(fx.dir, 'killed.pcapng'), '--socket', fx.socket]);
+    fx.children.add(child);
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     try {
       expect(await waitFor(() => err.includes('capturing on'), 15000), err).to.equal(true);
-      expect(d().router.capture.current?.stats().running).to.equal(true);
+      expect(fx.demo.router.capture.current?.stats().running).to.equal(true);
       child.kill('SIGKILL');
-      expect(await waitFor(() => d().router.capture.current?.stats().running === false, 5000)).to.equal(true);
+      expect(await waitFor(() => fx.demo.router.capture.current?.stats().running === false, 5000)).to.equal(true);
     } finally {
-      children.delete(child);
+      fx.children.delete(child);
     }
     // The next capture can start.
-    d().router.capture.start({ interfaces: 'eth0' }).close();
+    fx.demo.router.capture.start({ interfaces: 'eth0' }).close();
   });
 
   // Last: it stops the demo's router.
   it('stopping the router ends a running capture: the iterator ends, the stats are final', async () => {
-    const r = d().router;
+    const r = fx.demo.router;
     const cap = r.capture.start({ interfaces: 'eth0', filter: ECHO_REQUESTS });
     await ping(2);
     const got: CapturedPacket[] = [];
