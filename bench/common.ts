@@ -359,3 +359,27 @@ export async function telemetryRate(
   if (r.error) throw new Error(`telemetry: ${r.error}`);
   return r;
 }
+
+/**
+ * mbufs for a fastpath case of this many flows (one frame each): the pcap
+ * PMD's infinite_rx holds every frame of the file in an mbuf of the pool;
+ * beyond the default pool's 16383, the pool is sized to the file (2^q - 1
+ * for the mempool) with 16k to spare for the rings.
+ */
+export function benchMbufs(flows: number): number {
+  return Math.max(16383, 2 ** Math.ceil(Math.log2(flows + 16384)) - 1);
+}
+
+/** Bytes of one mbuf in the pool: 128 header + 2176 data room + the mempool's 64-byte object header. */
+export const MBUF_BYTES = 2368;
+
+/**
+ * The flow cache's memory per lcore (core/flowcache.c fp_flowcache_memsize):
+ * slots = hashsize raised to the power of two >= 1.5 x maxflows, 128 bytes each.
+ */
+export function flowCacheBytes(maxflows: number, hashsize: number): number {
+  if (maxflows === 0) return 0;
+  let slots = hashsize;
+  while (slots < maxflows * 1.5 || slots < 2) slots *= 2;
+  return slots * 128;
+}

@@ -25,6 +25,7 @@ import * as path from 'path';
 import { Router } from '../lib/index';
 import type { RouterConfig, RouterStats } from '../lib/index';
 import { DST_ROUTE, RX_MAC } from './pcapgen';
+import { benchMbufs, flowCacheBytes } from './common';
 
 function arg(name: string, def?: string): string {
   const i = process.argv.indexOf(name);
@@ -58,10 +59,7 @@ async function main(): Promise<void> {
   const warmup = Number(arg('--warmup', '1'));
   const hugepages = arg('--hugepages', 'off') === 'on';
   const memoryMb = Number(arg('--memory-mb', '512'));
-  // The pcap PMD's infinite_rx holds every frame of the file in an mbuf of
-  // the pool: beyond the default pool's 16383, size the pool to the file
-  // (2^q - 1 for the mempool), with 16k to spare for the rings.
-  const mbufs = Math.max(16383, 2 ** Math.ceil(Math.log2(flows + 16384)) - 1);
+  const mbufs = benchMbufs(flows);
   const fwdCpu = Number(arg('--fwd-cpu', '1'));
   const prefix = arg('--prefix', `fp-bench-${process.pid}`);
   const startTimeout = Number(arg('--start-timeout', '30'));
@@ -193,6 +191,7 @@ async function main(): Promise<void> {
         interval,
         wallInterval,
         flowHitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
+        flowCacheBytesPerLcore: flowCacheBytes(maxflows, hashsize),
         ...(siftr ? { siftr } : {}),
         ...(loadSeconds !== undefined ? { routes: tableRoutes.length, loadSeconds } : {}),
         ...(unloadSeconds !== undefined ? { loadedUnderTraffic: tableRoutes.length - loadK, unloadSeconds, droppedInWindow: totals.dropped ?? 0 } : {}),

@@ -22,7 +22,9 @@
  *   --seconds S       FP_BENCH_SECONDS  measurement per run (default 3)
  *   --warmup S        FP_BENCH_WARMUP   warm-up per run before measuring (default 1)
  *   --quick                             1 round, 1 s measurement, 0.5 s warm-up
- *   --flows 1,10000                     flow counts
+ *   --flows 1,10000                     flow counts (above 12000 fastpath only: l3fwd's and testpmd's
+ *                                       pools cannot hold the pcap; cache-on cases raise maxflows to
+ *                                       hold every flow, and EAL memory to one mbuf per frame)
  *   --only fastpath,l3fwd,testpmd       a subset (no final ratio line without all three)
  *   --hugepages auto|on|off             EAL memory for every app (default auto:
  *                                       hugepages when enough are reserved and mounted)
@@ -43,11 +45,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  benchMbufs,
   checkFastpath,
+  flowCacheBytes,
   fmtRate,
   hugepagesAvailable,
   installCleanup,
   killChildrenSync,
+  MBUF_BYTES,
   median,
   MemoryMode,
   OUT_DIR,
@@ -238,6 +243,30 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
+/**
+ * l3fwd's and testpmd's mbuf pools (16704 and 16384) hold every frame of the
+ * pcap (net_pcap's infinite_rx keeps them all in mbufs): above this many
+ * flows (one frame each) only fastpath, whose pool the case sizes, can run.
+ */
+const POOL_FLOWS = 12000;
+
+/** The flow cache of a cache-on case: the configured size, raised to hold every flow of the run. */
+function cacheGeometry(o: Options, flows: number): { maxflows: number; hashsize: number } {
+  const maxflows = Math.max(o.maxflows, 2 ** Math.ceil(Math.log2(flows)));
+  return { maxflows, hashsize: Math.min(1 << 20, Math.max(o.hashsize, 2 * maxflows)) };
+}
+
+/**
+ * EAL memory for a run of this many flows: the pool (one mbuf per frame;
+ * counted twice: without hugepages EAL could not place a 2.4 GiB pool in
+ * 1.3 times its size), the flow cache, and the usual room for the rest.
+ */
+function memoryForFlows(o: Options, flows: number): number {
+  if (benchMbufs(flows) === benchMbufs(1)) return o.memoryMb;
+  const g = cacheGeometry(o, flows);
+  return Math.max(o.memoryMb, Math.ceil((2 * benchMbufs(flows) * MBUF_BYTES + flowCacheBytes(g.maxflows, g.hashsize)) / 2 ** 20) + o.memoryMb);
+}
+
 function cases(o: Options): CaseDef[] {
   const out: CaseDef[] = [];
   for (const flows of o.flows) {
@@ -265,12 +294,12 @@ function cases(o: Options): CaseDef[] {
         out.push({ id: `fastpath-load-${flows}`, label: 'fastpath, cache on, table loads/unloads', engine: 'fastpath', flows, maxflows: o.maxflows, loadUnderTraffic: true });
       }
     }
-    if (o.engines.includes('l3fwd')) {
+    if (o.engines.includes('l3fwd') && flows <= POOL_FLOWS) {
       // Both IPv6 modes: LPM (rte_lpm6_lookup per packet) and FIB (rte_fib6_lookup_bulk per burst); the ratio uses the better.
       out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
       out.push({ id: `l3fwdfib-${flows}`, label: 'l3fwd (FIB)', engine: 'l3fwd', flows, l3fwdLookup: 'fib' });
     }
-    if (o.engines.includes('testpmd')) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
+    if (o.engines.includes('testpmd') && flows <= POOL_FLOWS) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
   }
   return o.cases ? out.filter((c) => o.cases!.test(c.id)) : out;
 }
@@ -316,13 +345,15 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     FASTPATH_CASE_JS,
     '--pcap', pcapPath(c.flows, c.tcp),
     '--flows', String(c.flows),
-    '--maxflows', String(c.maxflows ?? o.maxflows),
-    '--hashsize', String(o.hashsize),
+    '--maxflows', String(c.maxflows === 0 ? 0 : cacheGeometry(o, c.flows).maxflows),
+    '--hashsize', String(cacheGeometry(o, c.flows).hashsize),
     '--poll-hz', String(c.pollHz ?? 0),
     '--seconds', String(o.seconds),
-    '--warmup', String(o.warmup),
+    // Many flows: each must pass through the slow path once before the cache
+    // holds it (1M flows at ~2 Mpps: two passes in 2 s on a 2.3 GHz Xeon).
+    '--warmup', String(o.warmup + (c.flows > POOL_FLOWS ? (2 * c.flows) / 1e6 : 0)),
     '--hugepages', mem.hugepages ? 'on' : 'off',
-    '--memory-mb', String(mem.memoryMb),
+    '--memory-mb', String(Math.max(mem.memoryMb, memoryForFlows(o, c.flows))),
     '--fwd-cpu', String(o.fwdCpu),
     '--prefix', prefix,
     '--start-timeout', String(o.startTimeout),
@@ -337,7 +368,7 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
   ]);
   registerPrefix(prefix);
   const child = spawnLogged(cmd, args, logName + '.log');
-  const limit = (o.startTimeout + o.warmup + o.seconds + 60) * 1000;
+  const limit = (o.startTimeout + o.warmup + (2 * c.flows) / 1e6 + o.seconds + 60) * 1000;
   const timedOut = await Promise.race([child.exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), limit).unref())]);
   if (timedOut) await stopChild(child, 5000);
   const { code, signal } = await child.exited;
@@ -381,9 +412,11 @@ async function main(): Promise<void> {
   }
 
   // memory mode, the same for all apps
-  const huge = o.hugepages === 'on' || (o.hugepages === 'auto' && hugepagesAvailable(o.memoryMb));
-  if (o.hugepages === 'on' && !hugepagesAvailable(o.memoryMb)) {
-    throw new Error(`--hugepages on: fewer than ${o.memoryMb + 64} MiB of free hugepages, or hugetlbfs not mounted`);
+  // the largest run's memory (many flows: a pool of one mbuf per frame) decides
+  const needMb = Math.max(...o.flows.map((f) => memoryForFlows(o, f)));
+  const huge = o.hugepages === 'on' || (o.hugepages === 'auto' && hugepagesAvailable(needMb));
+  if (o.hugepages === 'on' && !hugepagesAvailable(needMb)) {
+    throw new Error(`--hugepages on: fewer than ${needMb + 64} MiB of free hugepages, or hugetlbfs not mounted`);
   }
   const mem: MemoryMode = { hugepages: huge, memoryMb: o.memoryMb };
 
@@ -411,7 +444,7 @@ async function main(): Promise<void> {
   );
   log(
     `traffic: ${FRAME_LEN}-byte Ethernet/IPv6/UDP frames without FCS (${FRAME_LEN + 4} with it; IPv6/UDP cannot be a 64-byte frame: ` +
-      `its headers alone are 62 of the 60 before the FCS), 10000 frames per pcap`,
+      `its headers alone are 62 of the 60 before the FCS), max(10000, flows) frames per pcap, one flow after another`,
   );
   log(`         net_pcap (infinite_rx) -> app -> net_null; rate = null port Tx packets / s`);
   if (!mem.hugepages) {
@@ -553,6 +586,12 @@ async function main(): Promise<void> {
   const fmtRow = (r: string[]): string => r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
   log(fmtRow(head));
   for (const r of rows) log(fmtRow(r));
+  // The flow cache's size where it was raised for the flow count (memory per lcore, by fp_flowcache_memsize's formula).
+  for (const s of summaries.filter((x) => x.id === `fastpath-cache-${x.flows}` && x.flows > o.maxflows)) {
+    const g = cacheGeometry(o, s.flows);
+    const mib = flowCacheBytes(g.maxflows, g.hashsize) / 2 ** 20;
+    log(`flow cache at ${s.flows} flows: maxflows ${g.maxflows}, hashsize ${g.hashsize}: ${mib.toFixed(0)} MiB per lcore, hit rate ${s.flowHitRatio !== undefined ? (s.flowHitRatio * 100).toFixed(1) + '%' : '-'}`);
+  }
   for (const r of records.filter((x) => typeof x.detail.unloadSeconds === 'number')) {
     const d = r.detail as { loadedUnderTraffic: number; loadSeconds: number; unloadSeconds: number; droppedInWindow: number };
     log(
