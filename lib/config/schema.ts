@@ -205,8 +205,8 @@ export const NeighbourSchema = section(
 export const FlowCacheSchema = section(
   {
     maxflows: int(0, 1048576).default(16384).describe('Maximum flows per lcore; 0 disables the cache.'),
-    hashsize: powerOfTwo(1, 1048576).default(32768).describe('Slots of the open-addressed table per lcore (64 bytes hot + 64 cold each); raised to the power of two at or above ' +
-          '1.5 x maxflows when smaller. More slots mean fewer flows displaced past their home pair (a second miss); 2x maxflows is the default.'),
+    hashsize: powerOfTwo(1, 1048576).default(32768).describe('Hash buckets per lcore. Keep it at least maxflows (2x is the default): the fast path prefetches the first entry of ' +
+          'each bucket, and every further entry in a chain is a dependent cache miss.'),
     idleTimeoutMs: int(100, 3600000).default(5000).describe('Idle time after which an entry expires (between 1 and 1.5 times this after its last packet), ms.'),
   },
   'an object',

@@ -36,7 +36,7 @@ class FlowListWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     auto arr = Napi::Array::New(env, count_);
     for (uint32_t i = 0; i < count_; i++) {
-      const fp_flow_record &e = entries_[i];
+      const fp_flow_entry &e = entries_[i];
       auto o = Napi::Object::New(env);
       o.Set("worker", workers_[i]);
       o.Set("src", ToBytes(env, e.key.src, 16));
@@ -62,7 +62,7 @@ class FlowListWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   fp_err err_{};
-  fp_flow_record *entries_ = nullptr;
+  fp_flow_entry *entries_ = nullptr;
   uint32_t *workers_ = nullptr;
   uint32_t count_ = 0;
   uint64_t hz_ = 1, now_ = 0;

@@ -120,11 +120,11 @@ fp_flowcache_flush_all(struct fp_err *err)
 }
 
 int
-fp_flowcache_collect(struct fp_flow_record **out, uint32_t **workers,
+fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
 		     uint32_t *count, struct fp_err *err)
 {
 	struct fp_cmd cmds[FP_MAX_WORKERS];
-	struct fp_flow_record *all;
+	struct fp_flow_entry *all;
 	uint32_t *who;
 	uint32_t w, per, total = 0, i;
 	int rc;
@@ -135,7 +135,9 @@ fp_flowcache_collect(struct fp_flow_record **out, uint32_t **workers,
 		goto out;
 	}
 	per = fp_router.flow_maxflows;
-	all = malloc(sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
+	/* Entries are cache-line aligned types: aligned memory, or the
+	 * compiler's aligned vector moves fault. */
+	all = aligned_alloc(64, sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
 	who = malloc(sizeof(*who) * (size_t)(per ? per : 1) * fp_router.nworkers);
 	if (all == NULL || who == NULL) {
 		free(all);

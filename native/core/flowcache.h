@@ -33,8 +33,6 @@
 #define FP_FLOWCACHE_MAX_FLOWS (1u << 22)
 #define FP_FLOWCACHE_MAX_HASHSIZE (1u << 20)
 #define FP_FLOW_NONE UINT32_MAX
-/* Slots a lookup or an insert may probe past a key's home slot. */
-#define FP_FLOW_PROBE_MAX 16
 
 /* What a flow matches: (src, dst, flow label, in-port). 36 bytes, no padding,
  * so keys compare word by word. */
@@ -55,55 +53,33 @@ struct fp_flow_action {
 };
 
 /*
- * The table is open-addressed: a flow lives in its home slot (hash & mask)
- * or within FP_FLOW_PROBE_MAX slots after it (linear probing; removals
- * shift later entries back, so a lookup stops at the first empty slot).
- * A hit therefore reads one cache line, found from the hash alone: no
- * bucket head to load first, which was a second dependent miss per packet
- * at high flow counts. Each slot has two parts in two arrays:
- *
- * - fp_flow_entry (hot, 64 bytes): what a hit reads and the one word it
- *   writes (uses);
- * - fp_flow_meta (cold, 64 bytes): touched on insert, removal, a dropping
- *   hit, the expiry scan and listing.
- *
- * Keeping them apart means the cold half is never pulled into the cache by
- * a hit (the adjacent-line prefetcher would pull it with a 128-byte entry).
+ * One entry, two cache lines. The first holds everything a hit reads or
+ * writes (key, next-hop MAC, egress, generation, chain link, use count), so
+ * a hit costs one cache line; the second is touched only on insert, removal,
+ * the expiry scan and listing. Per-flow `forwarded` is uses - dropped: a hit
+ * either forwards or drops.
  */
 struct fp_flow_entry {
 	struct fp_flow_key key;
 	uint8_t dst_mac[6];
 	uint16_t out_port;
 	uint32_t generation; /* global generation the entry was built under */
-	uint32_t hash;       /* fp_flowcache_hash(key): its home slot, for moves */
-	uint16_t in_use;
-	uint16_t pad0;
+	uint32_t hash_next;  /* next index in the bucket chain */
+	uint32_t pad0;
 	uint64_t uses;
-} __attribute__((aligned(64)));
-
-struct fp_flow_meta {
+	/* second cache line */
 	uint64_t dropped;
 	uint64_t scan_uses; /* uses seen by the previous expiry visit */
 	uint64_t created;   /* TSC */
 	uint64_t last_used; /* TSC of the visit that last saw uses change */
 	uint32_t fifo_prev; /* towards newer */
 	uint32_t fifo_next; /* towards older */
+	uint32_t bucket;
 	uint32_t nexthop;
+	uint16_t out_mtu;
+	uint16_t in_use;
 	uint32_t neigh; /* the next hop's neighbour index (reachability hints) */
-	uint16_t out_mtu;
 } __attribute__((aligned(64)));
-
-/* One flow as listed (fp_flowcache_snapshot): both halves. */
-struct fp_flow_record {
-	struct fp_flow_key key;
-	uint8_t dst_mac[6];
-	uint16_t out_port;
-	uint16_t out_mtu;
-	uint32_t generation;
-	uint32_t nexthop;
-	uint32_t neigh;
-	uint64_t uses, dropped, created, last_used;
-};
 
 /* Counters the cache updates: indexes into the owner's counter array. */
 struct fp_flowcache_counters {
@@ -114,24 +90,19 @@ struct fp_flowcache_counters {
 
 struct fp_flowcache {
 	uint32_t maxflows;
-	uint32_t hashsize; /* as configured (a power of two) */
-	uint32_t nslots;   /* slots in the table: a power of two */
-	uint32_t mask;     /* nslots - 1 */
+	uint32_t hashsize; /* power of two */
 	uint32_t inuse;
 	uint32_t fifo_newest;
 	uint32_t fifo_oldest;
+	uint32_t free_head; /* free list through hash_next */
 	uint32_t scan_cursor;
+	uint32_t pad;
 	struct fp_flowcache_counters ctr;
-	struct fp_flow_entry *entries; /* nslots hot halves */
-	struct fp_flow_meta *meta;     /* nslots cold halves */
+	uint32_t *buckets;            /* hashsize heads */
+	struct fp_flow_entry *entries; /* maxflows entries */
 };
 
-/* Slots of the table for a geometry: hashsize, raised to the power of two
- * at or above 1.5 x maxflows (and to 2), so a full cache is at most
- * two-thirds occupied and probes stay short; 0 when maxflows is 0. */
-uint32_t fp_flowcache_nslots(uint32_t maxflows, uint32_t hashsize);
-
-/* Bytes needed for a cache of this geometry (header + both slot arrays).
+/* Bytes needed for a cache of this geometry (header + buckets + entries).
  * The memory given to fp_flowcache_init must be 64-byte aligned. */
 size_t fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize);
 
@@ -178,68 +149,24 @@ fp_flowcache_hash_ip6(const uint8_t *ip6, uint32_t label_port)
 	return fp_flowcache_hash(&k);
 }
 
-/* Two keys equal? The packet's src and dst as four words, then label_port. */
-static inline bool
-fp_flow_key_eq_words(const struct fp_flow_entry *e, const uint64_t k[4],
-		     uint32_t label_port)
-{
-	const uint64_t *ek = (const uint64_t *)&e->key;
-
-	return ((ek[0] ^ k[0]) | (ek[1] ^ k[1]) | (ek[2] ^ k[2]) |
-		(ek[3] ^ k[3]) | (uint64_t)(e->key.label_port ^ label_port)) == 0;
-}
-
-/* A hash's home: the first slot of a 128-byte aligned pair, so that the
- * first two probes are one prefetch pair (both lines are prefetched; an
- * Intel L2 spatial prefetcher completes such pairs anyway). With a slot per
- * 64 bytes, a probe past the home line was a second serial miss for about
- * a quarter of the flows at a third occupancy; past the pair it is a few
- * percent. */
-static inline uint32_t
-fp_flowcache_home_slot(const struct fp_flowcache *fc, uint32_t hash)
-{
-	return hash & fc->mask & ~1u;
-}
-
-static inline const struct fp_flow_entry *
-fp_flowcache_home(const struct fp_flowcache *fc, uint32_t hash)
-{
-	return &fc->entries[fp_flowcache_home_slot(fc, hash)];
-}
-
-/* The probe past the home pair (out of line: rare). */
-struct fp_flow_entry *fp_flowcache_probe(struct fp_flowcache *fc,
-					 const uint64_t k[4],
-					 uint32_t label_port, uint32_t hash);
-
-/* Find the flow of 32 bytes of source then destination address and a
- * label_port word, or NULL. Does not check the generation. */
-static inline struct fp_flow_entry *
-fp_flowcache_lookup_addrs(struct fp_flowcache *fc, const uint8_t *addrs,
-			  uint32_t label_port, uint32_t hash)
-{
-	struct fp_flow_entry *e = &fc->entries[fp_flowcache_home_slot(fc, hash)];
-	uint64_t k[4];
-
-	__builtin_memcpy(k, addrs, 32);
-	if (__builtin_expect(fp_flow_key_eq_words(e, k, label_port) && e->in_use, 1))
-		return e;
-	if (!e->in_use)
-		return NULL;
-	e++; /* the pair's second line (the home is even, nslots >= 2) */
-	if (fp_flow_key_eq_words(e, k, label_port) && e->in_use)
-		return e;
-	if (!e->in_use)
-		return NULL;
-	return fp_flowcache_probe(fc, k, label_port, hash);
-}
-
-/* The same for the flow of an IPv6 header (src and dst at ip6 + 8). */
+/* Walk a bucket chain from its head for the flow of an IPv6 header, without
+ * building a key first. */
 static inline struct fp_flow_entry *
 fp_flowcache_lookup_ip6(struct fp_flowcache *fc, const uint8_t *ip6,
-			uint32_t label_port, uint32_t hash)
+			uint32_t label_port, uint32_t i)
 {
-	return fp_flowcache_lookup_addrs(fc, ip6 + 8, label_port, hash);
+	uint64_t k[4];
+
+	__builtin_memcpy(k, ip6 + 8, 32);
+	while (i != FP_FLOW_NONE) {
+		struct fp_flow_entry *e = &fc->entries[i];
+		const uint64_t *ek = (const uint64_t *)&e->key;
+		if (((ek[0] ^ k[0]) | (ek[1] ^ k[1]) | (ek[2] ^ k[2]) |
+		     (ek[3] ^ k[3]) | (uint64_t)(e->key.label_port ^ label_port)) == 0)
+			return e;
+		i = e->hash_next;
+	}
+	return NULL;
 }
 
 /* The label_port word of a packet's key. */
@@ -250,21 +177,38 @@ fp_flow_label_port(const uint8_t *ip6, uint16_t in_port)
 	       ip6[3] | ((uint32_t)in_port << 20);
 }
 
+/* Walk a bucket chain from its head for a key. */
+static inline struct fp_flow_entry *
+fp_flowcache_lookup_from(struct fp_flowcache *fc, const struct fp_flow_key *key,
+			 uint32_t i)
+{
+	const uint64_t *k = (const uint64_t *)key;
+
+	while (i != FP_FLOW_NONE) {
+		struct fp_flow_entry *e = &fc->entries[i];
+		const uint64_t *ek = (const uint64_t *)&e->key;
+		if (((ek[0] ^ k[0]) | (ek[1] ^ k[1]) | (ek[2] ^ k[2]) |
+		     (ek[3] ^ k[3]) | (uint64_t)(e->key.label_port ^ key->label_port)) == 0)
+			return e;
+		i = e->hash_next;
+	}
+	return NULL;
+}
+
+/* A hash's bucket (its chain head), for prefetching. */
+static inline uint32_t *
+fp_flowcache_bucket(const struct fp_flowcache *fc, uint32_t hash)
+{
+	return &fc->buckets[hash & (fc->hashsize - 1)];
+}
+
 /* Find the entry for a key, or NULL. Does not check the generation. */
 static inline struct fp_flow_entry *
 fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
 		    uint32_t hash)
 {
-	if (fc->maxflows == 0)
-		return NULL;
-	return fp_flowcache_lookup_addrs(fc, key->src, key->label_port, hash);
-}
-
-/* The cold half of an entry. */
-static inline struct fp_flow_meta *
-fp_flowcache_meta(const struct fp_flowcache *fc, const struct fp_flow_entry *e)
-{
-	return &fc->meta[e - fc->entries];
+	return fp_flowcache_lookup_from(fc, key,
+					fc->buckets[hash & (fc->hashsize - 1)]);
 }
 
 /* Create or refresh the entry for key (ip6flow_create). An existing entry has
@@ -297,7 +241,7 @@ void fp_flowcache_flush(struct fp_flowcache *fc);
 
 /* Copy up to max live entries into out (oldest first). Returns the count. */
 uint32_t fp_flowcache_snapshot(const struct fp_flowcache *fc,
-			       struct fp_flow_record *out, uint32_t max);
+			       struct fp_flow_entry *out, uint32_t max);
 
 static inline uint32_t
 fp_flow_key_label(const struct fp_flow_key *key)

@@ -26,8 +26,10 @@
 #include "siftr_tap.h"
 
 #define FP_EXPIRE_PERIOD_US 100
-/* Fewest slots the expiry scan visits per period. */
+/* Fewest entries the expiry scan visits per period. */
 #define FP_EXPIRE_VISIT_MIN 8
+/* Packets between a bucket's prefetch and the read of its head. */
+#define FP_PREFETCH_LAG 8
 /* Packets ahead whose headers are prefetched. */
 #define FP_PREFETCH_AHEAD 4
 
@@ -516,20 +518,29 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 	}
 }
 
-/* Process one received vector from one port, in two passes so that memory
+/* Read packet i's bucket head and prefetch the entry it points to. */
+static inline void
+lcore_prefetch_entry(const struct fp_flowcache *fc, const uint32_t *hashes,
+		     uint32_t *heads, uint16_t i)
+{
+	heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
+	if (heads[i] != FP_FLOW_NONE)
+		rte_prefetch0(&fc->entries[heads[i]]);
+}
+
+/* Process one received vector from one port, in passes so that memory
  * latency overlaps across the vector instead of stalling each packet:
- * classify, hash and prefetch each flow's home slot (headers prefetched a
- * few packets ahead); then look up and forward. (The per-flow lines are
- * cold at high flow counts: between two packets of a flow the rx stream
- * has evicted them. The slot is found from the hash alone, so the one
- * prefetch covers a hit.) */
+ * classify, hash and prefetch each flow's bucket (headers prefetched a few
+ * packets ahead), reading bucket heads and prefetching their first entries
+ * a few packets behind; then look up and forward. (The per-flow lines are cold at high flow counts: between two
+ * packets of a flow the rx stream has evicted them.) */
 static void
 lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		uint16_t in_idx, uint32_t gen, uint64_t now, bool sub)
 {
 	struct rte_mbuf *valid[FP_BURST], *miss[FP_BURST];
 	uint32_t label_port[FP_BURST];
-	uint32_t hashes[FP_BURST], miss_hash[FP_BURST];
+	uint32_t hashes[FP_BURST], heads[FP_BURST], miss_hash[FP_BURST];
 	struct fp_flowcache *fc = lc->flowcache;
 	bool cache_on = fc->maxflows != 0;
 	const uint64_t port_mac64 = fp_router.ports[in_idx].mac64;
@@ -554,9 +565,12 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 								      FP_ETHER_HDR_LEN);
 			label_port[nvalid] = fp_flow_label_port(ip6, in_idx);
 			hashes[nvalid] = fp_flowcache_hash_ip6(ip6, label_port[nvalid]);
-			const struct fp_flow_entry *home = fp_flowcache_home(fc, hashes[nvalid]);
-			rte_prefetch0(home);
-			rte_prefetch0(home + 1);
+			rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
+			/* The bucket prefetched FP_PREFETCH_LAG packets ago has
+			 * had time to arrive: read it, prefetch its entry. */
+			if (nvalid >= FP_PREFETCH_LAG)
+				lcore_prefetch_entry(fc, hashes, heads,
+						     nvalid - FP_PREFETCH_LAG);
 		}
 		valid[nvalid++] = m;
 	}
@@ -576,6 +590,9 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		return;
 	}
 
+	for (i = nvalid > FP_PREFETCH_LAG ? nvalid - FP_PREFETCH_LAG : 0; i < nvalid; i++)
+		lcore_prefetch_entry(fc, hashes, heads, i);
+
 	struct rte_mbuf *fwd[FP_BURST];
 	uint16_t fwd_port[FP_BURST], nfwd = 0;
 	uint32_t fwd_bytes = 0;
@@ -587,7 +604,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		struct fp_flow_entry *e;
 		const struct fp_port *out;
 
-		e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], hashes[i]);
+		e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], heads[i]);
 		if (unlikely(e == NULL || e->generation != gen)) {
 			stale += e != NULL;
 			misses++;
@@ -598,17 +615,17 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		e->uses++;
 		out = &fp_router.ports[e->out_port];
 		if (unlikely(ip6[FP_IP6_OFF_HLIM] <= 1)) {
-			fp_flowcache_meta(fc, e)->dropped++;
+			e->dropped++;
 			lcore_drop_time_exceeded(lc, m, in_idx);
 			continue;
 		}
 		if (unlikely(m->pkt_len - FP_ETHER_HDR_LEN > out->mtu)) {
-			fp_flowcache_meta(fc, e)->dropped++;
+			e->dropped++;
 			lcore_drop_too_big(lc, m, in_idx, out->mtu);
 			continue;
 		}
 		if (unlikely(!out->up)) {
-			fp_flowcache_meta(fc, e)->dropped++;
+			e->dropped++;
 			lcore_drop(lc, m, in_idx, FP_DROP_port_down);
 			continue;
 		}
@@ -731,16 +748,16 @@ lcore_run_commands(struct fp_lcore *lc)
 	}
 }
 
-/* Slots the expiry scan visits per period: a whole pass of the table within
- * a quarter of the idle timeout, so an entry goes between 1 and 1.5 idle
- * timeouts after its last packet (its idleness is seen one pass late at
- * most). Scanning faster than that buys nothing and costs the packets
- * their cache lines: at 10k flows in 32k slots, 64 slots every 100 us was
- * 3% of the worker's time; this visits 8. */
+/* Entries the expiry scan visits per period: a whole pass of the table
+ * within a quarter of the idle timeout, so an entry goes between 1 and 1.5
+ * idle timeouts after its last packet (its idleness is seen one pass late
+ * at most). Scanning faster buys nothing and costs the packets their cache
+ * lines: 64 entries every 100 us was 2.4-3% of the worker at 10k flows
+ * (perf); at the defaults (16384 entries, 5 s) this visits 8. */
 static inline uint32_t
 lcore_expire_visit(const struct fp_lcore *lc, uint64_t period)
 {
-	uint64_t v = (uint64_t)lc->flowcache->nslots * period * 4 /
+	uint64_t v = (uint64_t)lc->flowcache->maxflows * period * 4 /
 		     (lc->idle_cycles + 1);
 
 	return v < FP_EXPIRE_VISIT_MIN ? FP_EXPIRE_VISIT_MIN : (uint32_t)v + 1;
