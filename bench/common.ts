@@ -375,11 +375,8 @@ export const MBUF_BYTES = 2368;
 
 /**
  * The flow cache's memory per lcore (core/flowcache.c fp_flowcache_memsize):
- * slots = hashsize raised to the power of two >= 1.5 x maxflows, 128 bytes each.
+ * 4 bytes per bucket head, 128 bytes per entry (the header's few bytes left out).
  */
 export function flowCacheBytes(maxflows: number, hashsize: number): number {
-  if (maxflows === 0) return 0;
-  let slots = hashsize;
-  while (slots < maxflows * 1.5 || slots < 2) slots *= 2;
-  return slots * 128;
+  return maxflows === 0 ? 0 : hashsize * 4 + maxflows * 128;
 }
