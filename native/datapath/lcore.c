@@ -210,22 +210,14 @@ lcore_tx_gather(struct fp_lcore *lc, struct rte_mbuf **pkts,
 }
 
 /* The forwarding step proper: hop limit, then L2. The ethertype stays
- * IPv6; the source is the egress port's MAC. */
+ * IPv6; the source is the egress port's MAC. Both paths then queue what
+ * they forward with lcore_tx_gather. */
 static inline void
 lcore_rewrite(uint8_t *eth, const uint8_t dst_mac[6], uint16_t out_port)
 {
 	eth[FP_ETHER_HDR_LEN + FP_IP6_OFF_HLIM]--;
 	memcpy(eth, dst_mac, 6);
 	memcpy(eth + 6, fp_router.ports[out_port].mac.addr_bytes, 6);
-}
-
-/* Rewrite, then send (the slow path's packets, one at a time). */
-static inline void
-lcore_forward(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t *eth,
-	      const uint8_t dst_mac[6], uint16_t out_port)
-{
-	lcore_rewrite(eth, dst_mac, out_port);
-	lcore_tx_enqueue(lc, m, out_port);
 }
 
 /* Has the interface joined this group (control/mld.c)? Read under the port's
@@ -432,6 +424,17 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 	uint8_t dsts[FP_BURST][16];
 	uint32_t nhs[FP_BURST];
 	const struct fp_trie6 *fib = fp_fib_active(&fp_router.fib);
+	/* The last gateway resolved in this vector: a vector's packets mostly
+	 * share a next hop, and resolving it again re-reads the neighbour
+	 * under its sequence lock and the egress port. Reusing the answer
+	 * within one vector is as if those packets had arrived a little
+	 * earlier. */
+	uint32_t memo_nh = FP_NH_NONE;
+	struct fp_flow_action memo_act;
+	int memo_reason = -1;
+	struct rte_mbuf *fwd[FP_BURST];
+	uint16_t fwd_port[FP_BURST], nfwd = 0;
+	uint32_t fwd_bytes = 0;
 	uint16_t i;
 
 	for (i = 0; i < n; i++)
@@ -487,7 +490,17 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			cacheable = (ip6[1] & 0x0f) != 0 || ip6[2] != 0 || ip6[3] != 0;
 			nh = lcore_group_pick(m, ip6, nh);
 		}
-		reason = lcore_resolve(lc, nh, dsts[i], &act);
+		if (nh == memo_nh) {
+			act = memo_act;
+			reason = memo_reason;
+		} else {
+			reason = lcore_resolve(lc, nh, dsts[i], &act);
+			if ((nh & FP_NH_TYPE_MASK) == FP_NH_GATEWAY) {
+				memo_nh = nh;
+				memo_act = act;
+				memo_reason = reason;
+			}
+		}
 		if (reason == FP_RESOLVE_UNRESOLVED) {
 			/* Neighbor Discovery: the control thread holds it and
 			 * solicits the next hop (control/nd.c). */
@@ -514,8 +527,12 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 						&act, gen, now);
 			e->uses++;
 		}
-		lcore_forward(lc, m, eth, act.dst_mac, act.out_port);
+		lcore_rewrite(eth, act.dst_mac, act.out_port);
+		fwd[nfwd] = m;
+		fwd_port[nfwd++] = act.out_port;
+		fwd_bytes += m->pkt_len;
 	}
+	lcore_tx_gather(lc, fwd, fwd_port, nfwd, fwd_bytes);
 }
 
 /* Read packet i's bucket head and prefetch the entry it points to. */

@@ -117,10 +117,26 @@ ref_lookup(const uint8_t *a, unsigned below)
 	return best;
 }
 
+/* The bulk lookup (level by level over a vector) against single lookups. */
+static unsigned
+check_bulk(const struct fp_trie6 *t, uint8_t (*batch)[16], unsigned n)
+{
+	uint32_t nh[32];
+	unsigned bad = 0, i;
+
+	fp_trie6_lookup_bulk(t, (const uint8_t (*)[16])batch, nh, n);
+	for (i = 0; i < n; i++)
+		if (nh[i] != fp_trie6_lookup(t, batch[i]) && bad++ < 5)
+			printf("  bulk lookup mismatch at %u: %u, single %u\n", i, nh[i],
+			       fp_trie6_lookup(t, batch[i]));
+	return bad;
+}
+
 static unsigned
 check_lookups(const struct fp_trie6 *t, unsigned n)
 {
-	unsigned bad = 0, k;
+	uint8_t batch[32][16];
+	unsigned bad = 0, k, nbatch = 0;
 
 	for (k = 0; k < n; k++) {
 		uint8_t a[16], len, i;
@@ -145,6 +161,12 @@ check_lookups(const struct fp_trie6 *t, unsigned n)
 			if (bad++ < 5)
 				printf("  lookup mismatch: trie nh %u len %u, reference nh %u len %d\n",
 				       nh, len, r < 0 ? 0u : routes[r].nh, r < 0 ? -1 : routes[r].plen);
+		}
+		memcpy(batch[nbatch++], a, 16);
+		if (nbatch == 32 || k + 1 == n) {
+			/* Vectors of every size, as the workers' are. */
+			bad += check_bulk(t, batch, nbatch > 7 ? nbatch - (k / 32) % 7 : nbatch);
+			nbatch = 0;
 		}
 	}
 	return bad;
