@@ -1,9 +1,10 @@
 /**
- * Shared pieces of the benchmark: paths, child-process bookkeeping (every
- * child is killed on exit or failure), EAL arguments, reading rates from
- * DPDK telemetry, medians.
+ * Shared pieces of the benchmark: paths, command lines (commander), child-process
+ * bookkeeping (every child is killed on exit or failure), EAL arguments,
+ * reading rates from DPDK telemetry, medians.
  */
 import { ChildProcess, execFileSync, spawn, SpawnOptions } from 'child_process';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -45,6 +46,75 @@ export function median(xs: number[]): number {
 /** A figure with 1-2 decimals: 2 below 10, 1 from 10 up. */
 export function fmtRate(x: number): string {
   return x.toFixed(x < 10 ? 2 : 1);
+}
+
+// ---------------------------------------------------------------------------
+// command lines
+
+/**
+ * A bench's command line: commander with --help, errors prefixed with the
+ * bench's `tag` and naming the option, exit code 2 for a usage error (1 is
+ * the bench's own failure). `invocation` is how the usage line reads.
+ */
+export function benchCommand(tag: string, invocation: string, description: string): Command {
+  return new Command(invocation)
+    .description(description)
+    .configureOutput({ outputError: (message, write) => write(`${tag}: ${message}`) })
+    .showHelpAfterError('(--help lists the options)')
+    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+}
+
+/**
+ * An option value's parser: a number of at least `min` (at most `max`
+ * where given), whole unless `fraction`. Empty strings are refused (Number('') is 0).
+ */
+export function numberArg(min: number, limits: { max?: number; fraction?: boolean } = {}): (value: string) => number {
+  const kind = limits.fraction ? 'a number' : 'a whole number';
+  const range = limits.max === undefined ? `>= ${min}` : `from ${min} to ${limits.max}`;
+  return (value) => {
+    const n = Number(value);
+    const ok = value.trim() !== '' && (limits.fraction ? Number.isFinite(n) : Number.isInteger(n)) && n >= min && !(n > (limits.max ?? Infinity));
+    if (!ok) throw new InvalidArgumentError(`Expected ${kind} ${range}.`);
+    return n;
+  };
+}
+
+/** A comma-separated list's parser, each item by `item`; an empty list is refused. */
+export function listArg<T>(item: (value: string) => T): (value: string) => T[] {
+  return (value) => {
+    const items = value.split(',').filter((s) => s !== '');
+    if (items.length === 0) throw new InvalidArgumentError('Expected a comma-separated list.');
+    return items.map((s) => {
+      try {
+        return item(s);
+      } catch (e) {
+        const why = (e as Error).message;
+        throw new InvalidArgumentError(`${JSON.stringify(s)}: ${why.charAt(0).toLowerCase()}${why.slice(1)}`);
+      }
+    });
+  };
+}
+
+/** A comma-separated list of names from `allowed`. */
+export function namesArg<T extends string>(allowed: readonly T[]): (value: string) => T[] {
+  return listArg((s) => {
+    if (!allowed.includes(s as T)) throw new InvalidArgumentError(`Allowed are ${allowed.join(', ')}.`);
+    return s as T;
+  });
+}
+
+export type HugepagesMode = 'auto' | 'on' | 'off';
+
+/** --hugepages auto|on|off (default auto): auto uses hugepages when enough are reserved and mounted. */
+export function hugepagesOption(whose: string): Option {
+  return new Option('--hugepages <mode>', `${whose}: auto = hugepages when enough are free and hugetlbfs is mounted`)
+    .choices(['auto', 'on', 'off'] satisfies HugepagesMode[])
+    .default('auto');
+}
+
+/** --out FILE, resolved against the working directory; by default bench/out/<file>. */
+export function outOption(file: string): Option {
+  return new Option('--out <file>', 'results JSON').argParser((f) => path.resolve(f)).default(path.join(OUT_DIR, file), `bench/out/${file}`);
 }
 
 // ---------------------------------------------------------------------------

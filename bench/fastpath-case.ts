@@ -7,6 +7,7 @@
  *     [--fwd-cpu 1] [--prefix NAME] [--start-timeout 30] [--ecmp] [--ecmp-one-port] [--idle-port] [--mirrors] [--siftr-ppl N] \
  *     [--routes-file FILE [--load-under-traffic K]]
  *
+ * (commander: `--help` lists the options; a bad one exits 2 naming it.)
  * Starts the router with one worker lcore on --fwd-cpu: eth0 = net_pcap
  * replaying FILE forever, eth1 = net_null sink, a route for l3fwd's prefix
  * out of eth1; waits until eth1 transmits, warms up, reads stats() twice
@@ -20,18 +21,61 @@
  * and every drop in that window is reported (none is expected: each packet's
  * route is there before, during and after).
  */
+import { Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Router } from '../lib/index';
 import type { RouterConfig, RouterStats } from '../lib/index';
 import { DST_ROUTE, RX_MAC } from './pcapgen';
-import { benchMbufs, flowCacheBytes } from './common';
+import { benchCommand, benchMbufs, flowCacheBytes, numberArg } from './common';
 
-function arg(name: string, def?: string): string {
-  const i = process.argv.indexOf(name);
-  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  if (def === undefined) throw new Error(`missing ${name}`);
-  return def;
+/** The case's command line (run.ts's runFastpath writes it): commander, exit code 2 on a bad one. */
+function parseCase(argv: string[]): CaseOptions {
+  const seconds = numberArg(0, { fraction: true });
+  return benchCommand('fastpath-case', 'node dist/bench/fastpath-case.js', 'one fastpath benchmark case (started by bench/run.ts)')
+    .requiredOption('--pcap <file>', 'the traffic, replayed forever into eth0', (f) => path.resolve(f))
+    .option('--flows <n>', 'flows in the pcap (sizes the mbuf pool)', numberArg(0), 0)
+    .requiredOption('--maxflows <n>', 'flow cache entries (0: off)', numberArg(0))
+    .option('--hashsize <n>', 'flow cache buckets', numberArg(1), 32768)
+    .option('--poll-hz <hz>', 'stats() polls a second during the measurement (0: none)', numberArg(0, { fraction: true }), 0)
+    .option('--seconds <s>', 'measurement', seconds, 3)
+    .option('--warmup <s>', 'warm-up before measuring', seconds, 1)
+    .addOption(new Option('--hugepages <mode>', 'EAL memory').choices(['on', 'off']).default('off'))
+    .option('--memory-mb <mb>', 'EAL -m', numberArg(64), 512)
+    .option('--fwd-cpu <cpu>', 'CPU of the worker lcore', numberArg(0), 1)
+    .option('--prefix <name>', 'EAL file prefix', `fp-bench-${process.pid}`)
+    .option('--start-timeout <s>', 'how long eth1 may take to transmit', seconds, 30)
+    .option('--ecmp', 'the route through two next hops on eth1 and eth2')
+    .option('--idle-port', "--ecmp's control: a third port, polled but idle, and one next hop")
+    .option('--ecmp-one-port', 'two next hops both on eth1')
+    .option('--mirrors', 'Linux mirrors of both ports and route import on')
+    .option('--siftr-ppl <n>', 'SIFTR on, every n-th segment logged (0: off)', numberArg(0), 0)
+    .option('--routes-file <file>', 'a full table, one prefix per line, via eth1', '')
+    .option('--load-under-traffic <k>', 'start with the first k routes, measure the rest loading and unloading', numberArg(0), 0)
+    .parse(argv, { from: 'user' })
+    .opts<CaseOptions>();
+}
+
+interface CaseOptions {
+  pcap: string;
+  flows: number;
+  maxflows: number;
+  hashsize: number;
+  pollHz: number;
+  seconds: number;
+  warmup: number;
+  hugepages: 'on' | 'off';
+  memoryMb: number;
+  fwdCpu: number;
+  prefix: string;
+  startTimeout: number;
+  ecmp?: boolean;
+  idlePort?: boolean;
+  ecmpOnePort?: boolean;
+  mirrors?: boolean;
+  siftrPpl: number;
+  routesFile: string;
+  loadUnderTraffic: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,35 +94,22 @@ function diffCounters(a: Readonly<Record<string, bigint>>, b: Readonly<Record<st
 }
 
 async function main(): Promise<void> {
-  const pcap = path.resolve(arg('--pcap'));
-  const flows = Number(arg('--flows', '0'));
-  const maxflows = Number(arg('--maxflows'));
-  const hashsize = Number(arg('--hashsize', '32768'));
-  const pollHz = Number(arg('--poll-hz', '0'));
-  const seconds = Number(arg('--seconds', '3'));
-  const warmup = Number(arg('--warmup', '1'));
-  const hugepages = arg('--hugepages', 'off') === 'on';
-  const memoryMb = Number(arg('--memory-mb', '512'));
+  const o = parseCase(process.argv.slice(2));
+  const { pcap, flows, maxflows, hashsize, pollHz, seconds, warmup, memoryMb, fwdCpu, prefix, startTimeout, siftrPpl, routesFile } = o;
+  const hugepages = o.hugepages === 'on';
   const mbufs = benchMbufs(flows);
-  const fwdCpu = Number(arg('--fwd-cpu', '1'));
-  const prefix = arg('--prefix', `fp-bench-${process.pid}`);
-  const startTimeout = Number(arg('--start-timeout', '30'));
-  // ECMP: the route through two next hops (eth1 and eth2, both net_null), flows spread by their labels.
-  const ecmp = process.argv.includes('--ecmp');
-  // The control for --ecmp: the same third port, polled but idle, and one next hop.
-  const idlePort = process.argv.includes('--idle-port');
-  // ECMP's own cost without a second tx port: two next hops (two MACs) both on eth1.
-  const ecmpOnePort = process.argv.includes('--ecmp-one-port');
+  // --ecmp: the route through two next hops (eth1 and eth2, both net_null), flows spread by their labels;
+  // --idle-port, its control: the same third port, polled but idle, and one next hop;
+  // --ecmp-one-port: ECMP's own cost without a second tx port, two next hops (two MACs) both on eth1.
+  const ecmp = o.ecmp ?? false;
+  const idlePort = o.idlePort ?? false;
+  const ecmpOnePort = o.ecmpOnePort ?? false;
   // Linux mirrors of both ports and route import on (TAPs named fpb<pid>-eth0/1).
-  const mirrors = process.argv.includes('--mirrors');
-  // SIFTR on every forwarded TCP segment (every ppl-th logged), log to /dev/null:
-  // the worker's cost (tap, table, ring) without the disk's.
-  const siftrPpl = Number(arg('--siftr-ppl', '0'));
-  // A full table (bench/run.ts --routes): one prefix per line, all via eth1's next hop.
-  const routesFile = arg('--routes-file', '');
+  const mirrors = o.mirrors ?? false;
+  // --routes-file, a full table (bench/run.ts --routes): one prefix per line, all via eth1's next hop.
   const tableRoutes = routesFile ? fs.readFileSync(routesFile, 'utf8').split('\n').filter(Boolean) : [];
   const tableSize = 1 << Math.ceil(Math.log2(tableRoutes.length + 1024));
-  const loadK = Number(arg('--load-under-traffic', '0'));
+  const loadK = o.loadUnderTraffic;
   const asRoute = (prefix: string): { prefix: string; via: string; dev: string } => ({ prefix, via: 'fe80::2', dev: 'eth1' });
 
   const config: RouterConfig = {
@@ -102,6 +133,7 @@ async function main(): Promise<void> {
     mempool: { mbufs },
     ...(tableRoutes.length > 0 ? { routing: { maxRoutes: tableSize, tbl8Groups: tableSize } } : {}),
     ...(mirrors ? { linux: { mirrors: true, importRoutes: true, mirrorPrefix: `fpb${process.pid % 100000}-` } } : {}),
+    // SIFTR on every forwarded TCP segment (every ppl-th logged) to /dev/null: the worker's cost (tap, table, ring) without the disk's.
     ...(siftrPpl > 0 ? { siftr: { enabled: true, logfile: '/dev/null', ppl: siftrPpl, pickupMidstream: true } } : {}),
   };
   const router = await Router.start(config);

@@ -12,11 +12,16 @@ import * as path from 'path';
 
 import { startDemo } from '../lib/cli/demo';
 import { execCommand } from '../lib/topology';
+import { benchCommand, numberArg } from './common';
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 20000);
-  // --no-import: the same with route import off (the kernel's own time with the router running).
-  const importRoutes = !process.argv.includes('--no-import');
+  const program = benchCommand('bench:import', 'npm run bench:import --', "kernel routes into fastpath's FIB through route import (bench/import.ts)")
+    .argument('[N]', 'routes to add, then delete', numberArg(1), 20000)
+    // --no-import: the same with route import off (the kernel's own time with the router running).
+    .option('--no-import', 'route import off: the kernel alone, with the router running')
+    .parse(process.argv.slice(2), { from: 'user' });
+  const n = program.processedArgs[0] as number;
+  const importRoutes = program.opts<{ import: boolean }>().import;
   const prefix = `fi${process.pid % 100000}-`;
   const demo = await startDemo(path.resolve(__dirname, '..', '..', 'dpdk-config', 'routing.yaml'), {
     unique: true,

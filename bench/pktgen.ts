@@ -22,36 +22,45 @@
  * bench/pktgen/build.sh <source dir> (docs/benchmarking.md). Without it this
  * bench says how and exits 1.
  *
- * Options (or environment variables):
+ * Options (or environment variables; parsed by commander, `--help` lists them;
+ * numbers are whole; a bad value exits 2 with a message naming the option):
  *   --flows 1,10000                    flow counts
- *   --seconds S       FP_SECONDS       Pktgen's sending time per run (default 10)
- *   --warmup S        FP_WARMUP        seconds left out of the mean (default 3)
- *   --rate PCT        FP_RATE          Pktgen's rate, percent of link speed (default 100)
+ *   --seconds S       FP_SECONDS       Pktgen's sending time per run, >= 2 (default 10)
+ *   --warmup S        FP_WARMUP        seconds left out of the mean, < --seconds (default 3)
+ *   --rate PCT        FP_RATE          Pktgen's rate, percent of link speed, 1..100 (default 100)
  *   --rounds N                         rounds, medians over them (default 1)
  *   --transport vhost|af_packet[,..]   device pair(s) (default vhost)
  *   --only fastpath,l3fwd              forwarders (default both)
  *   --fwd-cpu 1                        the forwarder's lcore
  *   --pktgen-cpus 0,0                  Pktgen's main and worker lcore CPUs
  *   --hugepages auto|on|off            the forwarder's EAL memory (Pktgen: always --no-huge)
- *   --memory-mb 512                    the forwarder's -m
- *   --pktgen-memory-mb 3072            Pktgen's -m (its pools need ~2.5 GiB for two ports)
+ *   --memory-mb 512                    the forwarder's -m (>= 64)
+ *   --pktgen-memory-mb 3072            Pktgen's -m, >= 256 (its pools need ~2.5 GiB for two ports)
  *   --pktgen-dir DIR  PKTGEN_DIR       Pktgen's built source tree (default: bench/out/pktgen-source)
  *   --out FILE                         results JSON (default bench/out/pktgen-results.json)
  */
+import { InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
+  benchCommand,
   checkFastpath,
   fmtRate,
   hugepagesAvailable,
+  hugepagesOption,
+  HugepagesMode,
   installCleanup,
+  listArg,
   LOG_DIR,
   killChildrenSync,
   median,
   MemoryMode,
+  namesArg,
+  numberArg,
   OUT_DIR,
+  outOption,
   registerPrefix,
   removeRuntimeDir,
   ROOT,
@@ -77,6 +86,12 @@ const BAREMETAL_YAML = path.join(ROOT, 'dpdk-config', 'baremetal.yaml');
 const CLI_JS = path.join(__dirname, '..', 'lib', 'cli', 'cli.js');
 const PKTGEN_SOURCE_FILE = path.join(OUT_DIR, 'pktgen-source');
 
+/** What commander hands back, before the checks across options. */
+interface CommandLine extends Omit<Options, 'transports' | 'forwarders' | 'startTimeout'> {
+  transport: Transport[];
+  only: Forwarder[];
+}
+
 interface Options {
   flows: number[];
   seconds: number;
@@ -87,7 +102,7 @@ interface Options {
   forwarders: Forwarder[];
   fwdCpu: number;
   pktgenCpus: [number, number];
-  hugepages: 'auto' | 'on' | 'off';
+  hugepages: HugepagesMode;
   memoryMb: number;
   pktgenMemoryMb: number;
   pktgenDir?: string;
@@ -95,109 +110,50 @@ interface Options {
   startTimeout: number;
 }
 
-function usage(msg?: string): never {
-  if (msg) console.error(`bench:pktgen: ${msg}`);
-  console.error(
-    'usage: npm run bench:pktgen -- [--flows 1,10000] [--seconds S] [--warmup S] [--rate PCT] [--rounds N]\n' +
-      '                               [--transport vhost|af_packet[,...]] [--only fastpath,l3fwd] [--fwd-cpu 1] [--pktgen-cpus 0,0]\n' +
-      '                               [--hugepages auto|on|off] [--memory-mb 512] [--pktgen-memory-mb 3072] [--pktgen-dir DIR] [--out FILE]',
-  );
-  process.exit(2);
-}
-
 function parseOptions(argv: string[]): Options {
-  const env = process.env;
-  const o: Options = {
-    flows: [1, 10000],
-    seconds: Number(env.FP_SECONDS ?? 10),
-    warmup: Number(env.FP_WARMUP ?? 3),
-    rate: Number(env.FP_RATE ?? 100),
-    rounds: 1,
-    transports: ['vhost'],
-    forwarders: [...FORWARDERS],
-    fwdCpu: 1,
-    pktgenCpus: [0, 0],
-    hugepages: 'auto',
-    memoryMb: 512,
-    pktgenMemoryMb: 3072,
-    pktgenDir: env.PKTGEN_DIR || undefined,
-    out: path.join(OUT_DIR, 'pktgen-results.json'),
+  const program = benchCommand('bench:pktgen', 'npm run bench:pktgen --', 'Pktgen-DPDK through fastpath or l3fwd, over vhost or af_packet device pairs (bench/pktgen.ts)')
+    .addOption(new Option('--flows <list>', 'flow counts').argParser(listArg(numberArg(1))).default([1, 10000], '1,10000'))
+    .addOption(new Option('--seconds <s>', "Pktgen's sending time per run").env('FP_SECONDS').argParser(numberArg(2)).default(10))
+    .addOption(new Option('--warmup <s>', 'seconds left out of the mean (less than --seconds)').env('FP_WARMUP').argParser(numberArg(0)).default(3))
+    .addOption(new Option('--rate <pct>', "Pktgen's rate, percent of link speed").env('FP_RATE').argParser(numberArg(1, { max: 100 })).default(100))
+    .addOption(new Option('--rounds <n>', 'rounds, medians over them').argParser(numberArg(1)).default(1))
+    .addOption(new Option('--transport <list>', 'device pair(s)').argParser(namesArg(TRANSPORTS)).default(['vhost'], 'vhost'))
+    .addOption(new Option('--only <forwarders>', 'forwarders').argParser(namesArg(FORWARDERS)).default([...FORWARDERS], FORWARDERS.join(',')))
+    .addOption(new Option('--fwd-cpu <cpu>', "the forwarder's lcore").argParser(numberArg(0)).default(1))
+    .addOption(new Option('--pktgen-cpus <main,worker>', "Pktgen's main and worker lcore CPUs").argParser(cpuPairArg).default([0, 0], '0,0'))
+    .addOption(hugepagesOption("the forwarder's EAL memory (Pktgen: always --no-huge)"))
+    .addOption(new Option('--memory-mb <mb>', "the forwarder's -m").argParser(numberArg(64)).default(512))
+    .addOption(new Option('--pktgen-memory-mb <mb>', "Pktgen's -m (its pools need ~2.5 GiB for two ports)").argParser(numberArg(256)).default(3072))
+    .addOption(new Option('--pktgen-dir <dir>', "Pktgen's built source tree (default: the one bench/out/pktgen-source names)").env('PKTGEN_DIR'))
+    .addOption(outOption('pktgen-results.json'))
+    .parse(argv, { from: 'user' });
+  const cli = program.opts<CommandLine>();
+  if (cli.warmup >= cli.seconds) program.error(`error: --warmup (${cli.warmup}) must be shorter than --seconds (${cli.seconds})`);
+  return {
+    flows: cli.flows,
+    seconds: cli.seconds,
+    warmup: cli.warmup,
+    rate: cli.rate,
+    rounds: cli.rounds,
+    transports: cli.transport,
+    forwarders: cli.only,
+    fwdCpu: cli.fwdCpu,
+    pktgenCpus: cli.pktgenCpus,
+    hugepages: cli.hugepages,
+    memoryMb: cli.memoryMb,
+    pktgenMemoryMb: cli.pktgenMemoryMb,
+    // PKTGEN_DIR= (empty) is unset, as it was
+    pktgenDir: cli.pktgenDir || undefined,
+    out: cli.out,
     startTimeout: 60,
   };
-  const num = (v: string | undefined, name: string, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || v === '' || !Number.isInteger(n) || n < min) usage(`${name} needs a whole number >= ${min}`);
-    return n;
-  };
-  const list = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T[] => {
-    const xs = (v ?? '').split(',').filter(Boolean);
-    for (const x of xs) if (!allowed.includes(x as T)) usage(`${name}: unknown ${JSON.stringify(x)} (${allowed.join(', ')})`);
-    if (xs.length === 0) usage(`${name} needs a value`);
-    return xs as T[];
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = (): string | undefined => argv[++i];
-    switch (a) {
-      case '--flows':
-        o.flows = (v() ?? '').split(',').map((s) => num(s, a, 1));
-        break;
-      case '--seconds':
-        o.seconds = num(v(), a, 2);
-        break;
-      case '--warmup':
-        o.warmup = num(v(), a, 0);
-        break;
-      case '--rate':
-        o.rate = num(v(), a, 1);
-        if (o.rate > 100) usage('--rate is a percentage, 1..100');
-        break;
-      case '--rounds':
-        o.rounds = num(v(), a, 1);
-        break;
-      case '--transport':
-        o.transports = list(v(), a, TRANSPORTS);
-        break;
-      case '--only':
-        o.forwarders = list(v(), a, FORWARDERS);
-        break;
-      case '--fwd-cpu':
-        o.fwdCpu = num(v(), a, 0);
-        break;
-      case '--pktgen-cpus': {
-        const c = (v() ?? '').split(',').map((s) => num(s, a, 0));
-        if (c.length !== 2) usage('--pktgen-cpus MAIN,WORKER');
-        o.pktgenCpus = [c[0], c[1]];
-        break;
-      }
-      case '--hugepages': {
-        const h = v();
-        if (h !== 'auto' && h !== 'on' && h !== 'off') usage('--hugepages auto|on|off');
-        o.hugepages = h;
-        break;
-      }
-      case '--memory-mb':
-        o.memoryMb = num(v(), a, 64);
-        break;
-      case '--pktgen-memory-mb':
-        o.pktgenMemoryMb = num(v(), a, 256);
-        break;
-      case '--pktgen-dir':
-        o.pktgenDir = v();
-        break;
-      case '--out':
-        o.out = path.resolve(v() ?? usage('--out FILE'));
-        break;
-      case '-h':
-      case '--help':
-        usage();
-      // falls through (usage exits)
-      default:
-        usage(`unknown option ${a}`);
-    }
-  }
-  if (o.warmup >= o.seconds) usage(`--warmup (${o.warmup}) must be shorter than --seconds (${o.seconds})`);
-  return o;
+}
+
+/** --pktgen-cpus: exactly two CPUs, MAIN,WORKER. */
+function cpuPairArg(value: string): [number, number] {
+  const cpus = listArg(numberArg(0))(value);
+  if (cpus.length !== 2) throw new InvalidArgumentError('Expected two CPUs, MAIN,WORKER.');
+  return [cpus[0], cpus[1]];
 }
 
 // ---------------------------------------------------------------------------

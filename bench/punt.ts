@@ -5,7 +5,7 @@
  * NS/s answered, how many the bounded punt ring shed, and the worker's
  * forwarding-side counters. One worker; run as root:
  *
- *   node dist/bench/punt.js [--seconds 3]
+ *   node dist/bench/punt.js [--seconds 3]   (npm run bench:punt -- …; --seconds >= 1)
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,6 +14,7 @@ import * as path from 'path';
 import { parseIPv6, parseMac } from '../lib/addr';
 import { Router } from '../lib';
 import { ip6Frame, writePcap } from '../lib/pcap';
+import { benchCommand, numberArg } from './common';
 
 const RX_MAC = '02:00:00:00:00:01';
 const HOST_MAC = '02:00:00:00:00:aa';
@@ -38,8 +39,10 @@ function solicitation(n: number): Buffer {
 }
 
 async function main(): Promise<void> {
-  const i = process.argv.indexOf('--seconds');
-  const seconds = i > 0 ? Number(process.argv[i + 1]) : 3;
+  const { seconds } = benchCommand('bench:punt', 'npm run bench:punt --', 'Neighbor Solicitations answered per second through the punt path (bench/punt.ts)')
+    .option('--seconds <s>', 'measurement', numberArg(1, { fraction: true }), 3)
+    .parse(process.argv.slice(2), { from: 'user' })
+    .opts<{ seconds: number }>();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fp-punt-'));
   const pcap = path.join(dir, 'ns.pcap');
   writePcap(pcap, Array.from({ length: 64 }, (_, n) => solicitation(n)));

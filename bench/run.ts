@@ -17,19 +17,21 @@
  *
  * for the 10000-flow case (fastpath with its flow cache on, its default).
  *
- * Options (or environment variables):
- *   --rounds N        FP_BENCH_ROUNDS   rounds (default 3)
- *   --seconds S       FP_BENCH_SECONDS  measurement per run (default 3)
- *   --warmup S        FP_BENCH_WARMUP   warm-up per run before measuring (default 1)
- *   --quick                             1 round, 1 s measurement, 0.5 s warm-up
+ * Options (or environment variables; parsed by commander, `--help` lists them;
+ * a bad value exits 2 with a message naming the option):
+ *   --rounds N        FP_BENCH_ROUNDS   rounds, whole, >= 1 (default 3)
+ *   --seconds S       FP_BENCH_SECONDS  measurement per run, >= 0.2 (default 3)
+ *   --warmup S        FP_BENCH_WARMUP   warm-up per run before measuring, >= 0 (default 1)
+ *   --quick                             1 round, 1 s measurement, 0.5 s warm-up (over the
+ *                                       environment; --rounds/--seconds/--warmup given too win)
  *   --flows 1,10000                     flow counts (above 12000 fastpath only: l3fwd's and testpmd's
  *                                       pools cannot hold the pcap; cache-on cases raise maxflows to
  *                                       hold every flow, and EAL memory to one mbuf per frame)
  *   --only fastpath,l3fwd,testpmd       a subset (no final ratio line without all three)
  *   --hugepages auto|on|off             EAL memory for every app (default auto:
  *                                       hugepages when enough are reserved and mounted)
- *   --memory-mb 512                     EAL -m
- *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore
+ *   --memory-mb 512                     EAL -m (>= 64)
+ *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore (must differ)
  *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
  *   --routes N                          a synthetic full table of N routes (bench/fulltable.ts: today's
  *                                       length mix) in every app, each flow to a different prefix of
@@ -39,23 +41,32 @@
  *   --siftr                             add SIFTR cases on TCP traffic (fastpath only): SIFTR off,
  *                                       on with ppl 1, on with ppl 100 (log to /dev/null)
  *   --out FILE                          results JSON (default bench/out/results.json)
+ *   --start-timeout S                   how long an app may take to start (default 60)
  */
 import { execFileSync } from 'child_process';
+import { InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  benchCommand,
   benchMbufs,
   checkFastpath,
   flowCacheBytes,
   fmtRate,
   hugepagesAvailable,
+  hugepagesOption,
+  HugepagesMode,
   installCleanup,
   killChildrenSync,
+  listArg,
   MBUF_BYTES,
   median,
   MemoryMode,
+  namesArg,
+  numberArg,
   OUT_DIR,
+  outOption,
   registerPrefix,
   removeRuntimeDir,
   spawnLogged,
@@ -66,7 +77,8 @@ import { AppResult, buildL3fwd, L3fwdBuild, runL3fwd, runTestpmd, testpmdPath, w
 import { addressInside, rng, syntheticTable } from './fulltable';
 import { FRAME_LEN, TCP_FRAME_LEN, writePcap } from './pcapgen';
 
-type Engine = 'fastpath' | 'l3fwd' | 'testpmd';
+const ENGINES = ['fastpath', 'l3fwd', 'testpmd'] as const;
+type Engine = (typeof ENGINES)[number];
 
 interface CaseDef {
   id: string;
@@ -106,13 +118,20 @@ interface RunRecord {
   detail: Record<string, unknown>;
 }
 
+/** What commander hands back: Options before --quick, the checks across options and --routes' memory. */
+interface CommandLine extends Omit<Options, 'engines' | 'siftr'> {
+  only: Engine[];
+  quick?: boolean;
+  siftr?: boolean;
+}
+
 interface Options {
   rounds: number;
   seconds: number;
   warmup: number;
   flows: number[];
   engines: Engine[];
-  hugepages: 'auto' | 'on' | 'off';
+  hugepages: HugepagesMode;
   memoryMb: number;
   fwdCpu: number;
   mainCpu: number;
@@ -125,122 +144,63 @@ interface Options {
   routes: number;
 }
 
-function usage(msg?: string): never {
-  if (msg) console.error(`bench: ${msg}`);
-  console.error(
-    'usage: npm run bench -- [--rounds N] [--seconds S] [--warmup S] [--quick] [--flows 1,10000]\n' +
-      '                        [--only fastpath,l3fwd,testpmd] [--hugepages auto|on|off] [--memory-mb 512]\n' +
-      '                        [--fwd-cpu 1] [--main-cpu 0] [--maxflows 16384] [--hashsize 32768] [--siftr] [--routes N] [--cases REGEX] [--out FILE]',
-  );
-  process.exit(2);
+function parseOptions(argv: string[]): Options {
+  const program = benchCommand('bench', 'npm run bench --', 'fastpath against l3fwd and testpmd io forwarding on one core, on virtual devices (bench/run.ts)')
+    .addOption(new Option('--rounds <n>', 'interleaved rounds; figures are medians over them').env('FP_BENCH_ROUNDS').argParser(numberArg(1)).default(3))
+    .addOption(new Option('--seconds <s>', 'measurement per run').env('FP_BENCH_SECONDS').argParser(numberArg(0.2, { fraction: true })).default(3))
+    .addOption(new Option('--warmup <s>', 'warm-up per run before measuring').env('FP_BENCH_WARMUP').argParser(numberArg(0, { fraction: true })).default(1))
+    .option('--quick', '1 round, 1 s measurement, 0.5 s warm-up (over the environment; --rounds, --seconds, --warmup given too still win)')
+    .addOption(
+      new Option('--flows <list>', `flow counts (above ${POOL_FLOWS} fastpath only)`).argParser(listArg(numberArg(1))).default([1, 10000], '1,10000'),
+    )
+    .addOption(new Option('--only <engines>', 'a subset (no final ratio line without all three)').argParser(namesArg(ENGINES)).default([...ENGINES], ENGINES.join(',')))
+    .addOption(hugepagesOption('EAL memory for every app'))
+    .addOption(new Option('--memory-mb <mb>', 'EAL -m (raised to 2048 with --routes)').argParser(numberArg(64)).default(512))
+    .addOption(new Option('--fwd-cpu <cpu>', 'CPU of the forwarding lcore').argParser(numberArg(0)).default(1))
+    .addOption(new Option('--main-cpu <cpu>', 'CPU of the main lcore (not --fwd-cpu)').argParser(numberArg(0)).default(0))
+    .addOption(new Option('--maxflows <n>', "fastpath's flow cache entries when on").argParser(numberArg(1)).default(16384))
+    .addOption(new Option('--hashsize <n>', "fastpath's flow cache buckets when on").argParser(numberArg(1)).default(32768))
+    .addOption(new Option('--routes <n>', 'a synthetic full table of n routes in every app, each flow to a prefix of it').argParser(numberArg(0)).default(0))
+    .addOption(new Option('--cases <regex>', "only the cases whose id matches (e.g. 'ecmp|cache-|idleport|mirrors')").argParser(regexArg))
+    .option('--siftr', 'add SIFTR cases on TCP traffic (fastpath only): off, ppl 1, ppl 100')
+    .addOption(outOption('results.json'))
+    .addOption(new Option('--start-timeout <s>', 'how long an app may take to start').argParser(numberArg(1, { fraction: true })).default(60))
+    .parse(argv, { from: 'user' });
+  const cli = program.opts<CommandLine>();
+  if (cli.quick) {
+    // --quick over the environment, not over the same figure given on the command line.
+    const quick = { rounds: 1, seconds: 1, warmup: 0.5 } as const;
+    for (const key of ['rounds', 'seconds', 'warmup'] as const) if (program.getOptionValueSource(key) !== 'cli') cli[key] = quick[key];
+  }
+  if (cli.fwdCpu === cli.mainCpu) program.error(`error: --fwd-cpu and --main-cpu must differ (both ${cli.fwdCpu})`);
+  return {
+    rounds: cli.rounds,
+    seconds: cli.seconds,
+    warmup: cli.warmup,
+    flows: cli.flows,
+    engines: cli.only,
+    hugepages: cli.hugepages,
+    // Two FIB copies of a full table in fastpath, l3fwd's LPM of the same.
+    memoryMb: cli.routes > 0 ? Math.max(cli.memoryMb, 2048) : cli.memoryMb,
+    fwdCpu: cli.fwdCpu,
+    mainCpu: cli.mainCpu,
+    out: cli.out,
+    startTimeout: cli.startTimeout,
+    maxflows: cli.maxflows,
+    hashsize: cli.hashsize,
+    siftr: cli.siftr ?? false,
+    cases: cli.cases,
+    routes: cli.routes,
+  };
 }
 
-function parseOptions(argv: string[]): Options {
-  const env = process.env;
-  const o: Options = {
-    rounds: Number(env.FP_BENCH_ROUNDS ?? 3),
-    seconds: Number(env.FP_BENCH_SECONDS ?? 3),
-    warmup: Number(env.FP_BENCH_WARMUP ?? 1),
-    flows: [1, 10000],
-    engines: ['fastpath', 'l3fwd', 'testpmd'],
-    hugepages: 'auto',
-    memoryMb: 512,
-    fwdCpu: 1,
-    mainCpu: 0,
-    out: path.join(OUT_DIR, 'results.json'),
-    startTimeout: 60,
-    maxflows: 16384,
-    hashsize: 32768,
-    siftr: false,
-    routes: 0,
-  };
-  const num = (v: string | undefined, name: string, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < min) usage(`${name} needs a number >= ${min}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = (): string | undefined => argv[++i];
-    switch (a) {
-      case '--rounds':
-        o.rounds = Math.floor(num(v(), a, 1));
-        break;
-      case '--seconds':
-        o.seconds = num(v(), a, 0.2);
-        break;
-      case '--warmup':
-        o.warmup = num(v(), a, 0);
-        break;
-      case '--quick':
-        o.rounds = 1;
-        o.seconds = 1;
-        o.warmup = 0.5;
-        break;
-      case '--flows':
-        o.flows = (v() ?? '').split(',').map((s) => Math.floor(num(s, a, 1)));
-        break;
-      case '--only': {
-        const list = (v() ?? '').split(',').filter(Boolean);
-        for (const e of list) if (!['fastpath', 'l3fwd', 'testpmd'].includes(e)) usage(`unknown engine ${e}`);
-        o.engines = list as Engine[];
-        break;
-      }
-      case '--hugepages': {
-        const h = v();
-        if (h !== 'auto' && h !== 'on' && h !== 'off') usage('--hugepages auto|on|off');
-        o.hugepages = h;
-        break;
-      }
-      case '--memory-mb':
-        o.memoryMb = Math.floor(num(v(), a, 64));
-        break;
-      case '--fwd-cpu':
-        o.fwdCpu = Math.floor(num(v(), a, 0));
-        break;
-      case '--main-cpu':
-        o.mainCpu = Math.floor(num(v(), a, 0));
-        break;
-      case '--out':
-        o.out = path.resolve(v() ?? usage('--out needs a file'));
-        break;
-      case '--maxflows':
-        o.maxflows = Math.floor(num(v(), a, 1));
-        break;
-      case '--hashsize':
-        o.hashsize = Math.floor(num(v(), a, 1));
-        break;
-      case '--siftr':
-        o.siftr = true;
-        break;
-      case '--routes':
-        o.routes = Math.floor(num(v(), a, 0));
-        break;
-      case '--cases':
-        try {
-          o.cases = new RegExp(v() ?? '');
-        } catch {
-          usage('--cases needs a regular expression');
-        }
-        break;
-      case '--start-timeout':
-        o.startTimeout = num(v(), a, 1);
-        break;
-      case '-h':
-      case '--help':
-        usage();
-        break;
-      default:
-        usage(`unknown option ${a}`);
-    }
+/** --cases: a regular expression, or the reason it is not one. */
+function regexArg(value: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (e) {
+    throw new InvalidArgumentError(`${(e as Error).message}.`);
   }
-  if (!Number.isFinite(o.rounds) || !Number.isFinite(o.seconds) || !Number.isFinite(o.warmup)) {
-    usage('FP_BENCH_ROUNDS/SECONDS/WARMUP must be numbers');
-  }
-  if (o.fwdCpu === o.mainCpu) usage('--fwd-cpu and --main-cpu must differ');
-  // Two FIB copies of a full table in fastpath, l3fwd's LPM of the same.
-  if (o.routes > 0 && o.memoryMb < 2048) o.memoryMb = 2048;
-  return o;
 }
 
 /**

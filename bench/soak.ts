@@ -1,7 +1,8 @@
 /**
- * `npm run soak -- --minutes N` (or --seconds N): the router between two
- * namespace hosts (the demo topology) under everything at once, checked as
- * it goes and at the end (issue: reliability).
+ * `npm run soak -- --minutes N` (or --seconds N; default 60 s, at least 10;
+ * `--help`): the router between two namespace hosts (the demo topology)
+ * under everything at once, checked as it goes and at the end (issue:
+ * reliability).
  *
  * While iperf3 runs TCP and UDP from h1 to h2 through the router:
  *   - static routes added and deleted one by one, 1,000 changes a second each way;
@@ -18,11 +19,13 @@
  * 10 MiB from the end of the warm-up (a fifth of the run) to the end;
  * rx = forwarded + punted + dropped.
  */
+import { Option } from 'commander';
 import * as path from 'path';
 
 import { Demo, startDemo } from '../lib/cli/demo';
 import { packageRoot } from '../lib/native';
 import type { RouterStats } from '../lib/stats';
+import { benchCommand, numberArg } from './common';
 
 export interface SoakOptions {
   seconds: number;
@@ -236,20 +239,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let seconds = 60;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--minutes') seconds = Number(args[++i]) * 60;
-    else if (args[i] === '--seconds') seconds = Number(args[++i]);
-    else {
-      console.error('usage: npm run soak -- [--minutes N | --seconds N]');
-      process.exit(2);
-    }
-  }
-  if (!(seconds >= 10)) {
-    console.error('soak: at least 10 seconds');
-    process.exit(2);
-  }
+  const program = benchCommand('soak', 'npm run soak --', 'the router between two namespace hosts under everything at once (bench/soak.ts)')
+    .addOption(new Option('--minutes <n>', 'how long').argParser(numberArg(0, { fraction: true })).conflicts('seconds'))
+    .addOption(new Option('--seconds <n>', 'how long, at least 10').argParser(numberArg(10, { fraction: true })).default(60))
+    .parse(process.argv.slice(2), { from: 'user' });
+  const cli = program.opts<{ minutes?: number; seconds: number }>();
+  const seconds = cli.minutes !== undefined ? cli.minutes * 60 : cli.seconds;
+  if (seconds < 10) program.error(`error: --minutes ${cli.minutes}: at least 10 seconds`);
   const r = await runSoak({ seconds, log: (l) => console.log(l) });
   console.log(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
   process.exit(r.failures.length === 0 ? 0 : 1);

@@ -11,6 +11,7 @@
  *            eth1 (net_null).
  *
  * One worker; run as root: node dist/bench/sockets.js [--seconds 3]
+ * (npm run bench:sockets -- …; --seconds >= 1)
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -18,13 +19,16 @@ import * as path from 'path';
 
 import { Router } from '../lib';
 import { ip6Frame, writePcap } from '../lib/pcap';
+import { benchCommand, numberArg } from './common';
 
 const R0 = '02:00:00:00:00:01';
 const H1 = '02:00:00:00:00:aa';
 
 async function main(): Promise<void> {
-  const i = process.argv.indexOf('--seconds');
-  const seconds = i > 0 ? Number(process.argv[i + 1]) : 3;
+  const { seconds } = benchCommand('bench:sockets', 'npm run bench:sockets --', 'UDP datagrams a second through router.sockets.udp, received and sent (bench/sockets.ts)')
+    .option('--seconds <s>', 'measurement of each part', numberArg(1, { fraction: true }), 3)
+    .parse(process.argv.slice(2), { from: 'user' })
+    .opts<{ seconds: number }>();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fp-bench-sock-'));
   const pcap = path.join(dir, 'udp.pcap');
   writePcap(
