@@ -69,12 +69,25 @@ describe('integration: ECMP by flow label across two Linux next hops', function 
     const r3 = new HostReceiver(demo.host('h3'), PORT);
     try {
       expect(await waitFor(() => r2.bound && r3.bound, 5000), 'receivers bound').to.equal(true);
+      const s0 = demo.router.stats();
       const out = await demo.host('h1').exec([process.execPath, '-e',
         `const s=require('dgram').createSocket('udp6');let n=0;` +
         `const go=()=>{if(n>=1000){s.close();console.log('done');return;}n++;s.send('y',${PORT},'${TARGET}',()=>(n%50===0?setTimeout(go,1):go()));};go();`,
       ], { timeoutMs: 30000 });
       expect(out.stdout, out.stderr).to.contain('done');
-      expect(await waitFor(() => r2.ports.length + r3.ports.length >= 990, 5000), `got ${r2.ports.length} + ${r3.ports.length}`).to.equal(true);
+      // The router's side, which a loaded receiver cannot blur: all 1,000
+      // leave by one port (the other sends at most a little ND/MLD).
+      const sent = (): [bigint, bigint] => {
+        const s = demo.router.stats();
+        return [s.ports.eth1.opackets - s0.ports.eth1.opackets, s.ports.eth2.opackets - s0.ports.eth2.opackets];
+      };
+      expect(await waitFor(() => sent()[0] + sent()[1] >= 1000n, 5000), `router sent ${sent().join(' + ')}`).to.equal(true);
+      const [via2, via3] = sent();
+      expect((via2 < via3 ? via2 : via3) <= 5n, `router sent ${via2} via h2 and ${via3} via h3`).to.equal(true);
+      // The wire's side: what the hosts received all came one way. A
+      // receiving Node process on a loaded machine may lose datagrams to its
+      // socket buffer (seen: 662 of 1,000 under load 7), so only most must arrive.
+      expect(await waitFor(() => r2.ports.length + r3.ports.length >= 500, 5000), `got ${r2.ports.length} + ${r3.ports.length}`).to.equal(true);
       expect(Math.min(r2.ports.length, r3.ports.length), 'datagrams on the other path').to.equal(0);
       const route = demo.router.routes.list().find((r) => r.prefix === PREFIX);
       expect(route?.nexthops?.map((n) => n.state)).to.deep.equal(['up', 'up']);
