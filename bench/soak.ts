@@ -50,6 +50,8 @@ export interface SoakReport {
   udp: { exitCode: number; lostPercent: number };
   mbufs: { size: number; baseline: number; end: number };
   rssMiB: { start: number; afterWarmup: number; end: number };
+  /** Every 10 s: RSS and V8's share of it (heap used, heap reserved, external incl. ArrayBuffers), MiB; a leak grows without bound, warm-up levels off. */
+  memoryTrace: { s: number; rss: number; heapUsed: number; heapTotal: number; external: number }[];
   forwarded: bigint;
   failures: string[];
 }
@@ -90,6 +92,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     udp: { exitCode: -1, lostPercent: 100 },
     mbufs: { size: 0, baseline: 0, end: 0 },
     rssMiB: { start: 0, afterWarmup: 0, end: 0 },
+    memoryTrace: [],
     forwarded: 0n,
     failures,
   };
@@ -133,7 +136,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const udp = h1.exec(['iperf3', '-6', '-u', '-b', '20M', '-c', h2.address, '-p', '5202', '-t', String(opts.seconds), '-J'], { timeoutMs: (opts.seconds + 60) * 1000 });
 
     const deadline = Date.now() + opts.seconds * 1000;
-    const warmupAt = Date.now() + (opts.seconds * 1000) / 5;
+    const startedAt = Date.now();
+    const warmupAt = startedAt + (opts.seconds * 1000) / 5;
     const running = (): boolean => Date.now() < deadline;
     const every = async (ms: number, fn: (i: number) => Promise<void>): Promise<void> => {
       for (let i = 0; running(); i++) {
@@ -191,6 +195,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const s = await timed('stats', () => router.stats());
         report.statsPolls++;
         if (s !== undefined && report.rssMiB.afterWarmup === 0 && Date.now() >= warmupAt) report.rssMiB.afterWarmup = s.resources.rssBytes / MiB;
+        if (report.statsPolls % 100 === 1) {
+          const m = process.memoryUsage();
+          const mib = (x: number): number => Math.round((x / MiB) * 10) / 10;
+          report.memoryTrace.push({ s: Math.round((Date.now() - startedAt) / 1000), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external) });
+        }
       }),
     ];
     await Promise.all(loops);

@@ -496,7 +496,13 @@ fp_mld_groups(uint16_t p, struct fp_mld_group_info *out, uint32_t max)
 		out[n].reported_last = g->reported_last;
 		out[n].automatic = g->automatic;
 		out[n].refs = g->refs;
-		out[n].timer_ms = g->timer > now ? (uint32_t)((g->timer - now) * 1000 / hz) : 0;
+		/* A report due within the millisecond, or overdue (sent at the
+		 * control loop's next tick), still reads as pending: 0 means
+		 * none, which callers wait for before counting reports. */
+		out[n].timer_ms = g->timer == 0 ? 0
+			: g->timer > now && (g->timer - now) * 1000 / hz > 0
+				? (uint32_t)((g->timer - now) * 1000 / hz)
+				: 1;
 		n++;
 	}
 	pthread_mutex_unlock(&mld_lock);

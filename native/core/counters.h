@@ -76,6 +76,7 @@
 #define FP_CTL_COUNTERS(X)                                                      \
 	X(punt_received, "packets taken from the punt rings")                   \
 	X(punt_dropped, "punted packets dropped (no control-plane handler yet)") \
+	X(ctl_loops, "control-thread loop iterations (each ends with what it took handled)") \
 	X(icmp6_echo_requests, "ICMPv6 Echo Requests for our addresses")      \
 	X(icmp6_echo_replies, "ICMPv6 Echo Replies sent")                     \
 	X(icmp6_invalid, "ICMPv6 to us dropped: bad checksum, code or length") \

@@ -8,7 +8,7 @@ import { FastpathError, Router, RouterConfig, RouterStats } from '../../lib';
 import { parseIPv6, parseMac } from '../../lib/addr';
 import { ip6Frame, readPcap, writePcap } from '../../lib/pcap';
 import { icmp6ChecksumValid, isMld, na, ns as ndNs, setIcmp6Checksum, withoutMld } from '../helpers/frames';
-import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+import { routerQuiescent, scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
 
 const R0 = '02:00:00:00:00:01'; // router eth0
 const R1 = '02:00:00:00:00:02'; // router eth1
@@ -32,6 +32,8 @@ async function run(
     maxflows?: number;
     eth1Mtu?: number;
     during?: (r: Router) => Promise<void>;
+    /** Wait for the start-up MLD reports (sent at random within 1 s) before the snapshot, so that the MLD frames in the output are those it counts. */
+    mldDone?: boolean;
     extra?: Pick<RouterConfig, 'neighbourDiscovery' | 'icmpErrors'>;
   } = {},
 ): Promise<RunResult> {
@@ -59,7 +61,11 @@ async function run(
   try {
     const done = await waitFor(() => router.stats().ports.eth0.ipackets === BigInt(frames.length));
     expect(done, 'router received every frame').to.equal(true);
-    await sleep(50); // let the last tx flush complete
+    if (opts.mldDone) {
+      const reportsDone = (): boolean => ['eth0', 'eth1'].every((n) => router.interfaces.groups(n).groups.every((g) => g.timerMs === 0));
+      expect(await waitFor(reportsDone, 5000), 'no MLD report pending').to.equal(true);
+    }
+    expect(await routerQuiescent(router), 'every frame dealt with, every answer sent').to.equal(true);
     if (opts.during) await opts.during(router);
     const stats = router.stats();
     const flows = await router.flowCache.list();
@@ -107,7 +113,7 @@ describe('forwarding (net_pcap vdevs)', function () {
 
   it('decrements the hop limit, rewrites both MACs and keeps the payload', async () => {
     const frame = udp({ hopLimit: 64, flowLabel: 0x12345 });
-    const r = await runAndRead(dir, [frame]);
+    const r = await runAndRead(dir, [frame], { mldDone: true });
     expect(r.out1).to.have.length(1);
     const out = r.out1[0];
     expect(out.subarray(0, 6).toString('hex')).to.equal(H2.replace(/:/g, ''));
@@ -205,7 +211,7 @@ describe('forwarding (net_pcap vdevs)', function () {
     setIcmp6Checksum(request);
     const badSum = Buffer.from(request);
     badSum[14 + 40 + 2] ^= 0xff;
-    const r = await runAndRead(dir, [request, badSum]);
+    const r = await runAndRead(dir, [request, badSum], { mldDone: true });
     expect(r.out0).to.have.length(1);
     const reply = r.out0[0];
     expect(reply.subarray(0, 6).toString('hex')).to.equal(H1.replace(/:/g, ''));

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import type { Router } from '../../lib';
 import { EalConfig } from '../../lib/config-types';
 
 export const TEST_EAL: EalConfig = {
@@ -29,6 +30,44 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, stepMs = 2
     await sleep(stepMs);
   }
   return check();
+}
+
+/**
+ * Wait until the router is done with what it has received (`timeoutMs` at
+ * most; false if not): every received packet forwarded (its tx burst sent),
+ * punted or dropped; every punted packet handled by the control thread; and
+ * what the control thread sent in answer transmitted by a worker. Read its
+ * pcap output after this (and stop()) rather than after a guessed sleep.
+ */
+export async function routerQuiescent(router: Router, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  const left = (): number => Math.max(0, end - Date.now());
+  // The workers' share, and nothing waiting for the control thread.
+  if (
+    !(await waitFor(() => {
+      const s = router.stats();
+      const t = s.totals;
+      return t.rx_packets === t.forwarded + t.punted + t.dropped && s.resources.workers.every((w) => w.punt === 0);
+    }, left()))
+  ) {
+    return false;
+  }
+  // The control thread's loop ends after handling what it took: once it has
+  // moved, its answers are queued for the workers.
+  const loops = router.stats().control.ctl_loops;
+  if (!(await waitFor(() => router.stats().control.ctl_loops > loops, left()))) return false;
+  // A worker sends what it takes from its control-tx ring in the same loop.
+  let workerLoops: bigint[] = [];
+  if (
+    !(await waitFor(() => {
+      const s = router.stats();
+      workerLoops = s.lcores.map((l) => l.counters.loops);
+      return s.resources.workers.every((w) => w.ctlTx === 0);
+    }, left()))
+  ) {
+    return false;
+  }
+  return waitFor(() => router.stats().lcores.every((l, i) => l.counters.loops > workerLoops[i]), left());
 }
 
 /**

@@ -38,18 +38,21 @@ export async function startThreeHostDemo(target: string): Promise<Demo> {
 
 /**
  * A UDP receiver in a host's namespace: for each datagram on `port`, the
- * time it arrived (ms, this machine's clock) and its source port.
+ * time it arrived (ms, this machine's clock), its source port, and the
+ * sender's sequence number when the payload is a decimal number (NaN else).
  */
 export class HostReceiver {
   readonly times: number[] = [];
   readonly ports: number[] = [];
+  readonly seqs: number[] = [];
   bound = false;
   private readonly child: ChildProcess;
 
   constructor(host: TopologyHost, port: number) {
     const script =
       `const s=require('dgram').createSocket('udp6');` +
-      `s.on('message',(m,r)=>console.log(Date.now()+' '+r.port));s.bind(${port},()=>console.log('bound'));`;
+      `s.on('message',(m,r)=>{const t=m.toString();console.log(Date.now()+' '+r.port+' '+(/^\\d{1,15}$/.test(t)?t:'-'))});` +
+      `s.bind(${port},()=>console.log('bound'));`;
     this.child = host.spawn([process.execPath, '-e', script]);
     let buf = '';
     this.child.stdout!.on('data', (d: Buffer) => {
@@ -57,10 +60,11 @@ export class HostReceiver {
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const l of lines) {
-        const m = /^(\d+) (\d+)$/.exec(l);
+        const m = /^(\d+) (\d+) (\d+|-)$/.exec(l);
         if (m) {
           this.times.push(Number(m[1]));
           this.ports.push(Number(m[2]));
+          this.seqs.push(m[3] === '-' ? NaN : Number(m[3]));
         } else if (l === 'bound') this.bound = true;
       }
     });
