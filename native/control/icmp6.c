@@ -171,6 +171,15 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 		fp_router.ctl_ctr[FP_CCTR_icmp6_error_not_allowed]++;
 		goto drop;
 	}
+	/* From the ingress interface's address; built for the ingress link
+	 * (to the previous hop's MAC), then routed by fp_ctl_output() unless the
+	 * destination is link-local. Looked up before the rate limit, so an
+	 * error that cannot be sent takes no token. */
+	src = fp_port_source(in_idx, bad->src_addr);
+	if (src == NULL) { /* no preferred address on the interface (yet) */
+		fp_router.ctl_ctr[FP_CCTR_icmp6_error_no_source]++;
+		goto drop;
+	}
 	if (!rate_checked && !error_allowed(lc)) {
 		fp_router.ctl_ctr[FP_CCTR_icmp6_error_suppressed]++;
 		goto drop;
@@ -178,12 +187,6 @@ fp_icmp6_error(struct fp_lcore *lc, struct rte_mbuf *m, uint8_t type, uint8_t co
 	quote = m->data_len - FP_ETHER_HDR_LEN;
 	if (quote > ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8)
 		quote = ICMP6_ERROR_MAX_PACKET - FP_IP6_HDR_LEN - 8;
-	/* From the ingress interface's address; built for the ingress link
-	 * (to the previous hop's MAC), then routed by fp_ctl_output() unless the
-	 * destination is link-local. */
-	src = fp_port_source(in_idx, bad->src_addr);
-	if (src == NULL)
-		goto drop; /* no preferred address on the interface (yet) */
 	e = fp_icmp6_alloc(in_idx, src, bad->src_addr, frame + 6,
 			   ICMP6_HOP_LIMIT, (uint16_t)(8 + quote), &icmp);
 	if (e == NULL)

@@ -86,6 +86,7 @@
 	X(icmp6_param_problem, "ICMPv6 Parameter Problem sent (unrecognized next header to us)") \
 	X(icmp6_error_suppressed, "ICMPv6 errors the control thread did not send: the punting lcore's bucket was empty")       \
 	X(icmp6_error_not_allowed, "ICMPv6 errors not sent: about an error, or to multicast/unspecified") \
+	X(icmp6_error_no_source, "ICMPv6 errors not sent: the ingress interface had no usable address yet") \
 	X(ctl_no_route, "packets the router originated with no route to their destination (dropped)") \
 	X(ctl_too_big, "packets the router originated larger than the egress MTU that could not be fragmented (dropped)") \
 	X(ctl_tx_ring_full, "replies dropped: a worker's control tx ring was full") \

@@ -857,6 +857,12 @@ fp_lcore_main(void *arg)
 	for (p = 0; p < fp_router.nports; p++)
 		if (lc->tx[p].n > 0)
 			lcore_tx_flush(lc, p);
+	/* What the control thread queued before the stop (ICMPv6 errors,
+	 * released held packets, ND) was counted as sent when queued: send it,
+	 * rather than leave it in the ring. Bounded: the control thread may
+	 * still be queueing. */
+	for (p = 0; p < 64 && !rte_ring_empty(lc->ctl_tx_ring); p++)
+		lcore_ctl_tx(lc);
 	lcore_run_commands(lc);
 	rte_rcu_qsbr_thread_offline(fp_router.qsbr, lc->worker);
 	rte_rcu_qsbr_thread_unregister(fp_router.qsbr, lc->worker);
