@@ -15,12 +15,17 @@
  *   - stats() polled at 10 Hz, every event consumed.
  * Checks: every API call answers within 1 s; nothing throws but what is
  * expected; iperf3's TCP run finishes; at the end, after the router idles,
- * buffers and rings are back at their baseline; RSS grows by less than
- * 10 MiB from the end of the warm-up (a fifth of the run) to the end;
- * rx = forwarded + punted + dropped.
+ * buffers and rings are back at their baseline; no memory leak from the
+ * end of the warm-up (a fifth of the run) to the end: RSS grows by less
+ * than 10 MiB, or, where it grows more, neither the native part (RSS less
+ * V8's reserved heap) nor V8's heap in use after a full GC grows by
+ * 10 MiB (V8 keeps heap it has freed: a 12-minute run's RSS grew 31 MiB,
+ * all of it heapTotal, with heapUsed flat); rx = forwarded + punted + dropped.
  */
 import { Option } from 'commander';
 import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 
 import { Demo, startDemo } from '../lib/cli/demo';
 import { packageRoot } from '../lib/native';
@@ -52,8 +57,27 @@ export interface SoakReport {
   rssMiB: { start: number; afterWarmup: number; end: number };
   /** Every 10 s: RSS and V8's share of it (heap used, heap reserved, external incl. ArrayBuffers), MiB; a leak grows without bound, warm-up levels off. */
   memoryTrace: { s: number; rss: number; heapUsed: number; heapTotal: number; external: number }[];
+  /** The leak check's two readings, MiB, each after a full GC: at the end of the warm-up and at the end. */
+  memory: { afterWarmup?: MemoryPoint; end?: MemoryPoint };
   forwarded: bigint;
   failures: string[];
+}
+
+/** One reading for the leak check, MiB: native = RSS less V8's reserved heap (heapTotal). */
+export interface MemoryPoint {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  native: number;
+}
+
+/** A full GC, then the reading: heapUsed without the garbage of the moment. */
+function memoryPoint(): MemoryPoint {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  const m = process.memoryUsage();
+  const mib = (x: number): number => Math.round((x / (1024 * 1024)) * 10) / 10;
+  return { rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), native: mib(m.rss - m.heapTotal) };
 }
 
 /** dpdk-config/default.yaml of this package (bench/ under ts-node, dist/bench/ when compiled). */
@@ -93,6 +117,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     mbufs: { size: 0, baseline: 0, end: 0 },
     rssMiB: { start: 0, afterWarmup: 0, end: 0 },
     memoryTrace: [],
+    memory: {},
     forwarded: 0n,
     failures,
   };
@@ -194,7 +219,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       every(100, async () => {
         const s = await timed('stats', () => router.stats());
         report.statsPolls++;
-        if (s !== undefined && report.rssMiB.afterWarmup === 0 && Date.now() >= warmupAt) report.rssMiB.afterWarmup = s.resources.rssBytes / MiB;
+        if (s !== undefined && report.rssMiB.afterWarmup === 0 && Date.now() >= warmupAt) {
+          report.rssMiB.afterWarmup = s.resources.rssBytes / MiB;
+          report.memory.afterWarmup = memoryPoint();
+        }
         if (report.statsPolls % 100 === 1) {
           const m = process.memoryUsage();
           const mib = (x: number): number => Math.round((x / MiB) * 10) / 10;
@@ -235,6 +263,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const s = end ?? router.stats();
     report.mbufs.end = s.resources.mbufs.inUse;
     report.rssMiB.end = s.resources.rssBytes / MiB;
+    report.memory.end = memoryPoint();
+    const leak = memoryLeak(report);
+    if (leak) failures.push(leak);
     report.forwarded = s.totals.forwarded;
     const t = s.totals;
     if (t.rx_packets !== t.forwarded + t.punted + t.dropped) failures.push(`counters: rx ${t.rx_packets} != forwarded ${t.forwarded} + punted ${t.punted} + dropped ${t.dropped}`);
@@ -245,6 +276,22 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await demo.close();
   }
   return report;
+}
+
+/**
+ * The leak check: RSS growth under 10 MiB after the warm-up; more is a leak
+ * only where the native part or V8's heap in use (after a GC) grew by 10
+ * MiB. Returns what failed, or undefined.
+ */
+export function memoryLeak(r: Pick<SoakReport, 'rssMiB' | 'memory'>): string | undefined {
+  const a = r.memory.afterWarmup;
+  const b = r.memory.end;
+  if (!a || !b) return 'memory: no reading after the warm-up (the run was too short)';
+  const rss = r.rssMiB.end - r.rssMiB.afterWarmup;
+  const native = b.native - a.native;
+  const heapUsed = b.heapUsed - a.heapUsed;
+  if (rss < 10 || (native < 10 && heapUsed < 10)) return undefined;
+  return `memory: RSS +${rss.toFixed(1)} MiB after the warm-up, native (RSS - V8 heapTotal) +${native.toFixed(1)}, V8 heap in use after a GC +${heapUsed.toFixed(1)}`;
 }
 
 async function main(): Promise<void> {

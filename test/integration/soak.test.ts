@@ -7,13 +7,13 @@
  */
 import { expect } from 'chai';
 
-import { runSoak } from '../../bench/soak';
+import { memoryLeak, runSoak } from '../../bench/soak';
 import { requireRoot, requireTools } from '../../lib/topology';
 
 describe('integration: soak, everything at once for 60 s', function () {
   this.timeout(240000);
 
-  it('no failure, no call over 1 s, TCP finishes, buffers back to baseline, RSS growth under 10 MiB, counters consistent', async () => {
+  it('no failure, no call over 1 s, TCP finishes, buffers back to baseline, no memory growth after warm-up, counters consistent', async () => {
     requireRoot('the soak');
     requireTools(['ip', 'iperf3']);
     const r = await runSoak({ seconds: 60 });
@@ -27,7 +27,10 @@ describe('integration: soak, everything at once for 60 s', function () {
     expect(r.udp.exitCode, summary).to.equal(0);
     expect(r.mbufs.end, summary).to.be.at.most(r.mbufs.baseline);
     expect(r.rssMiB.afterWarmup).to.be.greaterThan(0);
-    expect(r.rssMiB.end - r.rssMiB.afterWarmup, summary).to.be.below(10);
+    // RSS under 10 MiB of growth, or (V8 keeping freed heap) the native part
+    // and the heap in use after a GC each under 10 MiB: bench/soak.ts memoryLeak.
+    expect(r.memory.afterWarmup && r.memory.end, summary).to.not.equal(undefined);
+    expect(memoryLeak(r), summary).to.equal(undefined);
     expect(r.routeChanges).to.be.greaterThan(10000);
     expect(r.flaps).to.be.at.least(3);
     expect(r.clones).to.be.at.least(10);
