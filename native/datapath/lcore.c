@@ -861,7 +861,7 @@ fp_lcore_main(void *arg)
 	 * released held packets, ND) was counted as sent when queued: send it,
 	 * rather than leave it in the ring. Bounded: the control thread may
 	 * still be queueing. */
-	for (p = 0; p < 64 && !rte_ring_empty(lc->ctl_tx_ring); p++)
+	for (unsigned burst = 0; burst < 64 && !rte_ring_empty(lc->ctl_tx_ring); burst++)
 		lcore_ctl_tx(lc);
 	lcore_run_commands(lc);
 	rte_rcu_qsbr_thread_offline(fp_router.qsbr, lc->worker);
