@@ -445,8 +445,10 @@ export const MBUF_BYTES = 2368;
 
 /**
  * The flow cache's memory per lcore (core/flowcache.c fp_flowcache_memsize):
- * 4 bytes per bucket head, 128 bytes per entry (the header's few bytes left out).
+ * 4 bytes per bucket head, 8 per neighbour-table slot (the adjacency array;
+ * maxNeighbours defaults to 16384), 64 per entry (the header's few bytes
+ * left out).
  */
-export function flowCacheBytes(maxflows: number, hashsize: number): number {
-  return maxflows === 0 ? 0 : hashsize * 4 + maxflows * 128;
+export function flowCacheBytes(maxflows: number, hashsize: number, neighbours = 16384): number {
+  return maxflows === 0 ? 0 : hashsize * 4 + neighbours * 8 + maxflows * 64;
 }

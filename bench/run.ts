@@ -33,6 +33,8 @@
  *   --memory-mb 512                     EAL -m (>= 64)
  *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore (must differ)
  *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
+ *   --bucket-ratio 2                    above --maxflows flows, buckets per entry (rounded up to a power
+ *                                       of two, at most 2^20); 0.5 puts 1M flows in 64 MiB
  *   --routes N                          a synthetic full table of N routes (bench/fulltable.ts: today's
  *                                       length mix) in every app, each flow to a different prefix of
  *                                       it (l3fwd: --rule_ipv6 with its LPM sized to fit); default 0:
@@ -139,6 +141,7 @@ interface Options {
   startTimeout: number;
   maxflows: number;
   hashsize: number;
+  bucketRatio: number;
   siftr: boolean;
   cases?: RegExp;
   routes: number;
@@ -160,6 +163,7 @@ function parseOptions(argv: string[]): Options {
     .addOption(new Option('--main-cpu <cpu>', 'CPU of the main lcore (not --fwd-cpu)').argParser(numberArg(0)).default(0))
     .addOption(new Option('--maxflows <n>', "fastpath's flow cache entries when on").argParser(numberArg(1)).default(16384))
     .addOption(new Option('--hashsize <n>', "fastpath's flow cache buckets when on").argParser(numberArg(1)).default(32768))
+    .addOption(new Option('--bucket-ratio <r>', 'buckets per entry when the flows raise maxflows (a power of two, at most 2^20)').argParser(numberArg(0.01, { fraction: true })).default(2))
     .addOption(new Option('--routes <n>', 'a synthetic full table of n routes in every app, each flow to a prefix of it').argParser(numberArg(0)).default(0))
     .addOption(new Option('--cases <regex>', "only the cases whose id matches (e.g. 'ecmp|cache-|idleport|mirrors')").argParser(regexArg))
     .option('--siftr', 'add SIFTR cases on TCP traffic (fastpath only): off, ppl 1, ppl 100')
@@ -188,6 +192,7 @@ function parseOptions(argv: string[]): Options {
     startTimeout: cli.startTimeout,
     maxflows: cli.maxflows,
     hashsize: cli.hashsize,
+    bucketRatio: cli.bucketRatio,
     siftr: cli.siftr ?? false,
     cases: cli.cases,
     routes: cli.routes,
@@ -212,8 +217,9 @@ const POOL_FLOWS = 12000;
 
 /** The flow cache of a cache-on case: the configured size, raised to hold every flow of the run. */
 function cacheGeometry(o: Options, flows: number): { maxflows: number; hashsize: number } {
-  const maxflows = Math.max(o.maxflows, 2 ** Math.ceil(Math.log2(flows)));
-  return { maxflows, hashsize: Math.min(1 << 20, Math.max(o.hashsize, 2 * maxflows)) };
+  const maxflows = Math.max(o.maxflows, flows);
+  const buckets = 2 ** Math.ceil(Math.log2(o.bucketRatio * maxflows));
+  return { maxflows, hashsize: Math.min(1 << 20, Math.max(o.hashsize, buckets)) };
 }
 
 /**

@@ -207,7 +207,7 @@ export const FlowCacheSchema = section(
     maxflows: int(0, 1048576).default(16384).describe('Maximum flows per lcore; 0 disables the cache.'),
     hashsize: powerOfTwo(1, 1048576).default(32768).describe('Hash buckets per lcore. Keep it at least maxflows (2x is the default): the fast path prefetches the first entry of ' +
           'each bucket, and every further entry in a chain is a dependent cache miss.'),
-    idleTimeoutMs: int(100, 3600000).default(5000).describe('Idle time after which an entry expires (between 1 and 1.5 times this after its last packet), ms.'),
+    idleTimeoutMs: int(100, 3600000).default(5000).describe('Idle time after which an entry expires (between 1 and 1.25 times this after its last packet), ms.'),
   },
   'an object',
 ).describe('Per-lcore flow cache (NetBSD ip6_flow.c semantics).');

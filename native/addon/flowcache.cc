@@ -5,7 +5,9 @@
 
 #include "args.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 extern "C" {
 #include <rte_cycles.h>
@@ -28,17 +30,25 @@ class FlowListWorker : public Napi::AsyncWorker {
   }
   void Execute() override {
     hz_ = rte_get_tsc_hz();
-    if (fp_flowcache_collect(&entries_, &workers_, &count_, &err_) < 0)
+    if (fp_flowcache_collect(&entries_, &workers_, &count_, &err_) < 0) {
       SetError(err_.msg);
-    now_ = rte_rdtsc();
+      return;
+    }
+    // Workers list in table order; callers get each worker's oldest first.
+    order_.resize(count_);
+    for (uint32_t i = 0; i < count_; i++) order_[i] = i;
+    std::stable_sort(order_.begin(), order_.end(), [this](uint32_t a, uint32_t b) {
+      if (workers_[a] != workers_[b]) return workers_[a] < workers_[b];
+      return entries_[a].age_cycles > entries_[b].age_cycles;
+    });
   }
   void OnOK() override {
     Napi::Env env = Env();
     auto arr = Napi::Array::New(env, count_);
     for (uint32_t i = 0; i < count_; i++) {
-      const fp_flow_entry &e = entries_[i];
+      const fp_flow_info &e = entries_[order_[i]];
       auto o = Napi::Object::New(env);
-      o.Set("worker", workers_[i]);
+      o.Set("worker", workers_[order_[i]]);
       o.Set("src", ToBytes(env, e.key.src, 16));
       o.Set("dst", ToBytes(env, e.key.dst, 16));
       o.Set("flowLabel", fp_flow_key_label(&e.key));
@@ -49,8 +59,8 @@ class FlowListWorker : public Napi::AsyncWorker {
       o.Set("uses", Napi::BigInt::New(env, e.uses));
       o.Set("forwarded", Napi::BigInt::New(env, e.uses - e.dropped));
       o.Set("dropped", Napi::BigInt::New(env, e.dropped));
-      o.Set("ageMs", static_cast<double>((now_ - e.created) * 1000 / hz_));
-      o.Set("idleMs", static_cast<double>((now_ - e.last_used) * 1000 / hz_));
+      o.Set("ageMs", static_cast<double>(e.age_cycles * 1000 / hz_));
+      o.Set("idleMs", static_cast<double>(e.idle_cycles * 1000 / hz_));
       arr.Set(i, o);
     }
     deferred_.Resolve(arr);
@@ -62,10 +72,11 @@ class FlowListWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   fp_err err_{};
-  fp_flow_entry *entries_ = nullptr;
+  fp_flow_info *entries_ = nullptr;
   uint32_t *workers_ = nullptr;
+  std::vector<uint32_t> order_;
   uint32_t count_ = 0;
-  uint64_t hz_ = 1, now_ = 0;
+  uint64_t hz_ = 1;
 };
 
 class FlowConfigureWorker : public Napi::AsyncWorker {

@@ -79,7 +79,8 @@ fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
 		int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
 		cmds[w].type = FP_CMD_FLOW_REPLACE;
 		cmds[w].new_mem = rte_zmalloc_socket("fp_flowcache",
-						     fp_flowcache_memsize(maxflows, hashsize),
+						     fp_flowcache_memsize(maxflows, hashsize,
+									  fp_router.neigh.max),
 						     RTE_CACHE_LINE_SIZE, socket);
 		if (cmds[w].new_mem == NULL) {
 			rc = fp_err_set(err, ENOMEM,
@@ -88,7 +89,7 @@ fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
 			break;
 		}
 		cmds[w].new_fc = fp_flowcache_init(cmds[w].new_mem, maxflows, hashsize,
-						   &lc->flowcache->ctr);
+						   fp_router.neigh.max, &lc->flowcache->ctr);
 	}
 	if (rc < 0) {
 		for (w = 0; w < fp_router.nworkers; w++)
@@ -120,11 +121,11 @@ fp_flowcache_flush_all(struct fp_err *err)
 }
 
 int
-fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
+fp_flowcache_collect(struct fp_flow_info **out, uint32_t **workers,
 		     uint32_t *count, struct fp_err *err)
 {
 	struct fp_cmd cmds[FP_MAX_WORKERS];
-	struct fp_flow_entry *all;
+	struct fp_flow_info *all;
 	uint32_t *who;
 	uint32_t w, per, total = 0, i;
 	int rc;
@@ -135,9 +136,7 @@ fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
 		goto out;
 	}
 	per = fp_router.flow_maxflows;
-	/* Entries are cache-line aligned types: aligned memory, or the
-	 * compiler's aligned vector moves fault. */
-	all = aligned_alloc(64, sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
+	all = malloc(sizeof(*all) * (size_t)(per ? per : 1) * fp_router.nworkers);
 	who = malloc(sizeof(*who) * (size_t)(per ? per : 1) * fp_router.nworkers);
 	if (all == NULL || who == NULL) {
 		free(all);

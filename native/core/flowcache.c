@@ -14,15 +14,16 @@ align64(size_t n)
 }
 
 size_t
-fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize)
+fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize, uint32_t nadj)
 {
 	return align64(sizeof(struct fp_flowcache)) +
 	       align64((size_t)hashsize * sizeof(uint32_t)) +
+	       align64((size_t)nadj * sizeof(struct fp_flow_adj)) +
 	       (size_t)maxflows * sizeof(struct fp_flow_entry);
 }
 
 struct fp_flowcache *
-fp_flowcache_init(void *mem, uint32_t maxflows, uint32_t hashsize,
+fp_flowcache_init(void *mem, uint32_t maxflows, uint32_t hashsize, uint32_t nadj,
 		  const struct fp_flowcache_counters *ctr)
 {
 	struct fp_flowcache *fc = mem;
@@ -31,83 +32,70 @@ fp_flowcache_init(void *mem, uint32_t maxflows, uint32_t hashsize,
 
 	if (hashsize == 0 || (hashsize & (hashsize - 1)) != 0 ||
 	    hashsize > FP_FLOWCACHE_MAX_HASHSIZE ||
-	    maxflows > FP_FLOWCACHE_MAX_FLOWS)
+	    maxflows > FP_FLOWCACHE_MAX_FLOWS || nadj > FP_FLOW_MAX_NEIGH)
 		return NULL;
 
 	memset(fc, 0, sizeof(*fc));
 	fc->maxflows = maxflows;
 	fc->hashsize = hashsize;
+	fc->nadj = nadj;
 	fc->ctr = *ctr;
-	fc->buckets = (uint32_t *)(p + align64(sizeof(*fc)));
-	fc->entries = (struct fp_flow_entry *)(p + align64(sizeof(*fc)) +
-					       align64((size_t)hashsize * 4));
+	p += align64(sizeof(*fc));
+	fc->buckets = (uint32_t *)p;
+	p += align64((size_t)hashsize * sizeof(uint32_t));
+	fc->adj = (struct fp_flow_adj *)p;
+	p += align64((size_t)nadj * sizeof(struct fp_flow_adj));
+	fc->entries = (struct fp_flow_entry *)p;
 	for (i = 0; i < hashsize; i++)
 		fc->buckets[i] = FP_FLOW_NONE;
+	memset(fc->adj, 0, (size_t)nadj * sizeof(struct fp_flow_adj));
 	/* Free list threaded through hash_next, in index order. */
 	for (i = 0; i < maxflows; i++) {
-		fc->entries[i].in_use = 0;
+		fc->entries[i].key.label_port = FP_FLOW_FREE;
 		fc->entries[i].hash_next = i + 1 < maxflows ? i + 1 : FP_FLOW_NONE;
 	}
 	fc->free_head = maxflows ? 0 : FP_FLOW_NONE;
-	fc->fifo_newest = fc->fifo_oldest = FP_FLOW_NONE;
 	*fc->ctr.inuse = 0;
 	return fc;
 }
 
-/* Unlink an entry from its bucket chain and the FIFO list. */
+static inline bool
+flow_in_use(const struct fp_flow_entry *e)
+{
+	return e->key.label_port != FP_FLOW_FREE;
+}
+
+/* Unlink an entry from its bucket chain (its bucket is its key's hash). */
 static void
 flow_unlink(struct fp_flowcache *fc, struct fp_flow_entry *e)
 {
 	uint32_t idx = (uint32_t)(e - fc->entries);
-	uint32_t *pp = &fc->buckets[e->bucket];
+	uint32_t *pp = &fc->buckets[fp_flowcache_hash(&e->key) & (fc->hashsize - 1)];
 
 	while (*pp != idx)
 		pp = &fc->entries[*pp].hash_next;
 	*pp = e->hash_next;
-
-	if (e->fifo_prev != FP_FLOW_NONE)
-		fc->entries[e->fifo_prev].fifo_next = e->fifo_next;
-	else
-		fc->fifo_newest = e->fifo_next;
-	if (e->fifo_next != FP_FLOW_NONE)
-		fc->entries[e->fifo_next].fifo_prev = e->fifo_prev;
-	else
-		fc->fifo_oldest = e->fifo_prev;
 }
 
-/* Link an entry at the head of its bucket and as the newest in the FIFO. */
-static void
-flow_link(struct fp_flowcache *fc, struct fp_flow_entry *e, uint32_t bucket)
-{
-	uint32_t idx = (uint32_t)(e - fc->entries);
-
-	e->bucket = bucket;
-	e->hash_next = fc->buckets[bucket];
-	fc->buckets[bucket] = idx;
-	e->fifo_prev = FP_FLOW_NONE;
-	e->fifo_next = fc->fifo_newest;
-	if (fc->fifo_newest != FP_FLOW_NONE)
-		fc->entries[fc->fifo_newest].fifo_prev = idx;
-	fc->fifo_newest = idx;
-	if (fc->fifo_oldest == FP_FLOW_NONE)
-		fc->fifo_oldest = idx;
-}
-
-/* Add an entry's per-flow counters to the lcore totals (ip6flow_addstats). */
+/* Add an entry's per-flow counters to the lcore totals (ip6flow_addstats)
+ * and restart them. */
 static void
 flow_fold(struct fp_flowcache *fc, struct fp_flow_entry *e)
 {
-	*fc->ctr.folded_uses += e->uses;
-	*fc->ctr.folded_forwarded += e->uses - e->dropped;
+	uint64_t uses = fp_flow_uses(e);
+
+	*fc->ctr.folded_uses += uses;
+	*fc->ctr.folded_forwarded += uses - e->dropped;
 	*fc->ctr.folded_dropped += e->dropped;
-	e->uses = e->dropped = e->scan_uses = 0;
+	e->uses_neigh &= ~FP_FLOW_USES_MASK;
+	e->dropped = 0;
 }
 
 /* Return a removed entry to the free list. */
 static void
 flow_release(struct fp_flowcache *fc, struct fp_flow_entry *e)
 {
-	e->in_use = 0;
+	e->key.label_port = FP_FLOW_FREE;
 	e->hash_next = fc->free_head;
 	fc->free_head = (uint32_t)(e - fc->entries);
 	fc->inuse--;
@@ -122,47 +110,69 @@ fp_flowcache_remove(struct fp_flowcache *fc, struct fp_flow_entry *e)
 	flow_release(fc, e);
 }
 
+/* The entry to reap from a full table (see fp_flowcache_insert). */
+static struct fp_flow_entry *
+flow_victim(struct fp_flowcache *fc, uint32_t generation, uint32_t tick)
+{
+	struct fp_flow_entry *best = NULL;
+	uint32_t best_idle = 0, n;
+
+	for (n = 0; n < FP_FLOW_REAP_SAMPLE && n < fc->maxflows; n++) {
+		struct fp_flow_entry *e = &fc->entries[fc->reap_cursor];
+		uint32_t idle = tick - e->stamp;
+
+		if (++fc->reap_cursor == fc->maxflows)
+			fc->reap_cursor = 0;
+		if (e->generation != generation)
+			return e;
+		if (best == NULL || idle > best_idle) {
+			best = e;
+			best_idle = idle;
+		}
+	}
+	return best;
+}
+
 struct fp_flow_entry *
 fp_flowcache_insert(struct fp_flowcache *fc, const struct fp_flow_key *key,
 		    uint32_t hash, const struct fp_flow_action *action,
 		    uint32_t generation, uint64_t now)
 {
 	uint32_t bucket = hash & (fc->hashsize - 1);
+	uint32_t tick = fp_flow_tick(now);
 	struct fp_flow_entry *e;
 
-	if (fc->maxflows == 0)
+	if (fc->maxflows == 0 || action->neigh >= fc->nadj)
 		return NULL;
 
 	e = fp_flowcache_lookup(fc, key, hash);
 	if (e != NULL) {
-		/* Refresh: as ip6flow_create, fold and reset, re-insert as newest. */
-		flow_unlink(fc, e);
+		/* Refresh, as ip6flow_create: fold and reset, same bucket. */
 		flow_fold(fc, e);
-	} else if (fc->free_head != FP_FLOW_NONE) {
-		e = &fc->entries[fc->free_head];
-		fc->free_head = e->hash_next;
-		fc->inuse++;
-		*fc->ctr.inuse = fc->inuse;
 	} else {
-		/* Full: reap the oldest (FIFO replacement, as ip6_flow.c). */
-		e = &fc->entries[fc->fifo_oldest];
-		flow_unlink(fc, e);
-		flow_fold(fc, e);
-		(*fc->ctr.reap)++;
+		if (fc->free_head != FP_FLOW_NONE) {
+			e = &fc->entries[fc->free_head];
+			fc->free_head = e->hash_next;
+			fc->inuse++;
+			*fc->ctr.inuse = fc->inuse;
+		} else {
+			/* Full: every slot is in use, so the sample is too. */
+			e = flow_victim(fc, generation, tick);
+			flow_unlink(fc, e);
+			flow_fold(fc, e);
+			(*fc->ctr.reap)++;
+		}
+		e->key = *key;
+		e->hash_next = fc->buckets[bucket];
+		fc->buckets[bucket] = (uint32_t)(e - fc->entries);
 	}
-
-	e->key = *key;
-	__builtin_memcpy(e->dst_mac, action->dst_mac, 6);
-	e->out_port = action->out_port;
-	e->out_mtu = action->out_mtu;
-	e->nexthop = action->nexthop;
-	e->neigh = action->neigh;
+	__builtin_memcpy(fc->adj[action->neigh].dst_mac, action->dst_mac, 6);
+	fc->adj[action->neigh].out_port = action->out_port;
 	e->generation = generation;
-	e->created = now;
-	e->last_used = now;
-	e->uses = e->dropped = e->scan_uses = 0;
-	e->in_use = 1;
-	flow_link(fc, e, bucket);
+	e->uses_neigh = (uint64_t)action->neigh << FP_FLOW_USES_BITS;
+	e->dropped = 0;
+	e->created = tick;
+	e->stamp = tick;
 	(*fc->ctr.insert)++;
 	return e;
 }
@@ -172,6 +182,12 @@ fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now, uint64_t idle_cycles,
 		    uint32_t current_gen, uint32_t max_visit, uint8_t *touched,
 		    uint32_t ntouched)
 {
+	uint32_t tick = fp_flow_tick(now);
+	uint64_t idle_ticks64 = idle_cycles >> FP_FLOW_TICK_SHIFT;
+	uint32_t idle_ticks = idle_ticks64 > UINT32_MAX ? UINT32_MAX : (uint32_t)idle_ticks64;
+	/* Before the first whole pass, "since the previous visit" is taken
+	 * as the idle timeout. */
+	uint32_t recent = fc->pass_ticks ? fc->pass_ticks : idle_ticks;
 	uint32_t removed = 0;
 	uint32_t n;
 
@@ -181,24 +197,36 @@ fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now, uint64_t idle_cycles,
 		max_visit = fc->maxflows;
 	for (n = 0; n < max_visit; n++) {
 		struct fp_flow_entry *e = &fc->entries[fc->scan_cursor];
+		uint32_t idle;
 
-		if (++fc->scan_cursor == fc->maxflows)
+		if (++fc->scan_cursor == fc->maxflows) {
 			fc->scan_cursor = 0;
-		if (!e->in_use)
+			fc->pass_ticks = tick - fc->pass_start;
+			fc->pass_start = tick;
+		}
+		if (!flow_in_use(e))
 			continue;
+		idle = tick - e->stamp;
 		if (e->generation != current_gen) {
 			fp_flowcache_remove(fc, e);
 			(*fc->ctr.invalidate)++;
 			removed++;
-		} else if (e->uses != e->scan_uses) {
-			e->scan_uses = e->uses; /* used since the last visit */
-			e->last_used = now;
-			if (e->neigh < ntouched)
-				touched[e->neigh] = 1;
-		} else if (now - e->last_used > idle_cycles) {
+		} else if (idle > idle_ticks) {
 			fp_flowcache_remove(fc, e);
 			(*fc->ctr.expire)++;
 			removed++;
+		} else {
+			uint32_t neigh = fp_flow_neigh(e);
+
+			if (idle <= recent && neigh < ntouched)
+				touched[neigh] = 1;
+			if (fp_flow_uses(e) >= FP_FLOW_USES_REFRESH ||
+			    e->dropped >= FP_FLOW_DROPPED_REFRESH) {
+				flow_fold(fc, e);
+				e->created = tick;
+			}
+			if (tick - e->created > UINT32_C(1) << 31)
+				e->created = tick - (UINT32_C(1) << 31);
 		}
 	}
 	return removed;
@@ -207,22 +235,43 @@ fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now, uint64_t idle_cycles,
 void
 fp_flowcache_flush(struct fp_flowcache *fc)
 {
-	while (fc->fifo_oldest != FP_FLOW_NONE) {
-		fp_flowcache_remove(fc, &fc->entries[fc->fifo_oldest]);
-		(*fc->ctr.invalidate)++;
-	}
+	uint32_t i;
+
+	for (i = 0; i < fc->maxflows && fc->inuse > 0; i++)
+		if (flow_in_use(&fc->entries[i])) {
+			fp_flowcache_remove(fc, &fc->entries[i]);
+			(*fc->ctr.invalidate)++;
+		}
 }
 
 uint32_t
-fp_flowcache_snapshot(const struct fp_flowcache *fc, struct fp_flow_entry *out,
-		      uint32_t max)
+fp_flowcache_snapshot(const struct fp_flowcache *fc, struct fp_flow_info *out,
+		      uint32_t max, uint64_t now)
 {
-	uint32_t n = 0;
-	uint32_t i = fc->fifo_oldest;
+	uint32_t tick = fp_flow_tick(now);
+	/* Cycles since now's tick began, so that a stamp of this tick reads
+	 * as idle for that long, not as if it were in the future. */
+	uint64_t frac = now & ((UINT64_C(1) << FP_FLOW_TICK_SHIFT) - 1);
+	uint32_t n = 0, i;
 
-	while (i != FP_FLOW_NONE && n < max) {
-		out[n++] = fc->entries[i];
-		i = fc->entries[i].fifo_prev;
+	for (i = 0; i < fc->maxflows && n < max; i++) {
+		const struct fp_flow_entry *e = &fc->entries[i];
+		const struct fp_flow_adj *a;
+		struct fp_flow_info *o;
+
+		if (!flow_in_use(e))
+			continue;
+		a = fp_flowcache_adj(fc, e);
+		o = &out[n++];
+		o->key = e->key;
+		__builtin_memcpy(o->dst_mac, a->dst_mac, 6);
+		o->out_port = a->out_port;
+		o->generation = e->generation;
+		o->neigh = fp_flow_neigh(e);
+		o->uses = fp_flow_uses(e);
+		o->dropped = e->dropped;
+		o->age_cycles = ((uint64_t)(uint32_t)(tick - e->created) << FP_FLOW_TICK_SHIFT) + frac;
+		o->idle_cycles = ((uint64_t)(uint32_t)(tick - e->stamp) << FP_FLOW_TICK_SHIFT) + frac;
 	}
 	return n;
 }

@@ -4,9 +4,10 @@
  * Semantics follow NetBSD's ip6_flow.c (ip6flow): a flow is keyed by source,
  * destination and flow label (plus, here, the ingress port); an entry is made
  * after a packet was forwarded by the slow path (FIB + neighbour); none is
- * made for ICMPv6; maxflows 0 disables the cache; when full, the oldest entry
- * is reaped (FIFO, as ip6flow_reap(1) does with TAILQ_LAST); entries idle
- * longer than the timeout expire (ip6flow_slowtimo); per-flow uses /
+ * made for ICMPv6; maxflows 0 disables the cache; when full, an entry is
+ * reaped (a stale one first, else the least recently used of a sample: see
+ * fp_flowcache_insert); entries idle longer than the timeout expire
+ * (ip6flow_slowtimo); per-flow uses /
  * forwarded / dropped are folded into the lcore counters when an entry dies
  * (ip6flow_addstats).
  *
@@ -42,44 +43,107 @@ struct fp_flow_key {
 	uint32_t label_port; /* flow label (low 20 bits) | ingress port << 20 */
 };
 
-/* What to do with a hit. The source MAC and ethertype are not stored: the
- * source is the egress port's MAC and the ethertype stays IPv6. */
+/* What the slow path resolved for a flow; the cache keeps the next hop's
+ * MAC and egress per neighbour (struct fp_flow_adj), not per flow. */
 struct fp_flow_action {
 	uint8_t dst_mac[6];
 	uint16_t out_port;
-	uint16_t out_mtu; /* for listing; the fast path reads the port's MTU */
-	uint32_t nexthop; /* FIB next-hop value, for listing */
+	uint16_t out_mtu; /* checked by the slow path; hits read the port's MTU */
+	uint32_t nexthop; /* FIB next-hop value */
 	uint32_t neigh;   /* neighbour-table index of the next hop */
 };
 
+/* A neighbour's rewrite, as this lcore last resolved it. Every change of a
+ * neighbour's MAC or its removal bumps the global generation, so an entry
+ * that passes the generation check finds here a MAC at least as new as the
+ * one it was built with (the slow path rewrites it on every resolve). */
+struct fp_flow_adj {
+	uint8_t dst_mac[6];
+	uint16_t out_port;
+};
+
+/* Time in the cache is kept in ticks of 2^20 TSC cycles (0.26-0.5 ms at
+ * 2-4 GHz) in 32 bits, so that two stamps fit the entry's one line; 2^32
+ * ticks are 13-26 days, far beyond the longest idle timeout (1 hour). */
+#define FP_FLOW_TICK_SHIFT 20
+/* Per-flow uses share a word with the neighbour index (20 bits: the
+ * neighbour table holds at most 2^20). An entry whose uses pass 2^43, or
+ * whose dropped pass 2^31, is refreshed by the expiry scan: its counts go to
+ * the lcore totals and restart, as ip6flow_create's refresh does. */
+#define FP_FLOW_USES_BITS 44
+#define FP_FLOW_USES_MASK ((UINT64_C(1) << FP_FLOW_USES_BITS) - 1)
+#define FP_FLOW_USES_REFRESH (UINT64_C(1) << 43)
+#define FP_FLOW_DROPPED_REFRESH (UINT32_C(1) << 31)
+#define FP_FLOW_MAX_NEIGH (UINT32_C(1) << (64 - FP_FLOW_USES_BITS))
+/* key.label_port of a free entry: in-port 4095, never an interface. */
+#define FP_FLOW_FREE UINT32_MAX
+/* Entries the reap samples when the table is full. */
+#define FP_FLOW_REAP_SAMPLE 8
+
 /*
- * One entry, two cache lines. The first holds everything a hit reads or
- * writes (key, next-hop MAC, egress, generation, chain link, use count), so
- * a hit costs one cache line; the second is touched only on insert, removal,
- * the expiry scan and listing. Per-flow `forwarded` is uses - dropped: a hit
- * either forwards or drops.
+ * One entry is one cache line, and it is everything the cache keeps per flow
+ * (so 1M flows take 64 MiB, plus 4 bytes a bucket): a hit reads the key,
+ * generation and neighbour index, and writes uses and stamp, in this one
+ * line, then reads the neighbour's rewrite from the adjacency array (a few
+ * lines for all flows). What is not here is derived: forwarded = uses -
+ * dropped (a hit forwards or drops); the bucket is the key's hash; a free
+ * entry has key.label_port FP_FLOW_FREE; idleness is now - stamp, which the
+ * hit writes, so the scan keeps no copy of the counts.
  */
 struct fp_flow_entry {
 	struct fp_flow_key key;
+	uint32_t generation; /* global generation the entry was built under */
+	uint32_t hash_next;  /* next index in the bucket chain, or the free list */
+	uint32_t dropped;    /* hits dropped (hop limit, too big, port down) */
+	uint64_t uses_neigh; /* uses (low 44 bits) | neighbour index << 44 */
+	uint32_t created;    /* tick; the scan keeps it within 2^31 of now */
+	uint32_t stamp;      /* tick of the last hit */
+} __attribute__((aligned(64)));
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct fp_flow_entry) == 64, "a flow entry is one cache line");
+#endif
+
+/* One flow as listed (fp_flowcache_snapshot): the entry with its rewrite
+ * and times resolved, and full-width counters. */
+struct fp_flow_info {
+	struct fp_flow_key key;
 	uint8_t dst_mac[6];
 	uint16_t out_port;
-	uint32_t generation; /* global generation the entry was built under */
-	uint32_t hash_next;  /* next index in the bucket chain */
-	uint32_t pad0;
+	uint32_t generation;
+	uint32_t neigh;
 	uint64_t uses;
-	/* second cache line */
 	uint64_t dropped;
-	uint64_t scan_uses; /* uses seen by the previous expiry visit */
-	uint64_t created;   /* TSC */
-	uint64_t last_used; /* TSC of the visit that last saw uses change */
-	uint32_t fifo_prev; /* towards newer */
-	uint32_t fifo_next; /* towards older */
-	uint32_t bucket;
-	uint32_t nexthop;
-	uint16_t out_mtu;
-	uint16_t in_use;
-	uint32_t neigh; /* the next hop's neighbour index (reachability hints) */
-} __attribute__((aligned(64)));
+	uint64_t age_cycles;  /* since it was created (or refreshed) */
+	uint64_t idle_cycles; /* since its last hit */
+};
+
+static inline uint32_t
+fp_flow_tick(uint64_t tsc)
+{
+	return (uint32_t)(tsc >> FP_FLOW_TICK_SHIFT);
+}
+
+static inline uint64_t
+fp_flow_uses(const struct fp_flow_entry *e)
+{
+	return e->uses_neigh & FP_FLOW_USES_MASK;
+}
+
+static inline uint32_t
+fp_flow_neigh(const struct fp_flow_entry *e)
+{
+	return (uint32_t)(e->uses_neigh >> FP_FLOW_USES_BITS);
+}
+
+/* Count a packet against a flow (uses cannot carry into the neighbour bits:
+ * the scan refreshes an entry long before). */
+static inline void
+fp_flow_hit(struct fp_flow_entry *e, uint32_t tick)
+{
+	e->uses_neigh++;
+	e->stamp = tick;
+}
 
 /* Counters the cache updates: indexes into the owner's counter array. */
 struct fp_flowcache_counters {
@@ -91,26 +155,37 @@ struct fp_flowcache_counters {
 struct fp_flowcache {
 	uint32_t maxflows;
 	uint32_t hashsize; /* power of two */
+	uint32_t nadj;     /* adjacency slots: the neighbour table's size */
 	uint32_t inuse;
-	uint32_t fifo_newest;
-	uint32_t fifo_oldest;
 	uint32_t free_head; /* free list through hash_next */
 	uint32_t scan_cursor;
-	uint32_t pad;
+	uint32_t reap_cursor;
+	uint32_t pass_start; /* tick the scan's current pass began */
+	uint32_t pass_ticks; /* how long its last whole pass took */
 	struct fp_flowcache_counters ctr;
 	uint32_t *buckets;            /* hashsize heads */
+	struct fp_flow_adj *adj;      /* nadj rewrites, by neighbour index */
 	struct fp_flow_entry *entries; /* maxflows entries */
 };
 
-/* Bytes needed for a cache of this geometry (header + buckets + entries).
- * The memory given to fp_flowcache_init must be 64-byte aligned. */
-size_t fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize);
+/* Bytes needed for a cache of this geometry (header + buckets + adjacency
+ * + entries). The memory given to fp_flowcache_init must be 64-byte
+ * aligned. */
+size_t fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize, uint32_t nadj);
 
-/* Lay a cache out in zeroed memory of fp_flowcache_memsize() bytes.
- * Returns NULL on bad geometry (hashsize not a power of two, out of range). */
+/* Lay a cache out in memory of fp_flowcache_memsize() bytes. Returns NULL
+ * on bad geometry (hashsize not a power of two, out of range; nadj above
+ * FP_FLOW_MAX_NEIGH). */
 struct fp_flowcache *fp_flowcache_init(void *mem, uint32_t maxflows,
-				       uint32_t hashsize,
+				       uint32_t hashsize, uint32_t nadj,
 				       const struct fp_flowcache_counters *ctr);
+
+/* The rewrite of a hit's next hop. */
+static inline const struct fp_flow_adj *
+fp_flowcache_adj(const struct fp_flowcache *fc, const struct fp_flow_entry *e)
+{
+	return &fc->adj[fp_flow_neigh(e)];
+}
 
 /* Hash of a key (CRC32C when the CPU has SSE4.2, a multiply mix otherwise).
  * Inline: it runs for every packet. */
@@ -212,8 +287,13 @@ fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
 }
 
 /* Create or refresh the entry for key (ip6flow_create). An existing entry has
- * its counters folded and reset. When full, the oldest entry is reaped.
- * Returns NULL only when maxflows is 0. */
+ * its counters folded and reset. When full, one entry is reaped: of
+ * FP_FLOW_REAP_SAMPLE entries from a moving hand, the first built under
+ * another generation, else the least recently used (the rule of
+ * ip6flow_reap's table-wide pass, on a sample: a whole pass, or the LRU
+ * list that ip6flow keeps for its one-entry reap, would cost per packet or
+ * 8 bytes per flow). Returns NULL when maxflows is 0 or the action's
+ * neighbour index is beyond nadj. The new entry has no uses yet. */
 struct fp_flow_entry *fp_flowcache_insert(struct fp_flowcache *fc,
 					  const struct fp_flow_key *key,
 					  uint32_t hash,
@@ -223,13 +303,14 @@ struct fp_flow_entry *fp_flowcache_insert(struct fp_flowcache *fc,
 /* Remove one entry, folding its counters (ip6flow_free). */
 void fp_flowcache_remove(struct fp_flowcache *fc, struct fp_flow_entry *e);
 
-/* Expire entries idle for more than idle_cycles, or built under another
- * generation than current_gen; visits at most max_visit slots from a cursor
- * so the cost per call is bounded. Idleness is seen by the scan (uses did
- * not change since its previous visit), so a hit writes no timestamp.
- * An entry used since the previous visit also sets touched[its neigh] = 1
- * (when neigh < ntouched): the owner's hint to Neighbor Unreachability
- * Detection that the next hop carries traffic, which hits alone never say.
+/* Expire entries idle for more than idle_cycles (since their last hit's
+ * stamp), or built under another generation than current_gen; visits at
+ * most max_visit slots from a cursor so the cost per call is bounded.
+ * An entry hit since the scan's previous visit (within the last pass's
+ * length) also sets touched[its neigh] = 1 (when neigh < ntouched): the
+ * owner's hint to Neighbor Unreachability Detection that the next hop
+ * carries traffic, which hits alone never say. The visit also refreshes
+ * entries whose counts near their width and keeps `created` in range.
  * Returns how many were removed. */
 uint32_t fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now,
 			     uint64_t idle_cycles, uint32_t current_gen,
@@ -239,9 +320,10 @@ uint32_t fp_flowcache_expire(struct fp_flowcache *fc, uint64_t now,
 /* Remove every entry (ip6flow_invalidate_all), folding counters. */
 void fp_flowcache_flush(struct fp_flowcache *fc);
 
-/* Copy up to max live entries into out (oldest first). Returns the count. */
+/* Describe up to max live entries into out, in table order, with ages and
+ * idle times as of now (TSC). Returns the count. */
 uint32_t fp_flowcache_snapshot(const struct fp_flowcache *fc,
-			       struct fp_flow_entry *out, uint32_t max);
+			       struct fp_flow_info *out, uint32_t max, uint64_t now);
 
 static inline uint32_t
 fp_flow_key_label(const struct fp_flow_key *key)

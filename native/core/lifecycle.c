@@ -64,13 +64,15 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	fcc.folded_dropped = &lc->ctr[FP_CTR_flow_folded_dropped];
 	fcc.inuse = &lc->ctr[FP_CTR_flow_inuse];
 	lc->flowcache_mem = rte_zmalloc_socket("fp_flowcache",
-					       fp_flowcache_memsize(maxflows, hashsize),
+					       fp_flowcache_memsize(maxflows, hashsize,
+								    fp_router.neigh.max),
 					       RTE_CACHE_LINE_SIZE, socket);
 	if (lc->flowcache_mem == NULL)
 		return fp_err_set(err, ENOMEM,
 				  "flowCache: no memory for %u flows x %u buckets", maxflows,
 				  hashsize);
-	lc->flowcache = fp_flowcache_init(lc->flowcache_mem, maxflows, hashsize, &fcc);
+	lc->flowcache = fp_flowcache_init(lc->flowcache_mem, maxflows, hashsize,
+					  fp_router.neigh.max, &fcc);
 	if (lc->flowcache == NULL)
 		return fp_err_set(err, EINVAL,
 				  "flowCache.hashsize: %u is not a power of two in 1..%u",

@@ -210,7 +210,7 @@ struct fp_cmd {
 	struct fp_flowcache *new_fc;
 	void *old_mem;
 	/* FLOW_SNAPSHOT */
-	struct fp_flow_entry *buf;
+	struct fp_flow_info *buf;
 	uint32_t max;
 	uint32_t count;
 	/* SIFTR_SET: new state in, old state out; SIFTR_CONFIG: settings */
@@ -342,7 +342,7 @@ int fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize,
 			   struct fp_err *err);
 int fp_flowcache_flush_all(struct fp_err *err);
 /* Entries of every worker; *out is malloc'ed, worker of each in *workers. */
-int fp_flowcache_collect(struct fp_flow_entry **out, uint32_t **workers,
+int fp_flowcache_collect(struct fp_flow_info **out, uint32_t **workers,
 			 uint32_t *count, struct fp_err *err);
 
 /* Stats snapshot: the layout is described in core/stats.c. */

@@ -10,6 +10,7 @@
 #include "../core/flowcache.h"
 
 static uint64_t ctr[8];
+#define NADJ 16
 #include "check.h"
 
 enum { INSERT, REAP, EXPIRE, INVALIDATE, F_USES, F_FWD, F_DROP, INUSE };
@@ -23,12 +24,15 @@ make(uint32_t maxflows, uint32_t hashsize)
 	};
 	/* Entries are cache-line aligned: give the cache 64-byte aligned memory,
 	 * as rte_zmalloc does in the router. */
-	size_t size = (fp_flowcache_memsize(maxflows, hashsize) + 63) & ~(size_t)63;
+	size_t size = (fp_flowcache_memsize(maxflows, hashsize, NADJ) + 63) & ~(size_t)63;
 	void *mem = aligned_alloc(64, size);
-	memset(mem, 0, size);
+	memset(mem, 0xa5, size); /* init must not rely on zeroed memory */
 	memset(ctr, 0, sizeof(ctr));
-	return fp_flowcache_init(mem, maxflows, hashsize, &c);
+	return fp_flowcache_init(mem, maxflows, hashsize, NADJ, &c);
 }
+
+/* Times are TSC cycles; the cache keeps them in ticks of 2^20. */
+#define T(n) ((uint64_t)(n) << FP_FLOW_TICK_SHIFT)
 
 static struct fp_flow_key
 key(uint32_t n)
@@ -44,7 +48,7 @@ key(uint32_t n)
 	return k;
 }
 
-static struct fp_flow_action act = { .dst_mac = { 2, 0, 0, 0, 0, 0xbb }, .out_port = 1, .out_mtu = 1500 };
+static struct fp_flow_action act = { .dst_mac = { 2, 0, 0, 0, 0, 0xbb }, .out_port = 1, .out_mtu = 1500, .neigh = 3 };
 
 static void
 test_geometry(void)
@@ -52,7 +56,19 @@ test_geometry(void)
 	CHECK(make(16, 3) == NULL);   /* not a power of two */
 	CHECK(make(16, 0) == NULL);
 	CHECK(make(16, 16) != NULL);
-	printf("ok geometry: hashsize must be a power of two\n");
+	{
+		struct fp_flowcache_counters c = {
+			&ctr[INSERT], &ctr[REAP], &ctr[EXPIRE], &ctr[INVALIDATE],
+			&ctr[F_USES], &ctr[F_FWD], &ctr[F_DROP], &ctr[INUSE],
+		};
+		static uint8_t mem[4096] __attribute__((aligned(64)));
+		/* The neighbour index shares a word with uses: 20 bits. */
+		CHECK(fp_flowcache_init(mem, 1, 1, FP_FLOW_MAX_NEIGH + 1, &c) == NULL);
+	}
+	/* One line per flow: 1M flows in 64 MiB plus their buckets. */
+	CHECK(sizeof(struct fp_flow_entry) == 64);
+	CHECK(fp_flowcache_memsize(1000000, 1u << 19, 16384) < 64u << 20);
+	printf("ok geometry: hashsize must be a power of two; an entry is one line\n");
 }
 
 static void
@@ -62,12 +78,18 @@ test_insert_lookup(void)
 	struct fp_flow_key k = key(1), other = key(2);
 	struct fp_flow_entry *e;
 
-	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 7, 100);
-	CHECK(e != NULL && e->generation == 7);
-	CHECK(e->out_port == 1 && e->dst_mac[5] == 0xbb && e->out_mtu == 1500);
-	/* A hit touches one cache line: key, MAC, egress, generation, chain, uses. */
-	CHECK(sizeof(struct fp_flow_entry) == 128);
-	CHECK((char *)&e->uses - (char *)e + sizeof(e->uses) <= 64);
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 7, T(100));
+	CHECK(e != NULL && e->generation == 7 && fp_flow_uses(e) == 0);
+	CHECK(fp_flow_neigh(e) == 3);
+	CHECK(fp_flowcache_adj(fc, e)->out_port == 1 &&
+	      fp_flowcache_adj(fc, e)->dst_mac[5] == 0xbb);
+	/* A neighbour index beyond the adjacency array is not cached. */
+	{
+		struct fp_flow_action a = act;
+		struct fp_flow_key k9 = key(9);
+		a.neigh = NADJ;
+		CHECK(fp_flowcache_insert(fc, &k9, fp_flowcache_hash(&k9), &a, 7, 0) == NULL);
+	}
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
 	CHECK(fp_flowcache_lookup(fc, &other, fp_flowcache_hash(&other)) == NULL);
 	/* The flow label is part of the key (ip6flow compares ip6_flow). */
@@ -90,37 +112,55 @@ test_refresh_folds(void)
 	struct fp_flow_entry *e;
 
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
-	e->uses = 10;
+	for (int i = 0; i < 10; i++)
+		fp_flow_hit(e, 0);
 	e->dropped = 1;
-	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 2, 5);
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 2, T(5));
 	CHECK(fc->inuse == 1);
-	CHECK(e->uses == 0 && e->dropped == 0 && e->generation == 2);
+	CHECK(fp_flow_uses(e) == 0 && e->dropped == 0 && e->generation == 2);
+	CHECK(fp_flow_neigh(e) == 3);
 	CHECK(ctr[F_USES] == 10 && ctr[F_FWD] == 9 && ctr[F_DROP] == 1);
 	printf("ok refresh: re-creating a flow folds and resets its counters\n");
 }
 
 static void
-test_reap_oldest(void)
+test_reap(void)
 {
 	struct fp_flowcache *fc = make(4, 2);
 	struct fp_flow_key k;
+	struct fp_flow_entry *e;
 	uint32_t i;
 
 	for (i = 1; i <= 4; i++) {
 		k = key(i);
-		fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i);
+		fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, T(i));
 	}
 	CHECK(fc->inuse == 4 && ctr[REAP] == 0);
-	k = key(5);
-	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 5);
-	CHECK(fc->inuse == 4 && ctr[REAP] == 1);
-	k = key(1); /* the oldest went */
-	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == NULL);
-	for (i = 2; i <= 5; i++) {
+	/* Flows 1, 3 and 4 are hit later; flow 2 is the least recently used. */
+	for (i = 1; i <= 4; i++) {
 		k = key(i);
-		CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) != NULL);
+		if (i != 2)
+			fp_flow_hit(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)), 10);
 	}
-	printf("ok reap: a full table reaps the oldest entry (FIFO, as ip6_flow.c)\n");
+	k = key(5);
+	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, T(11));
+	CHECK(fc->inuse == 4 && ctr[REAP] == 1 && ctr[F_USES] == 0);
+	k = key(2);
+	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == NULL);
+	for (i = 1; i <= 5; i++) {
+		k = key(i);
+		CHECK((fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) != NULL) == (i != 2));
+	}
+	/* An entry of an older generation goes before any live one. */
+	k = key(4);
+	e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
+	e->generation = 0;
+	k = key(6);
+	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, T(12));
+	k = key(4);
+	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == NULL);
+	CHECK(ctr[REAP] == 2 && ctr[F_USES] == 1);
+	printf("ok reap: a full table reaps a stale entry, else the least recently used\n");
 }
 
 static void
@@ -147,23 +187,52 @@ test_expire(void)
 	for (i = 1; i <= 3; i++) {
 		k = key(i);
 		e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
-		e->uses = 1;
+		fp_flow_hit(e, 0);
 	}
-	/* First visit (t=1000): every entry was used since insertion. */
-	CHECK(fp_flowcache_expire(fc, 1000, 500, 1, 16, NULL, 0) == 0);
-	/* Flow 2 is used again; flows 1 and 3 are not. */
+	/* t=1000: flow 2 is hit; the others were last hit at 0. */
 	k = key(2);
 	e = fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k));
-	e->uses++;
-	/* Bounded visit: 4 slots per call still finds the three live entries. */
-	CHECK(fp_flowcache_expire(fc, 2000, 500, 1, 4, NULL, 0) == 2);
+	fp_flow_hit(e, 1000);
+	/* Idle longer than 500 at t=1001: flows 1 and 3 go. A bounded visit
+	 * (4 slots per call) still finds the three live entries. */
+	CHECK(fp_flowcache_expire(fc, T(1001), T(500), 1, 4, NULL, 0) == 2);
 	CHECK(fc->inuse == 1 && ctr[EXPIRE] == 2 && ctr[F_USES] == 2);
 	CHECK(fp_flowcache_lookup(fc, &k, fp_flowcache_hash(&k)) == e);
 	/* Not idle long enough yet: stays. */
-	CHECK(fp_flowcache_expire(fc, 2400, 500, 1, 16, NULL, 0) == 0);
-	CHECK(fp_flowcache_expire(fc, 3000, 500, 1, 16, NULL, 0) == 1);
+	CHECK(fp_flowcache_expire(fc, T(1400), T(500), 1, 16, NULL, 0) == 0);
+	CHECK(fp_flowcache_expire(fc, T(1501), T(500), 1, 16, NULL, 0) == 1);
 	CHECK(ctr[F_FWD] == 4 && ctr[F_DROP] == 0);
 	printf("ok idle expiry removes idle entries and folds their counters\n");
+}
+
+/* Counts near their width are folded into the lcore totals and restart; an
+ * age beyond 2^31 ticks is held there rather than wrapping. */
+static void
+test_refresh_wide(void)
+{
+	struct fp_flowcache *fc = make(16, 8);
+	struct fp_flow_key k = key(1);
+	struct fp_flow_entry *e;
+
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
+	e->uses_neigh += FP_FLOW_USES_REFRESH + 5;
+	e->dropped = 5;
+	fp_flow_hit(e, 10);
+	CHECK(fp_flowcache_expire(fc, T(10), T(1000), 1, 16, NULL, 0) == 0);
+	CHECK(fp_flow_uses(e) == 0 && e->dropped == 0 && fp_flow_neigh(e) == 3);
+	CHECK(ctr[F_USES] == FP_FLOW_USES_REFRESH + 6 && ctr[F_DROP] == 5);
+	CHECK(e->created == 10);
+	/* Hit every 2^30 ticks for 2^32 + 2^30 ticks: the age saturates. */
+	for (uint64_t t = 1u << 30; t <= (UINT64_C(1) << 32) + (1u << 30); t += 1u << 30) {
+		fp_flow_hit(e, (uint32_t)t);
+		CHECK(fp_flowcache_expire(fc, T(t), T(UINT32_MAX), 1, 16, NULL, 0) == 0);
+	}
+	{
+		struct fp_flow_info info;
+		CHECK(fp_flowcache_snapshot(fc, &info, 1, T((UINT64_C(1) << 32) + (1u << 30))) == 1);
+		CHECK(info.age_cycles == T(UINT64_C(1) << 31) && info.idle_cycles == 0);
+	}
+	printf("ok wide counts are folded and restart; ages saturate at 2^31 ticks\n");
 }
 
 /* A flow used since the scan's last visit marks its next hop's neighbour
@@ -180,16 +249,20 @@ test_touched(void)
 	a.neigh = 5;
 	k = key(1);
 	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, 0);
-	CHECK(fp_flowcache_expire(fc, 10, 1000, 1, 16, touched, 8) == 0);
-	CHECK(touched[5] == 0); /* not used yet */
-	e->uses++;
-	CHECK(fp_flowcache_expire(fc, 20, 1000, 1, 16, touched, 8) == 0);
+	/* Two whole passes 100 ticks apart: "since the last visit" is 100. */
+	CHECK(fp_flowcache_expire(fc, T(1000), T(5000), 1, 16, touched, 4) == 0);
+	CHECK(fp_flowcache_expire(fc, T(1100), T(5000), 1, 16, touched, 4) == 0);
+	memset(touched, 0, sizeof(touched));
+	CHECK(fp_flowcache_expire(fc, T(1200), T(5000), 1, 16, touched, 8) == 0);
+	CHECK(touched[5] == 0); /* not hit since t=0 */
+	fp_flow_hit(e, 1250);
+	CHECK(fp_flowcache_expire(fc, T(1300), T(5000), 1, 16, touched, 8) == 0);
 	CHECK(touched[5] == 1 && touched[4] == 0);
-	a.neigh = 9; /* out of range: ignored */
+	a.neigh = 9; /* beyond the touched array: ignored */
 	k = key(2);
-	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, 30);
-	e->uses++;
-	CHECK(fp_flowcache_expire(fc, 40, 1000, 1, 16, touched, 8) == 0);
+	e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &a, 1, T(1300));
+	fp_flow_hit(e, 1350);
+	CHECK(fp_flowcache_expire(fc, T(1400), T(5000), 1, 16, touched, 8) == 0);
 	printf("ok a used flow marks its neighbour for reachability detection\n");
 }
 
@@ -200,7 +273,7 @@ test_generation(void)
 	struct fp_flow_key k = key(1);
 
 	fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, 0);
-	CHECK(fp_flowcache_expire(fc, 1, 1000, 2, 16, NULL, 0) == 1);
+	CHECK(fp_flowcache_expire(fc, T(1), T(1000), 2, 16, NULL, 0) == 1);
 	CHECK(ctr[INVALIDATE] == 1 && fc->inuse == 0);
 	printf("ok entries of an old generation are invalidated by the scan\n");
 }
@@ -209,27 +282,36 @@ static void
 test_flush_and_snapshot(void)
 {
 	struct fp_flowcache *fc = make(64, 16);
-	struct fp_flow_entry out[64];
+	static struct fp_flow_info out[64];
 	struct fp_flow_key k;
+	struct fp_flow_entry *e;
 	uint32_t i;
 
 	for (i = 1; i <= 40; i++) {
 		k = key(i);
-		fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i);
+		e = fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, T(i));
+		fp_flow_hit(e, i + 1);
+		e->dropped = i > 20;
 	}
-	CHECK(fp_flowcache_snapshot(fc, out, 64) == 40);
-	CHECK(out[0].created == 1 && out[39].created == 40); /* oldest first */
-	CHECK(fp_flowcache_snapshot(fc, out, 10) == 10);
+	CHECK(fp_flowcache_snapshot(fc, out, 64, T(100) + 7) == 40);
+	for (i = 0; i < 40; i++) {
+		uint32_t n = out[i].key.src[15]; /* key(n) */
+		CHECK(out[i].age_cycles == T(100 - n) + 7 && out[i].idle_cycles == T(99 - n) + 7);
+		CHECK(out[i].uses == 1 && out[i].dropped == (n > 20));
+		CHECK(out[i].out_port == 1 && out[i].dst_mac[5] == 0xbb && out[i].neigh == 3);
+	}
+	CHECK(fp_flowcache_snapshot(fc, out, 10, T(100)) == 10);
 	fp_flowcache_flush(fc);
 	CHECK(fc->inuse == 0 && ctr[INVALIDATE] == 40);
-	CHECK(fp_flowcache_snapshot(fc, out, 64) == 0);
+	CHECK(ctr[F_USES] == 40 && ctr[F_DROP] == 20 && ctr[F_FWD] == 20);
+	CHECK(fp_flowcache_snapshot(fc, out, 64, T(100)) == 0);
 	/* Reusable after a flush: the free list is intact. */
 	for (i = 1; i <= 64; i++) {
 		k = key(i + 100);
 		CHECK(fp_flowcache_insert(fc, &k, fp_flowcache_hash(&k), &act, 1, i) != NULL);
 	}
 	CHECK(fc->inuse == 64 && ctr[REAP] == 0);
-	printf("ok flush empties the table; snapshot lists oldest first\n");
+	printf("ok flush empties the table; snapshot describes every live flow\n");
 }
 
 static void
@@ -270,14 +352,14 @@ rnd(uint32_t n)
 
 /* Random inserts, removals, expiry and lookups against a reference set, in
  * a table with few buckets (long chains): every live flow
- * is found, every removed one is not, the FIFO lists exactly the live
+ * is found, every removed one is not, the snapshot lists exactly the live
  * flows, and inuse agrees. */
 #define MODEL_KEYS 600
 static void
 test_random_model(void)
 {
 	struct fp_flowcache *fc = make(256, 16);
-	static struct fp_flow_entry out[256];
+	static struct fp_flow_info out[256];
 	uint8_t live[MODEL_KEYS] = { 0 };
 	uint32_t step, i, nlive = 0;
 
@@ -294,12 +376,13 @@ test_random_model(void)
 		if (r < 60) {
 			uint64_t reaped = ctr[REAP];
 
-			fp_flowcache_insert(fc, &k, h, &act, 1, step);
+			e = fp_flowcache_insert(fc, &k, h, &act, 1, T(step));
+			fp_flow_hit(e, step);
 			if (!live[id])
 				nlive++;
 			live[id] = 1;
 			if (ctr[REAP] != reaped) {
-				/* One flow was reaped (the oldest): find which by lookup. */
+				/* One flow was reaped: find which by lookup. */
 				uint32_t before = nlive;
 
 				CHECK(ctr[REAP] == reaped + 1);
@@ -318,11 +401,11 @@ test_random_model(void)
 		} else if (r >= 95) {
 			/* A scan that invalidates nothing and expires nothing
 			 * (generation 1, huge idle) must change nothing. */
-			CHECK(fp_flowcache_expire(fc, step, UINT64_MAX, 1, 32, NULL, 0) == 0);
+			CHECK(fp_flowcache_expire(fc, T(step), UINT64_MAX, 1, 32, NULL, 0) == 0);
 		}
 		if (step % 1000 == 0) {
 			CHECK(fc->inuse == nlive && nlive <= 256);
-			CHECK(fp_flowcache_snapshot(fc, out, 256) == nlive);
+			CHECK(fp_flowcache_snapshot(fc, out, 256, T(step)) == nlive);
 		}
 	}
 	CHECK(failures == 0);
@@ -339,9 +422,10 @@ main(void)
 	test_geometry();
 	test_insert_lookup();
 	test_refresh_folds();
-	test_reap_oldest();
+	test_reap();
 	test_disabled();
 	test_expire();
+	test_refresh_wide();
 	test_touched();
 	test_generation();
 	test_flush_and_snapshot();
