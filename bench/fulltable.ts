@@ -135,3 +135,15 @@ export function tbl8GroupsNeeded(table: readonly TablePrefix[]): number {
   }
   return parents.size;
 }
+
+/**
+ * tbl8 groups DPDK 22.11's rte_fib6 trie reserves for the table: it counts, per added prefix longer
+ * than /24, the groups the prefix could need below its covering route ((len-1)/8 - 2 with none),
+ * whether or not they are shared, and refuses an add once the reservations pass num_tbl8. An upper
+ * bound (covering routes ignored); what l3fwd's FIB mode must be given to load the table at all.
+ */
+export function fib6Tbl8Reservation(table: readonly TablePrefix[]): number {
+  let groups = 0;
+  for (const p of table) if (p.length > 24) groups += ((p.length - 1) >> 3) - 2;
+  return groups;
+}

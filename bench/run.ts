@@ -76,7 +76,7 @@ import {
   tail,
 } from './common';
 import { AppResult, buildL3fwd, L3fwdBuild, runL3fwd, runTestpmd, testpmdPath, withDeathSig } from './dpdk-apps';
-import { addressInside, rng, syntheticTable } from './fulltable';
+import { addressInside, fib6Tbl8Reservation, rng, syntheticTable } from './fulltable';
 import { FRAME_LEN, TCP_FRAME_LEN, writePcap } from './pcapgen';
 
 const ENGINES = ['fastpath', 'l3fwd', 'testpmd'] as const;
@@ -271,7 +271,7 @@ function cases(o: Options): CaseDef[] {
 }
 
 /** The --routes table's files, written by writeRoutes. */
-let routesFiles: { routes: number; list: string; v4: string; v6: string } | undefined;
+let routesFiles: { routes: number; list: string; v4: string; v6: string; tbl8Groups: number } | undefined;
 
 function pcapPath(flows: number, tcp = false): string {
   const kind = tcp ? `tcp-${TCP_FRAME_LEN}B` : `udp-${FRAME_LEN}B`;
@@ -289,7 +289,9 @@ function writeRoutes(routes: number, flows: number): string[] {
   // l3fwd: every route to port 1 (the null port), as fastpath's to eth1
   fs.writeFileSync(v6, table.map((p) => `R${p.prefix} 1`).join('\n') + '\n');
   fs.writeFileSync(v4, 'R198.18.0.0/15 0\n');
-  routesFiles = { routes, list, v4, v6 };
+  // rte_fib6 reserves groups per prefix rather than per group used: with 250,000 groups it refused
+  // the 242,225th route. rte_lpm6 needs fewer; more do no harm.
+  routesFiles = { routes, list, v4, v6, tbl8Groups: fib6Tbl8Reservation(table) };
   // Flow i to a random address inside prefix i (the table is in random order).
   const next = rng(7);
   return Array.from({ length: Math.min(flows, routes) }, (_, i) => addressInside(table[i], next));
@@ -451,7 +453,7 @@ async function main(): Promise<void> {
               prefix: prefix + (attempt > 1 ? `-a${attempt}` : ''),
               logName,
               ...(routesFiles
-                ? { rules: { v4: routesFiles.v4, v6: routesFiles.v6, maxRules: routesFiles.routes + 16, tbl8Groups: Math.max(1 << 16, routesFiles.routes) } }
+                ? { rules: { v4: routesFiles.v4, v6: routesFiles.v6, maxRules: routesFiles.routes + 16, tbl8Groups: Math.max(1 << 16, routesFiles.routes, routesFiles.tbl8Groups) } }
                 : {}),
             };
             const r: AppResult = c.engine === 'l3fwd' ? await runL3fwd(l3fwd!.binary, ao, c.l3fwdLookup) : await runTestpmd(ao);
