@@ -7,14 +7,16 @@
  *   fastpath siftr summary|plot LOG    read a SIFTR log (fastpath siftr --help)
  *   fastpath config validate FILE...   check configs without starting anything
  *   fastpath config schema             the config's JSON Schema (for editors)
- * Options: --once (print one counter table and exit), --duration <s>,
- * --quiet (no counter table: a service's log gets events only).
+ * Options of start and demo (parsed by commander; fastpath start --help):
+ * --once (print one counter table and exit), --duration <s>, --quiet (no
+ * counter table: a service's log gets events only).
  * start and demo serve the control socket (config `control`); the commands
  * that talk to it (show, route, neighbour, interface, events, stats, capture) are in
  * ctl.ts (fastpath --help).
  */
 import * as path from 'path';
 import { spawnSync } from 'child_process';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
 import { startDemo } from './demo';
 import { runConfigCommand } from './config-cmd';
@@ -35,21 +37,29 @@ interface CliOptions {
   once: boolean;
   quiet: boolean;
   durationS?: number;
-  rest: string[];
 }
 
-function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { once: false, quiet: false, rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-c' || a === '--config') o.config = argv[++i];
-    else if (a === '--once') o.once = true;
-    else if (a === '--quiet') o.quiet = true;
-    else if (a === '--duration') o.durationS = Number(argv[++i]);
-    else o.rest.push(a);
-  }
-  if (o.durationS !== undefined && !(o.durationS > 0)) throw new FastpathError('EINVAL', '--duration: expected seconds > 0');
-  return o;
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('expected seconds > 0');
+  return n;
+}
+
+/**
+ * start's and demo's options (commander): an unknown option or a bad value
+ * exits 2 with a message naming it, rather than being passed over.
+ */
+function parseRunOptions(command: 'start' | 'demo', argv: string[]): CliOptions {
+  const program = new Command(`fastpath ${command}`)
+    .description(command === 'start' ? 'run a router until Ctrl-C, counters on screen' : 'the namespace demo (npm start): two Linux hosts in namespaces and a router between them')
+    .option('-c, --config <file>', command === 'start' ? 'the router config, YAML or JSON (required)' : 'the config (default: dpdk-config/default.yaml)')
+    .option('--once', 'print one counter table and exit')
+    .option('--quiet', "no counter table: a service's log gets events only")
+    .option('--duration <s>', 'stop after this many seconds', seconds)
+    .exitOverride()
+    .parse(argv, { from: 'user' });
+  const o = program.opts<{ config?: string; once?: boolean; quiet?: boolean; duration?: number }>();
+  return { config: o.config, once: o.once ?? false, quiet: o.quiet ?? false, durationS: o.duration };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -167,23 +177,23 @@ function describeServices(s: ControlServices): string {
   return `control socket ${s.control.socketPath}${m ? `, metrics http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` : ''}`;
 }
 
-function bench(opts: CliOptions): void {
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bench', 'run.js'), ...opts.rest], { stdio: 'inherit' });
+/** bench/run.ts with the arguments as given (it parses its own). */
+function bench(args: string[]): void {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bench', 'run.js'), ...args], { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 }
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  const opts = parseArgs(rest);
   switch (command) {
     case 'start':
-      return start(opts);
+      return start(parseRunOptions('start', rest));
     case 'demo':
-      return demo(opts);
+      return demo(parseRunOptions('demo', rest));
     case 'bench':
-      return bench(opts);
+      return bench(rest);
     case 'siftr':
-      // Its own options: the raw arguments, not parseArgs' -c/--once/--duration.
+      // Its own options: the raw arguments.
       process.exitCode = await runSiftrCommand(rest);
       return;
     case 'config':
@@ -202,6 +212,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof CommanderError) {
+    // commander has printed its message (or the help).
+    process.exitCode = e.code === 'commander.helpDisplayed' ? 0 : 2;
+    return;
+  }
   const err = e as FastpathError;
   console.error(`fastpath: ${err.code ? `${err.code}: ` : ''}${err.message}`);
   process.exitCode = 1;
