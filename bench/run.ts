@@ -39,6 +39,8 @@
  *                                       length mix) in every app, each flow to a different prefix of
  *                                       it (l3fwd: --rule_ipv6 with its LPM sized to fit); default 0:
  *                                       l3fwd's one /64; -m raised to 2048 when N > 0
+ *                                       (above --maxflows flows also "fastpath-flood-N": the cache as
+ *                                       given, fewer entries than flows: admission under a flood)
  *   --cases REGEX                       only the cases whose id matches (e.g. 'ecmp|cache-|idleport|mirrors')
  *   --siftr                             add SIFTR cases on TCP traffic (fastpath only): SIFTR off,
  *                                       on with ppl 1, on with ppl 100 (log to /dev/null)
@@ -99,6 +101,8 @@ interface CaseDef {
   idlePort?: boolean;
   /** fastpath only: Linux mirrors of both ports and route import on (config linux) */
   mirrors?: boolean;
+  /** fastpath only: keep --maxflows/--hashsize as given though the flows outnumber them */
+  flood?: boolean;
   /** l3fwd only: its lookup mode (default lpm) */
   l3fwdLookup?: 'lpm' | 'fib';
   /** TCP frames instead of UDP (the SIFTR cases) */
@@ -239,6 +243,10 @@ function cases(o: Options): CaseDef[] {
     if (o.engines.includes('fastpath')) {
       out.push({ id: `fastpath-cache-${flows}`, label: 'fastpath, flow cache on', engine: 'fastpath', flows, maxflows: o.maxflows });
       out.push({ id: `fastpath-nocache-${flows}`, label: 'fastpath, flow cache off', engine: 'fastpath', flows, maxflows: 0 });
+      // A flow flood: more flows cycling than the table holds (the cache as configured, not raised).
+      if (flows > o.maxflows) {
+        out.push({ id: `fastpath-flood-${flows}`, label: `fastpath, cache on, ${o.maxflows} entries`, engine: 'fastpath', flows, maxflows: o.maxflows, flood: true });
+      }
       // The cost of watching: stats() polled at 10 Hz from the Node thread.
       out.push({ id: `fastpath-poll10-${flows}`, label: 'fastpath, cache on, stats() at 10 Hz', engine: 'fastpath', flows, maxflows: o.maxflows, pollHz: 10 });
       // ECMP by flow label: the same flows over a route with two next hops.
@@ -313,8 +321,8 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     FASTPATH_CASE_JS,
     '--pcap', pcapPath(c.flows, c.tcp),
     '--flows', String(c.flows),
-    '--maxflows', String(c.maxflows === 0 ? 0 : cacheGeometry(o, c.flows).maxflows),
-    '--hashsize', String(cacheGeometry(o, c.flows).hashsize),
+    '--maxflows', String(c.maxflows === 0 ? 0 : c.flood ? o.maxflows : cacheGeometry(o, c.flows).maxflows),
+    '--hashsize', String(c.flood ? o.hashsize : cacheGeometry(o, c.flows).hashsize),
     '--poll-hz', String(c.pollHz ?? 0),
     '--seconds', String(o.seconds),
     // Many flows: each must pass through the slow path once before the cache

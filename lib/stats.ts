@@ -42,6 +42,10 @@ export interface FlowCacheStats {
   expiries: bigint;
   invalidations: bigint;
   inuse: bigint;
+  /** Misses forwarded without an entry: under a flow flood only a share of flows is admitted (docs/architecture.md). */
+  unadmitted: bigint;
+  /** The narrowest admission over the workers: 1 in 2^this of new flows gets an entry (0: every flow). */
+  admitShift: number;
 }
 
 /** The FIB (routing table) and what it costs; see docs/architecture.md (FIB). */
@@ -207,6 +211,8 @@ export function decodeStats(
       expiries: totals.flow_expire,
       invalidations: totals.flow_invalidate,
       inuse: totals.flow_inuse,
+      unadmitted: totals.flow_unadmitted,
+      admitShift: Math.max(0, ...lcores.map((l) => Number(l.counters.flow_admit_shift ?? 0n))),
     },
     fib,
     resources,

@@ -33,6 +33,8 @@
 	X(flow_folded_forwarded, "forwarded packets of flow entries that died") \
 	X(flow_folded_dropped, "dropped packets of flow entries that died")     \
 	X(flow_inuse, "flow cache entries in use now (gauge)")                  \
+	X(flow_unadmitted, "misses forwarded without an entry: outside the share a flood admits") \
+	X(flow_admit_shift, "flow cache admission: 1 in 2^this of new flows get an entry, 0 all (gauge)") \
 	X(cmd_handled, "control commands handled by this lcore")                \
 	X(resolve_punted, "packets punted because their next hop is unresolved") \
 	X(ctl_tx, "packets sent for the control thread (echo replies...)")     \

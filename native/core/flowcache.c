@@ -55,6 +55,7 @@ fp_flowcache_init(void *mem, uint32_t maxflows, uint32_t hashsize, uint32_t nadj
 		fc->entries[i].hash_next = i + 1 < maxflows ? i + 1 : FP_FLOW_NONE;
 	}
 	fc->free_head = maxflows ? 0 : FP_FLOW_NONE;
+	fp_flow_admit_init(&fc->admit);
 	*fc->ctr.inuse = 0;
 	return fc;
 }
@@ -123,7 +124,8 @@ flow_victim(struct fp_flowcache *fc, uint32_t generation, uint32_t tick)
 
 		if (++fc->reap_cursor == fc->maxflows)
 			fc->reap_cursor = 0;
-		if (e->generation != generation)
+		if (e->generation != generation ||
+		    !fp_flow_admitted(&fc->admit, fp_flowcache_hash(&e->key)))
 			return e;
 		if (best == NULL || idle > best_idle) {
 			best = e;
@@ -274,4 +276,64 @@ fp_flowcache_snapshot(const struct fp_flowcache *fc, struct fp_flow_info *out,
 		o->idle_cycles = ((uint64_t)(uint32_t)(tick - e->stamp) << FP_FLOW_TICK_SHIFT) + frac;
 	}
 	return n;
+}
+
+uint32_t
+fp_flowcache_admit_update(struct fp_flowcache *fc, uint64_t hits, uint64_t misses)
+{
+	struct fp_flow_admit *a = &fc->admit;
+	uint64_t reaps = *fc->ctr.reap;
+	uint64_t h = hits - a->hits, lookups = h + (misses - a->misses);
+	uint64_t r = reaps - a->reaps;
+	bool thrash;
+
+	if (!a->primed || lookups < FP_FLOW_ADMIT_WINDOW) {
+		if (!a->primed) {
+			a->hits = hits;
+			a->misses = misses;
+			a->reaps = reaps;
+			a->primed = true;
+		}
+		return a->shift;
+	}
+	a->hits = hits;
+	a->misses = misses;
+	a->reaps = reaps;
+	if (a->shift > 0 && fc->inuse < fc->maxflows - fc->maxflows / 8) {
+		a->shift = 0;
+		a->quiet = 0;
+		a->quiet_needed = 1;
+		a->thrashed = a->just_widened = false;
+		return 0;
+	}
+	thrash = h * 4 < lookups && r * 16 > lookups;
+	if (thrash && a->just_widened) {
+		/* The wider share does not fit: back at once, and wait longer
+		 * before the next try. */
+		if (a->quiet_needed < FP_FLOW_ADMIT_MAX_QUIET)
+			a->quiet_needed *= 2;
+		a->shift++;
+		a->quiet = 0;
+		a->thrashed = false;
+	} else if (thrash) {
+		/* Two windows in a row: the first after a change still reaps
+		 * what the old share left in the table. */
+		if (a->thrashed && a->shift < FP_FLOW_ADMIT_MAX_SHIFT) {
+			a->shift++;
+			a->thrashed = false;
+		} else {
+			a->thrashed = true;
+		}
+		a->quiet = 0;
+	} else if (a->shift > 0 && ++a->quiet >= a->quiet_needed) {
+		a->shift--;
+		a->quiet = 0;
+		a->just_widened = true;
+		a->thrashed = false;
+		return a->shift;
+	}
+	if (!thrash)
+		a->thrashed = false;
+	a->just_widened = false;
+	return a->shift;
 }

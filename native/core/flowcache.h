@@ -145,6 +145,70 @@ fp_flow_hit(struct fp_flow_entry *e, uint32_t tick)
 	e->stamp = tick;
 }
 
+/*
+ * Admission under a flow flood (fastpath's own; ip6_flow.c caches every
+ * forwarded flow). When more flows cycle through a worker than its table
+ * holds, each miss reaps an entry that would have been hit later, hits fall
+ * to nothing, and the cache costs an insert and a reap per packet for no
+ * gain (at 100k flows and 16384 entries: half the rate of the cache off).
+ * Then only a fixed share of flows, 1 in 2^shift by the top bits of their
+ * hash, gets an entry: the same flows every time, so the share that fits
+ * stays and is hit, and the rest go the slow path without the insert. A
+ * reap takes an entry outside the share before any inside it, so what an
+ * earlier, wider share left makes room first.
+ * Judged every FP_FLOW_ADMIT_WINDOW lookups: thrashing (fewer than 1 in 4
+ * lookups hit while more than 1 in 16 reap) in two windows in a row narrows
+ * the share by half; quiet_needed windows in a row without it widen it
+ * again, and a widening that thrashes at once is taken back and doubles
+ * quiet_needed (up to FP_FLOW_ADMIT_MAX_QUIET), so the share settles
+ * instead of swinging. A table that holds its flows
+ * never reaps, so never narrows; once the flood is over, its entries expire
+ * and the room this leaves admits every flow again.
+ */
+#define FP_FLOW_ADMIT_WINDOW 4096
+#define FP_FLOW_ADMIT_MAX_SHIFT 8
+#define FP_FLOW_ADMIT_MAX_QUIET 256
+
+struct fp_flow_admit {
+	uint32_t shift;        /* 0: every flow is admitted */
+	uint32_t quiet;        /* windows in a row without thrashing */
+	uint32_t quiet_needed; /* before the share widens */
+	bool just_widened;     /* the window after a widening */
+	bool thrashed;         /* the previous window thrashed */
+	bool primed;           /* the window's start is set */
+	uint64_t hits, misses, reaps; /* the owner's counts at the window's start */
+};
+
+/* Every flow admitted; the first judgement only takes the owner's counts
+ * as its window's start. */
+static inline void
+fp_flow_admit_init(struct fp_flow_admit *a)
+{
+	a->shift = 0;
+	a->quiet = 0;
+	a->quiet_needed = 1;
+	a->just_widened = false;
+	a->thrashed = false;
+	a->primed = false;
+	a->hits = a->misses = a->reaps = 0;
+}
+
+/* Whether a miss with this flow hash gets an entry. */
+static inline bool
+fp_flow_admitted(const struct fp_flow_admit *a, uint32_t hash)
+{
+	return a->shift == 0 || (hash >> (32 - a->shift)) == 0;
+}
+
+struct fp_flowcache;
+
+/* Judge the window that ends at these cumulative counts of the owner's hits
+ * and misses (reaps are the cache's own), once it has FP_FLOW_ADMIT_WINDOW
+ * lookups. A table with room (under 7/8 full) admits every flow again at
+ * once: nothing is thrashing it. Returns the shift in force. */
+uint32_t fp_flowcache_admit_update(struct fp_flowcache *fc, uint64_t hits,
+				   uint64_t misses);
+
 /* Counters the cache updates: indexes into the owner's counter array. */
 struct fp_flowcache_counters {
 	uint64_t *insert, *reap, *expire, *invalidate;
@@ -163,6 +227,7 @@ struct fp_flowcache {
 	uint32_t pass_start; /* tick the scan's current pass began */
 	uint32_t pass_ticks; /* how long its last whole pass took */
 	struct fp_flowcache_counters ctr;
+	struct fp_flow_admit admit;   /* which misses get an entry */
 	uint32_t *buckets;            /* hashsize heads */
 	struct fp_flow_adj *adj;      /* nadj rewrites, by neighbour index */
 	struct fp_flow_entry *entries; /* maxflows entries */
@@ -292,7 +357,9 @@ fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
  * another generation, else the least recently used (the rule of
  * ip6flow_reap's table-wide pass, on a sample: a whole pass, or the LRU
  * list that ip6flow keeps for its one-entry reap, would cost per packet or
- * 8 bytes per flow). Returns NULL when maxflows is 0 or the action's
+ * 8 bytes per flow; an entry outside the admitted share, see struct
+ * fp_flow_admit, goes before a live one inside it). Returns NULL when
+ * maxflows is 0 or the action's
  * neighbour index is beyond nadj. The new entry has no uses yet. */
 struct fp_flow_entry *fp_flowcache_insert(struct fp_flowcache *fc,
 					  const struct fp_flow_key *key,

@@ -416,6 +416,16 @@ lcore_group_pick(const struct rte_mbuf *m, const uint8_t *ip6, uint32_t nh)
 	return fp_ecmp_pick(&fp_router.fib, nh, ip6, m->data_len - FP_ETHER_HDR_LEN);
 }
 
+/* Whether a missed flow gets an entry; counts the ones that do not. */
+static inline bool
+lcore_admitted(struct fp_lcore *lc, uint32_t hash)
+{
+	if (likely(fp_flow_admitted(&lc->flowcache->admit, hash)))
+		return true;
+	lc->ctr[FP_CTR_flow_unadmitted]++;
+	return false;
+}
+
 /* Slow path for the packets the flow cache did not take. */
 static void
 lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
@@ -516,9 +526,12 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 			lcore_drop_too_big(lc, m, in_idx, act.out_mtu);
 			continue;
 		}
-		/* ip6flow_create: after a successful forward, never for ICMPv6. */
+		/* ip6flow_create: after a successful forward, never for ICMPv6;
+		 * and under a flood only for the admitted share (struct
+		 * fp_flow_admit). */
 		if (lc->flowcache->maxflows != 0 && cacheable &&
-		    ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_ICMPV6) {
+		    ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_ICMPV6 &&
+		    lcore_admitted(lc, hashes[i])) {
 			struct fp_flow_key key;
 			struct fp_flow_entry *e;
 
@@ -541,6 +554,8 @@ static inline void
 lcore_prefetch_entry(const struct fp_flowcache *fc, const uint32_t *hashes,
 		     uint32_t *heads, uint16_t i)
 {
+	if (!fp_flow_admitted(&fc->admit, hashes[i]))
+		return; /* not looked up (see the hit loop) */
 	heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
 	if (heads[i] != FP_FLOW_NONE)
 		rte_prefetch0(&fc->entries[heads[i]]);
@@ -584,7 +599,8 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 								      FP_ETHER_HDR_LEN);
 			label_port[nvalid] = fp_flow_label_port(ip6, in_idx);
 			hashes[nvalid] = fp_flowcache_hash_ip6(ip6, label_port[nvalid]);
-			rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
+			if (fp_flow_admitted(&fc->admit, hashes[nvalid]))
+				rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
 			/* The bucket prefetched FP_PREFETCH_LAG packets ago has
 			 * had time to arrive: read it, prefetch its entry. */
 			if (nvalid >= FP_PREFETCH_LAG)
@@ -624,7 +640,14 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		const struct fp_flow_adj *adj;
 		const struct fp_port *out;
 
-		e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], heads[i]);
+		/* Under a flood a flow outside the admitted share has no entry
+		 * to find (what an earlier, wider share left of it goes idle
+		 * and expires): straight to the slow path, no bucket or entry
+		 * read. */
+		if (unlikely(!fp_flow_admitted(&fc->admit, hashes[i])))
+			e = NULL;
+		else
+			e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], heads[i]);
 		if (unlikely(e == NULL || e->generation != gen)) {
 			stale += e != NULL;
 			misses++;
@@ -843,6 +866,10 @@ fp_lcore_main(void *arg)
 					    gen, lcore_expire_visit(lc, expire_period),
 					    lc->neigh_used,
 					    lc->neigh_used_n);
+			if (lc->flowcache->maxflows != 0)
+				lc->ctr[FP_CTR_flow_admit_shift] = fp_flowcache_admit_update(
+					lc->flowcache, lc->ctr[FP_CTR_flow_hit],
+					lc->ctr[FP_CTR_flow_miss]);
 			if (lc->siftr.table != NULL)
 				fp_siftr_expire(lc, start);
 			next_expire = start + expire_period;

@@ -416,6 +416,84 @@ test_random_model(void)
 	printf("ok 200000 random steps agree with a reference set\n");
 }
 
+/* Drive a cache with a stream of flows, admission deciding which misses
+ * get an entry; returns the hit ratio over the last `judge` lookups. */
+static uint32_t admit_tick;
+static double
+admit_run(struct fp_flowcache *fc, struct fp_flow_admit *a, uint64_t *hits,
+	  uint64_t *misses, uint32_t flows, int cyclic, uint32_t lookups,
+	  uint32_t judge, uint32_t *max_shift)
+{
+	uint64_t h0 = 0, m0 = 0;
+	uint32_t i;
+
+	for (i = 0; i < lookups; i++) {
+		uint32_t id = cyclic ? i % flows : rnd(flows);
+		struct fp_flow_key k = key(id);
+		uint32_t h = fp_flowcache_hash(&k);
+		/* As the worker does: a flow outside the share is not looked up. */
+		struct fp_flow_entry *e = fp_flow_admitted(a, h) ? fp_flowcache_lookup(fc, &k, h) : NULL;
+
+		if (i == lookups - judge) {
+			h0 = *hits;
+			m0 = *misses;
+		}
+		if (e != NULL) {
+			(*hits)++;
+			fp_flow_hit(e, admit_tick);
+		} else {
+			(*misses)++;
+			if (fp_flow_admitted(a, h))
+				fp_flow_hit(fp_flowcache_insert(fc, &k, h, &act, 1,
+								T(admit_tick)), admit_tick);
+		}
+		if (i % 64 == 63) {
+			admit_tick++; /* time passes: 64 packets a tick */
+			fp_flowcache_admit_update(fc, *hits, *misses);
+			if (a->shift > *max_shift)
+				*max_shift = a->shift;
+		}
+	}
+	return (double)(*hits - h0) / (double)(*hits - h0 + *misses - m0);
+}
+
+/* Admission under a flood: 6 times more flows cycling than the table holds
+ * hit nothing when all are admitted; the share settles where it fits and
+ * its flows are hit; back to fewer flows than the table, every flow is
+ * admitted again; a table a little too small for random traffic (where
+ * every flow admitted is still the better deal) never narrows. */
+static void
+test_admission(void)
+{
+	struct fp_flowcache *fc = make(256, 512);
+	struct fp_flow_admit *a = &fc->admit;
+	uint64_t hits = 0, misses = 0;
+	uint32_t max_shift = 0;
+	double ratio;
+
+	CHECK(a->shift == 0 && fp_flow_admitted(a, UINT32_MAX));
+	ratio = admit_run(fc, a, &hits, &misses, 300, 0, 400000, 100000, &max_shift);
+	CHECK(max_shift == 0 && ratio > 0.7);
+
+	fp_flowcache_flush(fc);
+	ratio = admit_run(fc, a, &hits, &misses, 1536, 1, 2000000, 400000, &max_shift);
+	EXPECT(a->shift == 3 || a->shift == 2, "flood: shift %u", a->shift);
+	EXPECT(ratio > 0.09, "flood: hit ratio %.3f with admission (0 without)", ratio);
+	CHECK(max_shift <= 4);
+
+	/* Fewer flows than the table holds, still full of the flood's: the
+	 * share widens step by step (at most 3 x 256 quiet windows)... */
+	ratio = admit_run(fc, a, &hits, &misses, 128, 1, 4000000, 100000, &max_shift);
+	EXPECT(a->shift == 0 && ratio > 0.99, "after the flood: shift %u, hit ratio %.3f",
+	       a->shift, ratio);
+	/* ...and at once where the table has room. */
+	fp_flowcache_flush(fc);
+	a->shift = 4;
+	ratio = admit_run(fc, a, &hits, &misses, 128, 1, 2 * FP_FLOW_ADMIT_WINDOW, 1000, &max_shift);
+	EXPECT(a->shift == 0, "room: shift %u", a->shift);
+	printf("ok admission: a flood's share settles and is hit; it widens again after\n");
+}
+
 int
 main(void)
 {
@@ -431,5 +509,6 @@ main(void)
 	test_flush_and_snapshot();
 	test_chains();
 	test_random_model();
+	test_admission();
 	return checks_done();
 }
