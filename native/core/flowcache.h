@@ -193,11 +193,18 @@ fp_flow_admit_init(struct fp_flow_admit *a)
 	a->hits = a->misses = a->reaps = 0;
 }
 
+/* Whether a flow with this hash is in the share 1 in 2^shift. */
+static inline bool
+fp_flow_in_share(uint32_t shift, uint32_t hash)
+{
+	return shift == 0 || (hash >> (32 - shift)) == 0;
+}
+
 /* Whether a miss with this flow hash gets an entry. */
 static inline bool
 fp_flow_admitted(const struct fp_flow_admit *a, uint32_t hash)
 {
-	return a->shift == 0 || (hash >> (32 - a->shift)) == 0;
+	return fp_flow_in_share(a->shift, hash);
 }
 
 struct fp_flowcache;

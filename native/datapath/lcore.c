@@ -552,10 +552,16 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 /* Read packet i's bucket head and prefetch the entry it points to. */
 static inline void
 lcore_prefetch_entry(const struct fp_flowcache *fc, const uint32_t *hashes,
-		     uint32_t *heads, uint16_t i)
+		     uint32_t *heads, uint16_t i, uint32_t admit_shift)
 {
-	if (!fp_flow_admitted(&fc->admit, hashes[i]))
-		return; /* not looked up (see the hit loop) */
+	/* Under a flood a flow outside the admitted share has no entry to
+	 * find (what an earlier, wider share left of it goes idle and
+	 * expires): an empty chain sends it to the slow path without a bucket
+	 * or entry read, and the hit loop needs no test of its own. */
+	if (unlikely(!fp_flow_in_share(admit_shift, hashes[i]))) {
+		heads[i] = FP_FLOW_NONE;
+		return;
+	}
 	heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
 	if (heads[i] != FP_FLOW_NONE)
 		rte_prefetch0(&fc->entries[heads[i]]);
@@ -577,6 +583,8 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 	struct fp_flowcache *fc = lc->flowcache;
 	bool cache_on = fc->maxflows != 0;
 	const uint32_t tick = fp_flow_tick(now);
+	/* Read once: the hit loop's stores could alias it. */
+	const uint32_t admit_shift = fc->admit.shift;
 	const uint64_t port_mac64 = fp_router.ports[in_idx].mac64;
 	uint64_t bytes = 0, hits = 0, misses = 0, stale = 0;
 	uint16_t nvalid = 0, nmiss = 0, i;
@@ -599,13 +607,12 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 								      FP_ETHER_HDR_LEN);
 			label_port[nvalid] = fp_flow_label_port(ip6, in_idx);
 			hashes[nvalid] = fp_flowcache_hash_ip6(ip6, label_port[nvalid]);
-			if (fp_flow_admitted(&fc->admit, hashes[nvalid]))
-				rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
+			rte_prefetch0(fp_flowcache_bucket(fc, hashes[nvalid]));
 			/* The bucket prefetched FP_PREFETCH_LAG packets ago has
 			 * had time to arrive: read it, prefetch its entry. */
 			if (nvalid >= FP_PREFETCH_LAG)
 				lcore_prefetch_entry(fc, hashes, heads,
-						     nvalid - FP_PREFETCH_LAG);
+						     nvalid - FP_PREFETCH_LAG, admit_shift);
 		}
 		valid[nvalid++] = m;
 	}
@@ -626,7 +633,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 	}
 
 	for (i = nvalid > FP_PREFETCH_LAG ? nvalid - FP_PREFETCH_LAG : 0; i < nvalid; i++)
-		lcore_prefetch_entry(fc, hashes, heads, i);
+		lcore_prefetch_entry(fc, hashes, heads, i, admit_shift);
 
 	struct rte_mbuf *fwd[FP_BURST];
 	uint16_t fwd_port[FP_BURST], nfwd = 0;
@@ -640,14 +647,7 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 		const struct fp_flow_adj *adj;
 		const struct fp_port *out;
 
-		/* Under a flood a flow outside the admitted share has no entry
-		 * to find (what an earlier, wider share left of it goes idle
-		 * and expires): straight to the slow path, no bucket or entry
-		 * read. */
-		if (unlikely(!fp_flow_admitted(&fc->admit, hashes[i])))
-			e = NULL;
-		else
-			e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], heads[i]);
+		e = fp_flowcache_lookup_ip6(fc, ip6, label_port[i], heads[i]);
 		if (unlikely(e == NULL || e->generation != gen)) {
 			stale += e != NULL;
 			misses++;
