@@ -48,7 +48,7 @@ export interface NativePortConfig {
 export interface NativeStartConfig {
   workerLcores: number[];
   ports: NativePortConfig[];
-  flowCache: { maxflows: number; hashsize: number; idleTimeoutMs: number };
+  flowCache: { maxflows: number; hashsize: number; idleTimeoutMs: number; floodAdmission: boolean };
   mempool: { mbufs: number; cacheSize: number };
   maxRoutes: number;
   tbl8Groups: number;

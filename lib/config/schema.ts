@@ -208,6 +208,7 @@ export const FlowCacheSchema = section(
     hashsize: powerOfTwo(1, 1048576).default(32768).describe('Hash buckets per lcore. Keep it at least maxflows (2x is the default): the fast path prefetches the first entry of ' +
           'each bucket, and every further entry in a chain is a dependent cache miss.'),
     idleTimeoutMs: int(100, 3600000).default(5000).describe('Idle time after which an entry expires (between 1 and 1.25 times this after its last packet), ms.'),
+    floodAdmission: bool().default(true).describe('Under a flood of more flows than entries, give entries to a share of flows only (counted as flow_unadmitted) instead of letting every miss reap; false caches every forwarded flow as ip6_flow.c does, at any cost.'),
   },
   'an object',
 ).describe('Per-lcore flow cache (NetBSD ip6_flow.c semantics).');

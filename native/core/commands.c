@@ -90,6 +90,8 @@ fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
 		}
 		cmds[w].new_fc = fp_flowcache_init(cmds[w].new_mem, maxflows, hashsize,
 						   fp_router.neigh.max, &lc->flowcache->ctr);
+		if (cmds[w].new_fc != NULL)
+			cmds[w].new_fc->admit.enabled = fp_router.flow_admission;
 	}
 	if (rc < 0) {
 		for (w = 0; w < fp_router.nworkers; w++)

@@ -287,6 +287,8 @@ fp_flowcache_admit_update(struct fp_flowcache *fc, uint64_t hits, uint64_t misse
 	uint64_t r = reaps - a->reaps;
 	bool thrash;
 
+	if (!a->enabled)
+		return 0;
 	if (!a->primed || lookups < FP_FLOW_ADMIT_WINDOW) {
 		if (!a->primed) {
 			a->hits = hits;

@@ -176,6 +176,7 @@ struct fp_flow_admit {
 	bool just_widened;     /* the window after a widening */
 	bool thrashed;         /* the previous window thrashed */
 	bool primed;           /* the window's start is set */
+	bool enabled;          /* false: every flow, always (config floodAdmission) */
 	uint64_t hits, misses, reaps; /* the owner's counts at the window's start */
 };
 
@@ -190,6 +191,7 @@ fp_flow_admit_init(struct fp_flow_admit *a)
 	a->just_widened = false;
 	a->thrashed = false;
 	a->primed = false;
+	a->enabled = true;
 	a->hits = a->misses = a->reaps = 0;
 }
 

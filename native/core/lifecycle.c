@@ -77,6 +77,7 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 		return fp_err_set(err, EINVAL,
 				  "flowCache.hashsize: %u is not a power of two in 1..%u",
 				  hashsize, FP_FLOWCACHE_MAX_HASHSIZE);
+	lc->flowcache->admit.enabled = fp_router.flow_admission;
 	lc->idle_cycles = rte_get_tsc_hz() / 1000 * fp_router.flow_idle_ms;
 
 	/* Queue w of every port is this worker's. */
@@ -185,6 +186,7 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 	fp_router.flow_maxflows = cfg->flow_maxflows;
 	fp_router.flow_hashsize = cfg->flow_hashsize;
 	fp_router.flow_idle_ms = cfg->flow_idle_ms;
+	fp_router.flow_admission = cfg->flow_admission;
 	fp_router.nd_base_reachable_ms = cfg->nd_base_reachable_ms;
 	fp_router.icmp_error_rate = cfg->icmp_error_rate;
 	fp_router.icmp_error_burst = cfg->icmp_error_burst;

@@ -102,6 +102,7 @@ struct fp_router_config {
 	uint32_t flow_maxflows;
 	uint32_t flow_hashsize;
 	uint32_t flow_idle_ms;
+	bool flow_admission; /* admission under a flow flood (core/flowcache.h) */
 	uint32_t mbufs;
 	uint32_t mbuf_cache;
 	uint32_t max_routes;
@@ -279,6 +280,7 @@ struct fp_router {
 	uint32_t generation; /* bumped on every route/neighbour/interface change */
 	volatile int stop_workers;
 	uint32_t flow_maxflows, flow_hashsize, flow_idle_ms;
+	bool flow_admission;
 	uint32_t nd_base_reachable_ms;
 	uint32_t icmp_error_rate, icmp_error_burst;
 	/* control thread */

@@ -491,6 +491,12 @@ test_admission(void)
 	a->shift = 4;
 	ratio = admit_run(fc, a, &hits, &misses, 128, 1, 2 * FP_FLOW_ADMIT_WINDOW, 1000, &max_shift);
 	EXPECT(a->shift == 0, "room: shift %u", a->shift);
+	/* Turned off (floodAdmission false): the flood thrashes, every flow
+	 * admitted, as in ip6_flow.c. */
+	a->enabled = false;
+	max_shift = 0;
+	ratio = admit_run(fc, a, &hits, &misses, 1536, 1, 400000, 100000, &max_shift);
+	EXPECT(max_shift == 0 && ratio < 0.05, "off: shift %u, hit ratio %.3f", max_shift, ratio);
 	printf("ok admission: a flood's share settles and is hit; it widens again after\n");
 }
 

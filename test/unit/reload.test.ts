@@ -67,8 +67,8 @@ describe('config reload: planReload', () => {
     fixed.eal = { workers: 2 };
     fixed.ports![1].mtu = 9000;
     fixed.routing = { maxRoutes: 65536 };
-    fixed.flowCache = { idleTimeoutMs: 1000 };
+    fixed.flowCache = { idleTimeoutMs: 1000, floodAdmission: false };
     p = planReload(norm(base()), norm(fixed));
-    expect(p.restart).to.include.members(['eal.workers', 'ports[1].mtu', 'routing.maxRoutes', 'flowCache.idleTimeoutMs']);
+    expect(p.restart).to.include.members(['eal.workers', 'ports[1].mtu', 'routing.maxRoutes', 'flowCache.idleTimeoutMs', 'flowCache.floodAdmission']);
   });
 });
