@@ -125,7 +125,8 @@ flow_victim(struct fp_flowcache *fc, uint32_t generation, uint32_t tick)
 		if (++fc->reap_cursor == fc->maxflows)
 			fc->reap_cursor = 0;
 		if (e->generation != generation ||
-		    !fp_flow_admitted(&fc->admit, fp_flowcache_hash(&e->key)))
+		    (fc->admit.shift != 0 &&
+		     !fp_flow_in_share(fc->admit.shift, fp_flowcache_hash(&e->key))))
 			return e;
 		if (best == NULL || idle > best_idle) {
 			best = e;
