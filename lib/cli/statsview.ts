@@ -26,7 +26,9 @@ export function formatStats(s: RouterStats, prev?: RouterStats): string {
   lines.push('');
   lines.push(`rx ${t.rx_packets}  forwarded ${t.forwarded} (${rate(t.forwarded, prev?.totals.forwarded, secs)}/s)  punted ${t.punted}  dropped ${t.dropped}`);
   const fc = s.flowCache;
-  lines.push(`flow cache: in use ${fc.inuse}  hits ${fc.hits}  misses ${fc.misses}  inserts ${fc.inserts}  reaps ${fc.reaps}  expiries ${fc.expiries}  invalidations ${fc.invalidations}`);
+  // Admission under a flow flood: shown once it has acted, so that a quiet table stays one line.
+  const flood = fc.admitShift > 0 || fc.unadmitted > 0n ? `  unadmitted ${fc.unadmitted} (admitting 1 in ${2 ** fc.admitShift} new flows)` : '';
+  lines.push(`flow cache: in use ${fc.inuse}  hits ${fc.hits}  misses ${fc.misses}  inserts ${fc.inserts}  reaps ${fc.reaps}  expiries ${fc.expiries}  invalidations ${fc.invalidations}${flood}`);
   const drops = Object.entries(s.drops).filter(([, v]) => v > 0n);
   lines.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join('  ') : 'none'}`);
   lines.push(
