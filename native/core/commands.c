@@ -53,6 +53,31 @@ fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err)
 }
 
 int
+fp_flowcache_build(int socket, uint32_t maxflows, uint32_t hashsize,
+		   const struct fp_flowcache_counters *ctr, struct fp_flowcache **fc,
+		   void **mem, struct fp_err *err)
+{
+	*fc = NULL;
+	*mem = rte_zmalloc_socket("fp_flowcache",
+				  fp_flowcache_memsize(maxflows, hashsize, fp_router.neigh.max),
+				  RTE_CACHE_LINE_SIZE, socket);
+	if (*mem == NULL)
+		return fp_err_set(err, ENOMEM,
+				  "flowCache: no memory for %u flows x %u buckets per worker",
+				  maxflows, hashsize);
+	*fc = fp_flowcache_init(*mem, maxflows, hashsize, fp_router.neigh.max, ctr);
+	if (*fc == NULL) {
+		rte_free(*mem);
+		*mem = NULL;
+		return fp_err_set(err, EINVAL,
+				  "flowCache.hashsize: %u is not a power of two in 1..%u",
+				  hashsize, FP_FLOWCACHE_MAX_HASHSIZE);
+	}
+	(*fc)->admit.enabled = fp_router.flow_admission;
+	return 0;
+}
+
+int
 fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
 {
 	struct fp_cmd cmds[FP_MAX_WORKERS];
@@ -78,20 +103,10 @@ fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize, struct fp_err *err)
 		struct fp_lcore *lc = fp_router.lcores[w];
 		int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
 		cmds[w].type = FP_CMD_FLOW_REPLACE;
-		cmds[w].new_mem = rte_zmalloc_socket("fp_flowcache",
-						     fp_flowcache_memsize(maxflows, hashsize,
-									  fp_router.neigh.max),
-						     RTE_CACHE_LINE_SIZE, socket);
-		if (cmds[w].new_mem == NULL) {
-			rc = fp_err_set(err, ENOMEM,
-					"no memory for %u flows x %u buckets per worker",
-					maxflows, hashsize);
+		rc = fp_flowcache_build(socket, maxflows, hashsize, &lc->flowcache->ctr,
+					&cmds[w].new_fc, &cmds[w].new_mem, err);
+		if (rc < 0)
 			break;
-		}
-		cmds[w].new_fc = fp_flowcache_init(cmds[w].new_mem, maxflows, hashsize,
-						   fp_router.neigh.max, &lc->flowcache->ctr);
-		if (cmds[w].new_fc != NULL)
-			cmds[w].new_fc->admit.enabled = fp_router.flow_admission;
 	}
 	if (rc < 0) {
 		for (w = 0; w < fp_router.nworkers; w++)

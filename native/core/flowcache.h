@@ -49,7 +49,6 @@ struct fp_flow_action {
 	uint8_t dst_mac[6];
 	uint16_t out_port;
 	uint16_t out_mtu; /* checked by the slow path; hits read the port's MTU */
-	uint32_t nexthop; /* FIB next-hop value */
 	uint32_t neigh;   /* neighbour-table index of the next hop */
 };
 

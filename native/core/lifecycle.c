@@ -29,6 +29,7 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	char name[RTE_RING_NAMESIZE];
 	struct fp_flowcache_counters fcc;
 	uint32_t p;
+	int rc;
 
 	lc = rte_zmalloc_socket("fp_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE, socket);
 	if (lc == NULL)
@@ -63,21 +64,10 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	fcc.folded_forwarded = &lc->ctr[FP_CTR_flow_folded_forwarded];
 	fcc.folded_dropped = &lc->ctr[FP_CTR_flow_folded_dropped];
 	fcc.inuse = &lc->ctr[FP_CTR_flow_inuse];
-	lc->flowcache_mem = rte_zmalloc_socket("fp_flowcache",
-					       fp_flowcache_memsize(maxflows, hashsize,
-								    fp_router.neigh.max),
-					       RTE_CACHE_LINE_SIZE, socket);
-	if (lc->flowcache_mem == NULL)
-		return fp_err_set(err, ENOMEM,
-				  "flowCache: no memory for %u flows x %u buckets", maxflows,
-				  hashsize);
-	lc->flowcache = fp_flowcache_init(lc->flowcache_mem, maxflows, hashsize,
-					  fp_router.neigh.max, &fcc);
-	if (lc->flowcache == NULL)
-		return fp_err_set(err, EINVAL,
-				  "flowCache.hashsize: %u is not a power of two in 1..%u",
-				  hashsize, FP_FLOWCACHE_MAX_HASHSIZE);
-	lc->flowcache->admit.enabled = fp_router.flow_admission;
+	rc = fp_flowcache_build(socket, maxflows, hashsize, &fcc, &lc->flowcache,
+				&lc->flowcache_mem, err);
+	if (rc < 0)
+		return rc;
 	lc->idle_cycles = rte_get_tsc_hz() / 1000 * fp_router.flow_idle_ms;
 
 	/* Queue w of every port is this worker's. */

@@ -340,6 +340,13 @@ int fp_lcore_main(void *arg);
 int fp_router_cmd_all(struct fp_cmd *cmds, struct fp_err *err);
 
 /* Flow cache control (core/commands.c). */
+/* A worker's flow cache as the router's settings make it, in memory on its
+ * socket: an adjacency slot per neighbour-table entry, flood admission as
+ * configured. On failure (ENOMEM, or EINVAL for the geometry) nothing is
+ * left allocated and *fc, *mem are NULL. */
+int fp_flowcache_build(int socket, uint32_t maxflows, uint32_t hashsize,
+		       const struct fp_flowcache_counters *ctr, struct fp_flowcache **fc,
+		       void **mem, struct fp_err *err);
 int fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize,
 			   struct fp_err *err);
 int fp_flowcache_flush_all(struct fp_err *err);

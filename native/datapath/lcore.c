@@ -396,7 +396,6 @@ lcore_resolve(struct fp_lcore *lc, uint32_t nh, const uint8_t *dst,
 		return FP_DROP_link_down;
 	act->out_port = n->port_idx;
 	act->out_mtu = out->mtu;
-	act->nexthop = nh;
 	act->neigh = (uint32_t)idx;
 	lc->neigh_used[idx] = 1; /* a reachability hint for NUD */
 	return -1;
