@@ -37,6 +37,7 @@ function parseCase(argv: string[]): CaseOptions {
     .option('--flows <n>', 'flows in the pcap (sizes the mbuf pool)', numberArg(0), 0)
     .requiredOption('--maxflows <n>', 'flow cache entries (0: off)', numberArg(0))
     .option('--hashsize <n>', 'flow cache buckets', numberArg(1), 32768)
+    .addOption(new Option('--lookup <mode>', 'flowCache.mode').choices(['cache', 'auto']).default('cache'))
     .option('--poll-hz <hz>', 'stats() polls a second during the measurement (0: none)', numberArg(0, { fraction: true }), 0)
     .option('--seconds <s>', 'measurement', seconds, 3)
     .option('--warmup <s>', 'warm-up before measuring', seconds, 1)
@@ -61,6 +62,7 @@ interface CaseOptions {
   flows: number;
   maxflows: number;
   hashsize: number;
+  lookup: 'cache' | 'auto';
   pollHz: number;
   seconds: number;
   warmup: number;
@@ -95,7 +97,7 @@ function diffCounters(a: Readonly<Record<string, bigint>>, b: Readonly<Record<st
 
 async function main(): Promise<void> {
   const o = parseCase(process.argv.slice(2));
-  const { pcap, flows, maxflows, hashsize, pollHz, seconds, warmup, memoryMb, fwdCpu, prefix, startTimeout, siftrPpl, routesFile } = o;
+  const { pcap, flows, maxflows, hashsize, lookup, pollHz, seconds, warmup, memoryMb, fwdCpu, prefix, startTimeout, siftrPpl, routesFile } = o;
   const hugepages = o.hugepages === 'on';
   const mbufs = benchMbufs(flows);
   // --ecmp: the route through two next hops (eth1 and eth2, both net_null), flows spread by their labels;
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
       ...(ecmp ? [{ address: 'fe80::3', mac: '02:00:00:00:00:98', dev: 'eth2' }] : []),
       ...(ecmpOnePort ? [{ address: 'fe80::4', mac: '02:00:00:00:00:97', dev: 'eth1' }] : []),
     ],
-    flowCache: { maxflows, hashsize },
+    flowCache: { maxflows, hashsize, mode: lookup },
     mempool: { mbufs },
     ...(tableRoutes.length > 0 ? { routing: { maxRoutes: tableSize, tbl8Groups: tableSize } } : {}),
     ...(mirrors ? { linux: { mirrors: true, importRoutes: true, mirrorPrefix: `fpb${process.pid % 100000}-` } } : {}),
@@ -223,6 +225,18 @@ async function main(): Promise<void> {
         interval,
         wallInterval,
         flowHitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
+        ...(lookup === 'auto'
+          ? {
+              flowSelect: {
+                directShare: packets > 0 ? (totals.flow_direct ?? 0) / Math.max(1, rxPackets) : 0,
+                direct: Number(s1.totals.flow_select_direct ?? 0n) !== 0,
+                switches: Number(s1.totals.flow_select_switches ?? 0n),
+                probes: Number(s1.totals.flow_select_probes ?? 0n),
+                cacheCycles: Number(s1.totals.flow_select_cache_cycles ?? 0n),
+                directCycles: Number(s1.totals.flow_select_direct_cycles ?? 0n),
+              },
+            }
+          : {}),
         flowCacheBytesPerLcore: flowCacheBytes(maxflows, hashsize),
         ...(siftr ? { siftr } : {}),
         ...(loadSeconds !== undefined ? { routes: tableRoutes.length, loadSeconds } : {}),

@@ -101,6 +101,8 @@ interface CaseDef {
   idlePort?: boolean;
   /** fastpath only: Linux mirrors of both ports and route import on (config linux) */
   mirrors?: boolean;
+  /** fastpath only: flowCache.mode auto (warm-up lengthened past its first two probes) */
+  auto?: boolean;
   /** fastpath only: keep --maxflows/--hashsize as given though the flows outnumber them */
   flood?: boolean;
   /** l3fwd only: its lookup mode (default lpm) */
@@ -237,12 +239,26 @@ function memoryForFlows(o: Options, flows: number): number {
   return Math.max(o.memoryMb, Math.ceil((2 * benchMbufs(flows) * MBUF_BYTES + flowCacheBytes(g.maxflows, g.hashsize)) / 2 ** 20) + o.memoryMb);
 }
 
+/** What flowCache.mode auto chose in a run, for its line. */
+function autoNote(sel: unknown): string {
+  if (typeof sel !== 'object' || sel === null) return '';
+  const f = sel as { direct: boolean; switches: number; directShare: number; cacheCycles: number; directCycles: number };
+  return `  [auto: ${f.direct ? 'FIB alone' : 'cache'}, ${(f.directShare * 100).toFixed(0)}% direct, ${f.switches} switch${f.switches === 1 ? '' : 'es'}; loop cycles/pkt cache ${f.cacheCycles} / FIB ${f.directCycles}]`;
+}
+
+/** flowCache.mode auto probes once a second and switches on the second probe
+ * in a row that favours the other lookup (native/core/flowselect.h): the
+ * "auto" cases warm up this much longer, so that they are measured settled. */
+const AUTO_SETTLE_S = 2.5;
+
 function cases(o: Options): CaseDef[] {
   const out: CaseDef[] = [];
   for (const flows of o.flows) {
     if (o.engines.includes('fastpath')) {
       out.push({ id: `fastpath-cache-${flows}`, label: 'fastpath, flow cache on', engine: 'fastpath', flows, maxflows: o.maxflows });
       out.push({ id: `fastpath-nocache-${flows}`, label: 'fastpath, flow cache off', engine: 'fastpath', flows, maxflows: 0 });
+      // flowCache.mode auto: the worker measures cache and FIB alone and keeps the cheaper.
+      out.push({ id: `fastpath-auto-${flows}`, label: 'fastpath, flow cache auto', engine: 'fastpath', flows, maxflows: o.maxflows, auto: true });
       // A flow flood: more flows cycling than the table holds (the cache as configured, not raised).
       if (flows > o.maxflows) {
         out.push({ id: `fastpath-flood-${flows}`, label: `fastpath, cache on, ${o.maxflows} entries`, engine: 'fastpath', flows, maxflows: o.maxflows, flood: true });
@@ -327,7 +343,8 @@ async function runFastpath(c: CaseDef, o: Options, mem: MemoryMode, prefix: stri
     '--seconds', String(o.seconds),
     // Many flows: each must pass through the slow path once before the cache
     // holds it (1M flows at ~2 Mpps: two passes in 2 s on a 2.3 GHz Xeon).
-    '--warmup', String(o.warmup + (c.flows > POOL_FLOWS ? (2 * c.flows) / 1e6 : 0)),
+    '--warmup', String(o.warmup + (c.flows > POOL_FLOWS ? (2 * c.flows) / 1e6 : 0) + (c.auto ? AUTO_SETTLE_S : 0)),
+    ...(c.auto ? ['--lookup', 'auto'] : []),
     '--hugepages', mem.hugepages ? 'on' : 'off',
     '--memory-mb', String(Math.max(mem.memoryMb, memoryForFlows(o, c.flows))),
     '--fwd-cpu', String(o.fwdCpu),
@@ -489,7 +506,8 @@ async function main(): Promise<void> {
       records.push(rec);
       log(
         `  round ${round}/${o.rounds}  ${c.label.padEnd(25)} ${String(c.flows).padStart(5)} flow${c.flows === 1 ? ' ' : 's'}  ${fmtRate(rec.mpps).padStart(6)} Mpps` +
-          (rec.cyclesPerPacket ? `  ${rec.cyclesPerPacket.toFixed(0).padStart(5)} cycles/pkt` : ''),
+          (rec.cyclesPerPacket ? `  ${rec.cyclesPerPacket.toFixed(0).padStart(5)} cycles/pkt` : '') +
+          autoNote(rec.detail.flowSelect),
       );
     }
   }

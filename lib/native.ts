@@ -48,7 +48,7 @@ export interface NativePortConfig {
 export interface NativeStartConfig {
   workerLcores: number[];
   ports: NativePortConfig[];
-  flowCache: { maxflows: number; hashsize: number; idleTimeoutMs: number; floodAdmission: boolean };
+  flowCache: { maxflows: number; hashsize: number; idleTimeoutMs: number; floodAdmission: boolean; mode: 'cache' | 'auto' };
   mempool: { mbufs: number; cacheSize: number };
   maxRoutes: number;
   tbl8Groups: number;

@@ -52,6 +52,7 @@ export function planReload(running: NormalizedRouterConfig, next: NormalizedRout
   for (const section of RESTART_SECTIONS) changedPaths(running[section], next[section], section, restart);
   if (running.flowCache.idleTimeoutMs !== next.flowCache.idleTimeoutMs) restart.push('flowCache.idleTimeoutMs');
   if (running.flowCache.floodAdmission !== next.flowCache.floodAdmission) restart.push('flowCache.floodAdmission');
+  if (running.flowCache.mode !== next.flowCache.mode) restart.push('flowCache.mode');
 
   // Clones by name: a changed one is destroyed and made again, and then
   // the routes and neighbours on it go back in (its destroy removed them).

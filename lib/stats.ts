@@ -46,6 +46,10 @@ export interface FlowCacheStats {
   unadmitted: bigint;
   /** The narrowest admission over the workers: 1 in 2^this of new flows gets an entry (0: every flow). */
   admitShift: number;
+  /** Packets looked up in the FIB alone because flowCache.mode auto measured it cheaper (not counted per flow). */
+  direct: bigint;
+  /** Workers on which flowCache.mode auto has the FIB alone in force now (0 with mode cache). */
+  directWorkers: number;
 }
 
 /** The FIB (routing table) and what it costs; see docs/architecture.md (FIB). */
@@ -213,6 +217,8 @@ export function decodeStats(
       inuse: totals.flow_inuse,
       unadmitted: totals.flow_unadmitted,
       admitShift: Math.max(0, ...lcores.map((l) => Number(l.counters.flow_admit_shift ?? 0n))),
+      direct: totals.flow_direct,
+      directWorkers: lcores.filter((l) => (l.counters.flow_select_direct ?? 0n) !== 0n).length,
     },
     fib,
     resources,

@@ -28,7 +28,9 @@ export function formatStats(s: RouterStats, prev?: RouterStats): string {
   const fc = s.flowCache;
   // Admission under a flow flood: shown once it has acted, so that a quiet table stays one line.
   const flood = fc.admitShift > 0 || fc.unadmitted > 0n ? `  unadmitted ${fc.unadmitted} (admitting 1 in ${2 ** fc.admitShift} new flows)` : '';
-  lines.push(`flow cache: in use ${fc.inuse}  hits ${fc.hits}  misses ${fc.misses}  inserts ${fc.inserts}  reaps ${fc.reaps}  expiries ${fc.expiries}  invalidations ${fc.invalidations}${flood}`);
+  // flowCache.mode auto: shown once it has sent packets past the cache.
+  const direct = fc.direct > 0n || fc.directWorkers > 0 ? `  direct ${fc.direct} (FIB alone on ${fc.directWorkers} of ${s.lcores.length} workers)` : '';
+  lines.push(`flow cache: in use ${fc.inuse}  hits ${fc.hits}  misses ${fc.misses}  inserts ${fc.inserts}  reaps ${fc.reaps}  expiries ${fc.expiries}  invalidations ${fc.invalidations}${flood}${direct}`);
   const drops = Object.entries(s.drops).filter(([, v]) => v > 0n);
   lines.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join('  ') : 'none'}`);
   lines.push(

@@ -208,6 +208,11 @@ export const FlowCacheSchema = section(
     hashsize: powerOfTwo(1, 1048576).default(32768).describe('Hash buckets per lcore. Keep it at least maxflows (2x is the default): the fast path prefetches the first entry of ' +
           'each bucket, and every further entry in a chain is a dependent cache miss.'),
     idleTimeoutMs: int(100, 3600000).default(5000).describe('Idle time after which an entry expires (between 1 and 1.25 times this after its last packet), ms.'),
+    mode: oneOf(['cache', 'auto'], "'cache' or 'auto'")
+      .default('cache')
+      .describe("cache: every packet looks up the flow cache first (ip6_flow.c). auto: each worker measures its cycles per packet with the cache and with the FIB alone, " +
+          'about once a second under load, and uses the cheaper (flow_select_* counters); while the FIB alone is in force the cache is left as it was and packets are ' +
+          'counted per lcore (flow_direct), not per flow. See docs/benchmarking.md for when each wins.'),
     floodAdmission: bool().default(true).describe('Under a flood of more flows than entries, give entries to a share of flows only (counted as flow_unadmitted) instead of letting every miss reap; false caches every forwarded flow as ip6_flow.c does, at any cost.'),
   },
   'an object',

@@ -104,6 +104,7 @@ Napi::Value Start(const Napi::CallbackInfo &info) {
   c->flow_hashsize = U32(fc.Get("hashsize"), "flowCache.hashsize", 1, FP_FLOWCACHE_MAX_HASHSIZE);
   c->flow_idle_ms = U32(fc.Get("idleTimeoutMs"), "flowCache.idleTimeoutMs", 1, 3600000);
   c->flow_admission = fc.Get("floodAdmission").ToBoolean();
+  c->flow_select_auto = fc.Get("mode").ToString().Utf8Value() == "auto";
   auto mp = cfg.Get("mempool").As<Napi::Object>();
   c->mbufs = U32(mp.Get("mbufs"), "mempool.mbufs", 1023, 16777215);
   c->mbuf_cache = U32(mp.Get("cacheSize"), "mempool.cacheSize", 0, 512);

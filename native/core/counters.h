@@ -35,6 +35,13 @@
 	X(flow_inuse, "flow cache entries in use now (gauge)")                  \
 	X(flow_unadmitted, "misses forwarded without an entry: outside the share a flood admits") \
 	X(flow_admit_shift, "flow cache admission: 1 in 2^this of new flows get an entry, 0 all (gauge)") \
+	X(flow_direct, "packets looked up in the FIB alone: flowCache.mode auto measured it cheaper than the cache") \
+	X(flow_select_direct, "flowCache.mode auto: 1 while the FIB alone is in force, 0 the cache (gauge)") \
+	X(flow_select_probes, "flowCache.mode auto: probes of the other lookup completed") \
+	X(flow_select_switches, "flowCache.mode auto: changes of the lookup in force") \
+	X(flow_select_abandoned, "flowCache.mode auto: probes given up, traffic too light to measure") \
+	X(flow_select_cache_cycles, "flowCache.mode auto: cycles per packet of the loop with the cache, last measured (gauge)") \
+	X(flow_select_direct_cycles, "flowCache.mode auto: cycles per packet of the loop with the FIB alone, last measured (gauge)") \
 	X(cmd_handled, "control commands handled by this lcore")                \
 	X(resolve_punted, "packets punted because their next hop is unresolved") \
 	X(ctl_tx, "packets sent for the control thread (echo replies...)")     \

@@ -69,6 +69,8 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 	if (rc < 0)
 		return rc;
 	lc->idle_cycles = rte_get_tsc_hz() / 1000 * fp_router.flow_idle_ms;
+	fp_flow_select_init(&lc->select, fp_router.flow_select_auto, rte_get_tsc_hz());
+	lc->lookup_direct = false;
 
 	/* Queue w of every port is this worker's. */
 	for (p = 0; p < fp_router.nphys; p++) {
@@ -177,6 +179,7 @@ fp_router_start(const struct fp_router_config *cfg, struct fp_err *err)
 	fp_router.flow_hashsize = cfg->flow_hashsize;
 	fp_router.flow_idle_ms = cfg->flow_idle_ms;
 	fp_router.flow_admission = cfg->flow_admission;
+	fp_router.flow_select_auto = cfg->flow_select_auto;
 	fp_router.nd_base_reachable_ms = cfg->nd_base_reachable_ms;
 	fp_router.icmp_error_rate = cfg->icmp_error_rate;
 	fp_router.icmp_error_burst = cfg->icmp_error_burst;

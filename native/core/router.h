@@ -32,6 +32,7 @@
 #include "counters.h"
 #include "fib.h"
 #include "flowcache.h"
+#include "flowselect.h"
 #include "linkq.h"
 #include "neigh.h"
 #include "tokens.h"
@@ -103,6 +104,7 @@ struct fp_router_config {
 	uint32_t flow_hashsize;
 	uint32_t flow_idle_ms;
 	bool flow_admission; /* admission under a flow flood (core/flowcache.h) */
+	bool flow_select_auto; /* flowCache.mode auto (core/flowselect.h) */
 	uint32_t mbufs;
 	uint32_t mbuf_cache;
 	uint32_t max_routes;
@@ -242,6 +244,10 @@ struct fp_lcore {
 	struct rte_mbuf *vlan_pkts[FP_BURST];
 	struct fp_flowcache *flowcache;
 	void *flowcache_mem;
+	/* Which lookup the vectors use: the cache, or the FIB alone when
+	 * flowCache.mode auto measured it cheaper (core/flowselect.h). */
+	bool lookup_direct;
+	struct fp_flow_select select;
 	uint64_t idle_cycles;
 	struct rte_ring *cmd_ring;
 	struct rte_ring *punt_ring;
@@ -281,6 +287,7 @@ struct fp_router {
 	volatile int stop_workers;
 	uint32_t flow_maxflows, flow_hashsize, flow_idle_ms;
 	bool flow_admission;
+	bool flow_select_auto;
 	uint32_t nd_base_reachable_ms;
 	uint32_t icmp_error_rate, icmp_error_burst;
 	/* control thread */

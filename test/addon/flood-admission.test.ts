@@ -6,14 +6,12 @@
 // NetBSD's ip6_flow.c.
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as path from 'path';
 
 import { Router } from '../../lib';
 import { formatStats } from '../../lib/cli/statsview';
-import { ip6Frame, writePcap } from '../../lib/pcap';
-import { scratchDir, sleep, TEST_EAL, waitFor } from '../helpers/router-env';
+import { startFloodRouter, writeFloodPcap } from '../helpers/flow-flood';
+import { scratchDir, sleep, waitFor } from '../helpers/router-env';
 
-const FLOWS = 2048;
 const ENTRIES = 64;
 
 describe('flow cache admission under a flood (net_pcap infinite_rx, 2048 flows, 64 entries)', function () {
@@ -23,25 +21,12 @@ describe('flow cache admission under a flood (net_pcap infinite_rx, 2048 flows, 
 
   before(() => {
     dir = scratchDir('flood');
-    pcap = path.join(dir, 'flows.pcap');
-    const frames = Array.from({ length: FLOWS }, (_, i) =>
-      ip6Frame({ dstMac: '02:00:00:00:00:01', srcMac: '02:00:00:00:00:aa', src: `2001:db8:1::${(i + 16).toString(16)}`, dst: '2001:db8:3::1', payload: new Uint8Array(18) }),
-    );
-    writePcap(pcap, frames);
+    pcap = writeFloodPcap(dir);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function start(floodAdmission: boolean): Promise<Router> {
-    return Router.start({
-      eal: { ...TEST_EAL, filePrefix: `${TEST_EAL.filePrefix}-flood-${floodAdmission}` },
-      ports: [
-        { name: 'eth0', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, mac: '02:00:00:00:00:01', addresses: ['2001:db8:1::1/64'], dadTransmits: 0 },
-        { name: 'eth1', device: 'net_null0,no-rx=1', mac: '02:00:00:00:00:02', addresses: ['2001:db8:2::1/64'], dadTransmits: 0 },
-      ],
-      routes: [{ prefix: '2001:db8:3::/64', via: 'fe80::2', dev: 'eth1' }],
-      neighbours: [{ address: 'fe80::2', mac: '02:00:00:00:00:bb', dev: 'eth1' }],
-      flowCache: { maxflows: ENTRIES, hashsize: 128, floodAdmission },
-    });
+  function start(floodAdmission: boolean): Promise<Router> {
+    return startFloodRouter(pcap, `flood-${floodAdmission}`, { maxflows: ENTRIES, hashsize: 128, floodAdmission });
   }
 
   it('narrows the share: flows outside it are forwarded without an entry, those inside are hit', async () => {

@@ -18,7 +18,7 @@ import * as path from 'path';
 import { configJsonSchema, loadConfig, normalizeConfig } from '../../lib/config';
 import { normalizeControl } from '../../lib/config/control';
 import { normalizeSiftrOptions } from '../../lib/config/siftr';
-import { FastpathError } from '../../lib/errors';
+import { describeValue, FastpathError } from '../../lib/errors';
 import { jsonSchemaVerdict } from '../helpers/config-json-schema';
 
 const CPUS = { allowedCpus: [0, 1, 2, 3] };
@@ -153,7 +153,7 @@ describe('config: hostile input (property-based)', () => {
           if (out.code === 'EINVAL') expect(out.path, out.message).to.be.a('string');
         } else {
           // Accepted: the published schema must accept it too (as JSON: no undefined-valued keys).
-          expect(jsonSchemaVerdict(JSON.parse(JSON.stringify(cfg))), `${keys.join('.')} = ${String(value)}`).to.equal(null);
+          expect(jsonSchemaVerdict(JSON.parse(JSON.stringify(cfg))), `${keys.join('.')} = ${describeValue(value)}`).to.equal(null);
         }
       }),
       { seed: SEED, numRuns: 1500 },

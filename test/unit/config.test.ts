@@ -102,7 +102,7 @@ describe('config: normalizeConfig defaults', () => {
       routes: [],
       neighbours: [],
       clones: [],
-      flowCache: { maxflows: 16384, hashsize: 32768, idleTimeoutMs: 5000, floodAdmission: true },
+      flowCache: { maxflows: 16384, hashsize: 32768, idleTimeoutMs: 5000, floodAdmission: true, mode: 'cache' },
       mempool: { mbufs: 16383, cacheSize: 256 },
       neighbourDiscovery: { baseReachableTimeMs: 30000, maxNeighbours: 16384 },
       icmpErrors: { perSecond: 100, burst: 10 },
@@ -136,7 +136,7 @@ describe('config: normalizeConfig defaults', () => {
     expect(cfg.eal.filePrefix).to.equal('fp-test');
     expect(cfg.ports[1].mac).to.equal('02:00:00:00:00:02');
     expect(cfg.ports[0]).to.not.have.property('mac');
-    expect(cfg.flowCache).to.deep.equal({ maxflows: 1024, hashsize: 32768, idleTimeoutMs: 5000, floodAdmission: true });
+    expect(cfg.flowCache).to.deep.equal({ maxflows: 1024, hashsize: 32768, idleTimeoutMs: 5000, floodAdmission: true, mode: 'cache' });
     expect(cfg.mempool).to.deep.equal({ mbufs: 8191, cacheSize: 256 });
     expect(cfg.topology?.prefix).to.equal('fp');
     expect(cfg.topology?.hosts).to.have.length(2);

@@ -4,3 +4,4 @@ import { describeCTest } from '../helpers/ctest';
 
 describeCTest('flow cache (C unit tests)', 'flowcache_test', ['core/flowcache.c'], { march: true });
 describeCTest('link-state queue and token bucket (C unit tests)', 'linkq_test', []);
+describeCTest('flowCache.mode auto: cache or FIB alone by measurement (C unit tests)', 'flowselect_test', ['core/flowselect.c']);
