@@ -50,6 +50,7 @@
 #include "../core/fib.h"
 #include "../core/trie6.h"
 #include "check.h"
+#include "eal_test.h"
 #include "fib_test.h"
 
 int checks, failures; /* check.h: one count for the three files */
@@ -535,16 +536,10 @@ test_index_and_lookups(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = {"fib_test", "--no-huge", "-m", "1024", "--no-pci",
-			    "--no-shconf", prefix, "--log-level=error", NULL};
 	long cycles = argc > 1 ? atol(argv[1]) : 1000000;
 
-	snprintf(prefix, sizeof(prefix), "--file-prefix=fp-fibtest-%d", (int)getpid());
-	if (rte_eal_init(8, eal_argv) < 0) {
-		printf("FAIL: rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (fp_test_eal_start("fibtest", "1024") < 0)
 		return 1;
-	}
 	/* EAL pinned this thread to the main lcore's CPU, and the reader would
 	 * inherit that: give both every CPU, or each grace period waits for a
 	 * time slice. */
@@ -564,17 +559,6 @@ main(int argc, char **argv)
 	test_rebuild_with_down_routes();
 	test_churn(cycles);
 	test_groups(cycles / 10);
-	{
-		/* EAL leaves its runtime folder behind (DPDK-NOTES): remove it. */
-		char dir[PATH_MAX], cmd[PATH_MAX + 16];
-
-		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-		rte_eal_cleanup();
-		if (strstr(dir, "/fp-fibtest-") != NULL && strchr(dir, '\'') == NULL) {
-			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-			if (system(cmd) != 0)
-				printf("note: could not remove %s\n", dir);
-		}
-	}
+	fp_test_eal_stop("fibtest");
 	return checks_done();
 }

@@ -25,6 +25,7 @@
 
 #include "../core/trie6.h"
 #include "check.h"
+#include "eal_test.h"
 
 #define MAX_ROUTES 1500
 
@@ -315,17 +316,10 @@ test_exhaustion(void)
 int
 main(void)
 {
-	char prefix[64];
-	char *eal_argv[] = { "trie6_test", "--no-huge", "-m", "512", "--no-pci",
-			     "--no-shconf", prefix, "--log-level=error", NULL };
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=fp-trietest-%d", (int)getpid());
-	if (rte_eal_init(8, eal_argv) < 0) {
-		printf("FAIL: rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (fp_test_eal_start("trietest", "512") < 0)
 		return 1;
-	}
 	test_exhaustion();
 	test_random();
-	rte_eal_cleanup();
+	fp_test_eal_stop("trietest");
 	return checks_done();
 }
