@@ -19,6 +19,18 @@ fp_flow_select_init(struct fp_flow_select *s, bool enabled, uint64_t tsc_hz)
 	s->phase_start = UINT64_MAX; /* not started: the first update starts it */
 }
 
+void
+fp_flow_select_restart(struct fp_flow_select *s)
+{
+	if (s->steady != FP_LOOKUP_CACHE)
+		s->switches++;
+	s->steady = FP_LOOKUP_CACHE;
+	s->current = FP_LOOKUP_CACHE;
+	s->phase = FP_SELECT_STEADY;
+	s->wins = 0;
+	s->phase_start = UINT64_MAX;
+}
+
 static void
 select_begin(struct fp_flow_select *s, enum fp_select_phase phase, uint64_t now,
 	     uint64_t busy_cycles, uint64_t rx_packets)
@@ -39,13 +51,20 @@ select_settle(struct fp_flow_select *s, uint64_t now, uint64_t busy_cycles,
 }
 
 /* A probe that could not fill its window in time: the traffic is too light
- * for the loop's cost to say anything about the lookup. */
+ * for the loop's cost to say anything about the lookup, and too light for
+ * the lookup to matter. The cache is the lookup that counts per flow, so a
+ * worker on the FIB alone goes back to it until load returns and a
+ * measurement says otherwise. */
 static void
 select_abandon(struct fp_flow_select *s, uint64_t now, uint64_t busy_cycles,
 	       uint64_t rx_packets)
 {
 	s->abandoned++;
 	s->wins = 0;
+	if (s->steady != FP_LOOKUP_CACHE) {
+		s->steady = FP_LOOKUP_CACHE;
+		s->switches++;
+	}
 	select_settle(s, now, busy_cycles, rx_packets);
 }
 

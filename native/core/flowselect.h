@@ -22,8 +22,9 @@
  *
  * Light traffic never probes: a window must fill with FP_SELECT_WINDOW_PKTS
  * packets within FP_SELECT_PHASE_MAX_US, or the probe is abandoned (at
- * under ~1 Mpps per worker the loop's cost is the polling, and both
- * lookups are cheap next to it).
+ * under ~1.3 Mpps per worker the loop's cost is the polling, and both
+ * lookups are cheap next to it); a worker on the FIB alone then goes back
+ * to the cache, the lookup that counts per flow.
  *
  * No DPDK dependency: unit-tested on its own (native/test/flowselect_test.c).
  */
@@ -75,6 +76,10 @@ struct fp_flow_select {
 /* Start with the cache in force; the first probe comes an interval after
  * the first update. tsc_hz converts the tunables. */
 void fp_flow_select_init(struct fp_flow_select *s, bool enabled, uint64_t tsc_hz);
+
+/* Back to the cache with the schedule restarted (the counts kept): for a
+ * worker whose cache was turned off, so that a later one starts afresh. */
+void fp_flow_select_restart(struct fp_flow_select *s);
 
 /* Advance at TSC `now` with the owner's cumulative busy cycles and received
  * packets and the cache's entries in use (a probe of the cache warms for

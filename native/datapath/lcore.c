@@ -817,6 +817,8 @@ lcore_select_lookup(struct fp_lcore *lc, uint64_t now)
 
 	if (lc->flowcache->maxflows == 0) {
 		lc->lookup_direct = false;
+		lc->ctr[FP_CTR_flow_select_direct] = 0;
+		fp_flow_select_restart(s);
 		return;
 	}
 	lc->lookup_direct = fp_flow_select_update(s, now, lc->ctr[FP_CTR_busy_cycles],

@@ -125,6 +125,28 @@ main(void)
 	EXPECT(w.s.abandoned >= 9, "abandoned %llu", (unsigned long long)w.s.abandoned);
 	CHECK(w.ticks_direct == 0);
 
+	/* On the FIB alone, the load falls below what a window needs: back to
+	 * the cache (which counts per flow) at the first abandoned probe. */
+	sim_init(&w, true, 200, 150, 1.0);
+	sim_run(&w, 2.5);
+	CHECK(w.s.steady == FP_LOOKUP_DIRECT && w.s.switches == 1);
+	w.load = 0.05;
+	sim_run(&w, 1.2);
+	CHECK(w.s.steady == FP_LOOKUP_CACHE && w.s.current == FP_LOOKUP_CACHE);
+	CHECK(w.s.switches == 2 && w.s.abandoned >= 1);
+	/* ... and load returning finds the FIB cheaper again. */
+	w.load = 1.0;
+	sim_run(&w, 2.2);
+	CHECK(w.s.steady == FP_LOOKUP_DIRECT && w.s.switches == 3);
+
+	/* Restarted (the worker's cache was turned off): the cache, the first
+	 * probe an interval later, the counts kept. */
+	fp_flow_select_restart(&w.s);
+	CHECK(w.s.steady == FP_LOOKUP_CACHE && w.s.current == FP_LOOKUP_CACHE);
+	CHECK(w.s.switches == 4); /* it was on the FIB alone */
+	sim_run(&w, 0.9);
+	CHECK(w.s.current == FP_LOOKUP_CACHE && w.s.phase == FP_SELECT_STEADY);
+
 	/* A cache of a million flows warms for two million packets before its
 	 * window (200 ms at 10 Mpps), within the warm-up's allowance. */
 	sim_init(&w, true, 200, 100, 1.0);
