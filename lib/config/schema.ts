@@ -211,7 +211,7 @@ export const FlowCacheSchema = section(
     mode: oneOf(['cache', 'auto'], "'cache' or 'auto'")
       .default('cache')
       .describe("cache: every packet looks up the flow cache first (ip6_flow.c). auto: each worker measures its cycles per packet with the cache and with the FIB alone, " +
-          'about once a second under load (over ~1.3 Mpps per worker; below it, the cache), and uses the cheaper (flow_select_* counters); while the FIB alone is in force the cache is left as it was and packets are ' +
+          'every 1-16 s under load (over ~1.3 Mpps per worker; below it, the cache), and uses the cheaper (flow_select_* counters); while the FIB alone is in force the cache is left as it was and packets are ' +
           'counted per lcore (flow_direct), not per flow. See docs/benchmarking.md for when each wins.'),
     floodAdmission: bool().default(true).describe('Under a flood of more flows than entries, give entries to a share of flows only (counted as flow_unadmitted) instead of letting every miss reap; false caches every forwarded flow as ip6_flow.c does, at any cost.'),
   },

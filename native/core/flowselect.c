@@ -28,6 +28,7 @@ fp_flow_select_restart(struct fp_flow_select *s)
 	s->current = FP_LOOKUP_CACHE;
 	s->phase = FP_SELECT_STEADY;
 	s->wins = 0;
+	s->backoff = 0;
 	s->phase_start = UINT64_MAX;
 }
 
@@ -64,6 +65,7 @@ select_abandon(struct fp_flow_select *s, uint64_t now, uint64_t busy_cycles,
 	if (s->steady != FP_LOOKUP_CACHE) {
 		s->steady = FP_LOOKUP_CACHE;
 		s->switches++;
+		s->backoff = 0;
 	}
 	select_settle(s, now, busy_cycles, rx_packets);
 }
@@ -88,7 +90,7 @@ fp_flow_select_update(struct fp_flow_select *s, uint64_t now, uint64_t busy_cycl
 
 	switch ((enum fp_select_phase)s->phase) {
 	case FP_SELECT_STEADY:
-		if (elapsed >= s->interval)
+		if (elapsed >= s->interval << s->backoff)
 			select_begin(s, FP_SELECT_BASE, now, busy_cycles, rx_packets);
 		break;
 	case FP_SELECT_BASE:
@@ -123,10 +125,14 @@ fp_flow_select_update(struct fp_flow_select *s, uint64_t now, uint64_t busy_cycl
 
 			s->cpp_x16[other] = cpp;
 			s->probes++;
-			if (cpp * 100 < s->base_cpp_x16 * (100 - FP_SELECT_MARGIN_PCT))
+			if (cpp * 100 < s->base_cpp_x16 * (100 - FP_SELECT_MARGIN_PCT)) {
 				s->wins++;
-			else
+				s->backoff = 0;
+			} else {
 				s->wins = 0;
+				if (s->backoff < FP_SELECT_INTERVAL_MAX_SHIFT)
+					s->backoff++;
+			}
 			if (s->wins >= FP_SELECT_WINS_NEEDED) {
 				s->steady = (uint8_t)other;
 				s->switches++;

@@ -12,7 +12,11 @@
  * PMD, lookup, rewrite) in the lookup in force, then switches to the other
  * for a warm-up and a window of the same size, and compares. The other
  * lookup must win by FP_SELECT_MARGIN_PCT twice in a row before it takes
- * over, so that one noisy window does not flip it.
+ * over, so that one noisy window does not flip it. Each probe the other
+ * lookup loses doubles the wait before the next (up to 16 s): a probe of a
+ * large cache warms it for twice its entries in the losing lookup (0.4 s at
+ * a million flows and 5 Mpps), which every second would cost a quarter of
+ * the time; a win or a switch brings the wait back to 1 s.
  *
  * What each lookup keeps: while the FIB alone is in force the cache is left
  * as it is, neither hit nor filled nor aged (entries keep their counts and
@@ -40,7 +44,9 @@ enum fp_lookup {
 };
 
 /* Tunables (documented in docs/configuration.md, flowCache.mode). */
-#define FP_SELECT_INTERVAL_US 1000000 /* from the end of one probe to the next */
+#define FP_SELECT_INTERVAL_US 1000000 /* from the end of one probe to the next, */
+#define FP_SELECT_INTERVAL_MAX_SHIFT 4 /* doubled after each probe the other
+					 lookup loses, up to 16 s */
 #define FP_SELECT_WINDOW_PKTS 65536   /* packets per measured window */
 #define FP_SELECT_WARM_PKTS 8192      /* least warm-up before the probe's window */
 #define FP_SELECT_PHASE_MAX_US 50000  /* a phase that takes longer is abandoned */
@@ -61,6 +67,7 @@ struct fp_flow_select {
 	uint8_t phase;          /* enum fp_select_phase */
 	uint32_t wins;          /* probes in a row the other lookup won */
 	uint64_t interval;      /* FP_SELECT_INTERVAL_US in TSC cycles */
+	uint32_t backoff;       /* the next probe waits interval << backoff */
 	uint64_t phase_max;     /* FP_SELECT_PHASE_MAX_US in TSC cycles */
 	uint64_t phase_start;   /* TSC at the phase's start */
 	uint64_t busy0, pkts0;  /* the owner's counts at the phase's start */

@@ -66,12 +66,12 @@ main(void)
 	CHECK(w.ticks_direct == 0);
 	CHECK(w.s.probes == 0 && w.s.switches == 0 && w.s.steady == FP_LOOKUP_CACHE);
 
-	/* The cache cheaper: probes every second, never switches; the FIB is
-	 * in force only for the probes (a warm-up and a window: ~10 ms of
-	 * each second at 10 Mpps). */
+	/* The cache cheaper: never switches; each lost probe doubles the wait
+	 * (probes at about 1, 3, 7, 15, 31, 47 s); the FIB is in force only
+	 * for the probes (a warm-up and a window: ~10 ms each at 10 Mpps). */
 	sim_init(&w, true, 150, 200, 1.0);
 	sim_run(&w, 10.5);
-	EXPECT(w.s.probes >= 9 && w.s.probes <= 11, "probes %llu", (unsigned long long)w.s.probes);
+	EXPECT(w.s.probes == 3, "probes %llu", (unsigned long long)w.s.probes);
 	CHECK(w.s.switches == 0 && w.s.steady == FP_LOOKUP_CACHE);
 	CHECK(w.s.current == FP_LOOKUP_CACHE || w.s.phase != FP_SELECT_STEADY);
 	EXPECT(w.ticks_direct * 100 < 10 * 10000 * 3, "direct %llu ticks of 105000",
@@ -80,6 +80,10 @@ main(void)
 	       "cache cpp %llu", (unsigned long long)(w.s.cpp_x16[0] / 16));
 	EXPECT(w.s.cpp_x16[FP_LOOKUP_DIRECT] / 16 >= 199 && w.s.cpp_x16[FP_LOOKUP_DIRECT] / 16 <= 201,
 	       "direct cpp %llu", (unsigned long long)(w.s.cpp_x16[1] / 16));
+	sim_run(&w, 50);
+	EXPECT(w.s.probes == 6 && w.s.backoff == FP_SELECT_INTERVAL_MAX_SHIFT, "probes %llu backoff %u",
+	       (unsigned long long)w.s.probes, w.s.backoff);
+	CHECK(w.s.switches == 0);
 
 	/* The FIB cheaper: it takes over at the second probe that says so,
 	 * and stays: the cache's probes lose from then on. */
@@ -90,18 +94,18 @@ main(void)
 	CHECK(w.s.probes == 2 && w.s.steady == FP_LOOKUP_DIRECT && w.s.switches == 1);
 	sim_run(&w, 5);
 	CHECK(w.s.steady == FP_LOOKUP_DIRECT && w.s.switches == 1);
-	EXPECT(w.s.probes >= 6, "probes %llu", (unsigned long long)w.s.probes);
+	EXPECT(w.s.probes == 4, "probes %llu", (unsigned long long)w.s.probes); /* 3 s, 5 s */
 
 	/* ... until the cache becomes cheaper (the table grew past the CPU's
-	 * caches): back after two probes. */
+	 * caches): back at the next probe (9 s) and the one after, at once. */
 	w.cost[FP_LOOKUP_DIRECT] = 300;
-	sim_run(&w, 2.2);
+	sim_run(&w, 3.0);
 	CHECK(w.s.steady == FP_LOOKUP_CACHE && w.s.switches == 2);
 
 	/* Within the margin (3 % cheaper): no switch. */
 	sim_init(&w, true, 200, 194, 1.0);
 	sim_run(&w, 10);
-	CHECK(w.s.switches == 0 && w.s.probes >= 9);
+	CHECK(w.s.switches == 0 && w.s.probes == 3);
 
 	/* One win, then a loss (a noisy window): the wins must be in a row. */
 	sim_init(&w, true, 200, 150, 1.0);
@@ -111,7 +115,7 @@ main(void)
 	sim_run(&w, 1.0);
 	CHECK(w.s.wins == 0 && w.s.switches == 0);
 	w.cost[FP_LOOKUP_DIRECT] = 150;
-	sim_run(&w, 1.0);
+	sim_run(&w, 2.0); /* the loss doubled the wait: next probe at 4 s */
 	CHECK(w.s.wins == 1 && w.s.switches == 0);
 	sim_run(&w, 1.0);
 	CHECK(w.s.switches == 1);
