@@ -178,6 +178,12 @@ ctl_main(void *arg)
 
 	while (!__atomic_load_n(&fp_router.ctl_stop, __ATOMIC_RELAXED)) {
 		unsigned total = 0, w, n, i;
+		uint32_t farewell = __atomic_load_n(&fp_router.farewell_req, __ATOMIC_ACQUIRE);
+
+		if (unlikely(farewell != fp_router.farewell_done)) {
+			fp_proto_farewell();
+			__atomic_store_n(&fp_router.farewell_done, farewell, __ATOMIC_RELEASE);
+		}
 
 		for (w = 0; w < fp_router.nworkers; w++) {
 			struct fp_lcore *lc = fp_router.lcores[w];

@@ -477,9 +477,11 @@ port_link_local(const struct fp_port *port)
 }
 
 /* Build and send an RA out of port p to all nodes (ff02::1); solicited ones
- * too, as most routers do (6.2.6 allows either). */
+ * too, as most routers do (6.2.6 allows either). A final one (6.2.5) says
+ * Router Lifetime 0: "not a default router any more"; its prefixes are as
+ * always, so hosts keep their addresses (radvd's default, too). */
 static void
-send_advertisement(struct fp_lcore *lc, uint16_t p)
+send_advertisement(struct fp_lcore *lc, uint16_t p, bool final)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 	const struct fp_port *port = &fp_router.ports[p];
@@ -499,8 +501,8 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 		return;
 	icmp[0] = ND_ROUTER_ADVERT;
 	icmp[4] = 64; /* Cur Hop Limit */
-	icmp[6] = (uint8_t)(port->ra_router_lifetime_s >> 8);
-	icmp[7] = (uint8_t)(port->ra_router_lifetime_s & 0xff);
+	icmp[6] = final ? 0 : (uint8_t)(port->ra_router_lifetime_s >> 8);
+	icmp[7] = final ? 0 : (uint8_t)(port->ra_router_lifetime_s & 0xff);
 	/* Reachable Time and Retrans Timer: 0, unspecified by this router. */
 	opt = icmp + 16;
 	opt[0] = ND_OPT_SOURCE_LINKADDR;
@@ -528,7 +530,7 @@ send_advertisement(struct fp_lcore *lc, uint16_t p)
 	}
 	fp_icmp6_checksum(m);
 	ra_last[p] = rte_rdtsc();
-	fp_router.ctl_ctr[FP_CCTR_nd_ra_out]++;
+	fp_router.ctl_ctr[final ? FP_CCTR_nd_ra_final_out : FP_CCTR_nd_ra_out]++;
 	fp_ctl_send(lc, m, p);
 }
 
@@ -569,7 +571,7 @@ fp_nd_ra_timers(void)
 			continue;
 		}
 		if (now >= ra_next[p]) {
-			send_advertisement(fp_router.lcores[0], p);
+			send_advertisement(fp_router.lcores[0], p, false);
 			ra_schedule(p, now);
 		}
 	}
@@ -603,8 +605,25 @@ fp_nd_router_solicitation(struct fp_lcore *lc, struct rte_mbuf *m)
 	/* Answer to all nodes, at most every MIN_DELAY_BETWEEN_RAS (6.2.6). */
 	now = rte_rdtsc();
 	if (now - ra_last[in_idx] >= fp_ms_to_tsc(ND_MIN_DELAY_BETWEEN_RAS_MS))
-		send_advertisement(lc, in_idx);
+		send_advertisement(lc, in_idx, false);
 	return true;
+}
+
+/* The router is stopping (fp_proto_farewell): a final RA on every interface
+ * that has advertised and can still send, one each as radvd does on exit;
+ * 6.2.5 allows up to MAX_FINAL_RTR_ADVERTISEMENTS, but spacing them would
+ * hold the stop for seconds. */
+static void
+nd_farewell(void)
+{
+	uint16_t p;
+
+	if (fp_router.nworkers == 0)
+		return;
+	for (p = 0; p < fp_router.nports; p++)
+		if (fp_router.ports[p].in_use && fp_router.ports[p].up &&
+		    fp_router.ports[p].router_adverts && ra_last[p] != 0)
+			send_advertisement(fp_router.lcores[0], p, true);
 }
 
 void
@@ -870,6 +889,7 @@ static struct fp_proto nd_proto = {
 	.punt = nd_punt_handlers,
 	.order = FP_PROTO_ORDER_ND,
 	.timers = nd_timers,
+	.farewell = nd_farewell,
 	.neigh_list = fp_nd_pending_list,
 };
 FP_PROTO_REGISTER(nd_proto)

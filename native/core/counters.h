@@ -113,6 +113,7 @@
 	X(nd_incomplete_full, "packets dropped: too many unresolved next hops") \
 	X(nd_rs_in, "valid Router Solicitations received")                     \
 	X(nd_ra_out, "Router Advertisements sent (periodic and solicited)")    \
+	X(nd_ra_final_out, "final Router Advertisements (Router Lifetime 0) sent as the router stopped") \
 	X(nd_nud_stale, "NUD: REACHABLE entries that aged to STALE (ReachableTime)") \
 	X(nd_nud_probes, "NUD: unicast probes sent to DELAY/PROBE neighbours")  \
 	X(nd_nud_confirmed, "NUD: reachability confirmed by a solicited NA")     \

@@ -297,17 +297,49 @@ out:
 	return rc;
 }
 
+/* Before the workers stop, the control thread queues what the router should
+ * say as it goes (fp_proto_farewell: final Router Advertisements, so that
+ * hosts drop it as their default router now rather than when the lifetime
+ * runs out, up to 30 minutes of blackholed traffic later) and the workers
+ * send it. Bounded: a control thread that does not answer within
+ * FAREWELL_MS costs the farewell, not the stop. Called with ctl_lock held;
+ * drops it while waiting (the control thread may need it). */
+#define FAREWELL_MS 200
+
+static void
+router_farewell(void)
+{
+	uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * FAREWELL_MS;
+	uint32_t req = fp_router.farewell_req + 1, w;
+
+	if (!fp_router.ctl_running)
+		return;
+	__atomic_store_n(&fp_router.farewell_req, req, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fp_router.ctl_lock);
+	while (__atomic_load_n(&fp_router.farewell_done, __ATOMIC_ACQUIRE) != req &&
+	       rte_get_tsc_cycles() < deadline)
+		rte_delay_us_sleep(1000);
+	for (w = 0; w < fp_router.nworkers; w++)
+		while (!rte_ring_empty(fp_router.lcores[w]->ctl_tx_ring) &&
+		       rte_get_tsc_cycles() < deadline)
+			rte_delay_us_sleep(1000);
+	pthread_mutex_lock(&fp_router.ctl_lock);
+}
+
 int
 fp_router_stop(struct fp_err *err)
 {
 	uint32_t i;
 
 	pthread_mutex_lock(&fp_router.ctl_lock);
-	if (!fp_router.running) {
+	if (!fp_router.running || fp_router.stopping) {
 		pthread_mutex_unlock(&fp_router.ctl_lock);
-		return fp_err_set(err, EINVAL, "no router is running");
+		return fp_err_set(err, EINVAL, fp_router.running ? "the router is stopping"
+							       : "no router is running");
 	}
 	if (fp_router.launched) {
+		fp_router.stopping = true;
+		router_farewell();
 		__atomic_store_n(&fp_router.stop_workers, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < fp_router.nworkers; i++)
 			rte_eal_wait_lcore(fp_router.lcores[i]->lcore_id);
@@ -317,6 +349,7 @@ fp_router_stop(struct fp_err *err)
 		fp_proto_stop();
 	}
 	router_teardown();
+	fp_router.stopping = false;
 	pthread_mutex_unlock(&fp_router.ctl_lock);
 	return 0;
 }

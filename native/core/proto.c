@@ -96,6 +96,16 @@ fp_proto_iface_removed(uint16_t idx)
 }
 
 void
+fp_proto_farewell(void)
+{
+	struct fp_proto *p;
+
+	for (p = protos; p != NULL; p = p->next)
+		if (p->farewell != NULL)
+			p->farewell();
+}
+
+void
 fp_proto_timers(void)
 {
 	struct fp_proto *p;

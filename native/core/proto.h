@@ -59,6 +59,10 @@ struct fp_proto {
 	void (*iface_removed)(uint16_t idx);
 	/* The control thread's tick: run what is due. */
 	void (*timers)(void);
+	/* The router is about to stop: queue what it should say before it goes
+	 * (final Router Advertisements). Runs in the control thread while the
+	 * workers still send (fp_router_stop waits for it, briefly). */
+	void (*farewell)(void);
 	/* Neighbour entries the protocol holds outside the table (ND's
 	 * resolutions in progress): append up to max, return how many. */
 	uint32_t (*neigh_list)(struct fp_neigh_info *out, uint32_t max);
@@ -99,7 +103,8 @@ int fp_proto_start(struct fp_err *err); /* stops what started on failure */
 void fp_proto_stop(void);               /* releases ctl_lock around stop() */
 void fp_proto_iface_added(uint16_t idx);
 void fp_proto_iface_removed(uint16_t idx);
-void fp_proto_timers(void); /* control thread, no lock */
+void fp_proto_timers(void);
+void fp_proto_farewell(void); /* control thread, no lock */
 /* Offer a punted packet to the protocol registered for (proto, type);
  * true when one took it. Control thread, no lock. */
 bool fp_proto_punt(struct fp_lcore *lc, struct rte_mbuf *m, uint16_t proto, uint16_t icmp_type);

@@ -285,6 +285,10 @@ struct fp_router {
 	struct fp_neigh_table neigh;
 	uint32_t generation; /* bumped on every route/neighbour/interface change */
 	volatile int stop_workers;
+	/* fp_router_stop asks the control thread for its farewell packets
+	 * (fp_proto_farewell) by moving req; the thread moves done to match. */
+	uint32_t farewell_req, farewell_done;
+	bool stopping; /* fp_router_stop is under way (it drops ctl_lock) */
 	uint32_t flow_maxflows, flow_hashsize, flow_idle_ms;
 	bool flow_admission;
 	bool flow_select_auto;

@@ -334,6 +334,40 @@ describe('integration: Router Advertisements (eth0 advertises)', function () {
     const ping = await h1.exec(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', demo.host('h2').address]);
     expect(ping.code, ping.stdout).to.equal(0);
   });
+
+  // RFC 4861 6.2.5: a router that stops advertising says so (Router Lifetime
+  // 0), or its hosts keep sending to it until the lifetime runs out (900 s
+  // here, 30 min by default). Runs last in this block: it stops the router.
+  it('stopping the router sends a final RA: the host drops its default route at once, keeps its address', async () => {
+    requireTools(['tcpdump']);
+    const h1 = demo.host('h1');
+    const routerLl = demo.router.interfaces.get('eth0').addresses.find((a) => a.startsWith('fe80:'))!.split('/')[0];
+    const hasDefault = async (): Promise<boolean> => (await h1.exec(['ip', '-6', 'route', 'show', 'default'])).stdout.includes(routerLl);
+    expect(await hasDefault(), 'the default route learned from the RAs').to.equal(true);
+    // Every RA from now on (an initial, periodic one may come first).
+    const dump = h1.spawn(['tcpdump', '-n', '-l', '-v', '-i', 'eth0', 'icmp6 and ip6[40] == 134']);
+    let captured = '';
+    dump.stdout?.on('data', (d: Buffer) => (captured += d.toString()));
+    dump.stderr?.on('data', (d: Buffer) => (captured += d.toString()));
+    const exited = new Promise<void>((resolve) => dump.on('exit', () => resolve()));
+    try {
+      expect(await waitFor(() => captured.includes('listening on'), 5000), captured).to.equal(true);
+      await demo.router.stop();
+      let gone = false;
+      for (let i = 0; i < 30 && !gone; i++) {
+        gone = !(await hasDefault());
+        if (!gone) await sleep(100);
+      }
+      expect(gone, (await h1.exec(['ip', '-6', 'route', 'show', 'default'])).stdout).to.equal(true);
+      expect(await waitFor(() => /router lifetime 0s/.test(captured), 2000), captured).to.equal(true);
+    } finally {
+      dump.kill('SIGINT');
+      await exited;
+    }
+    // Prefixes as always: the autoconfigured address stays.
+    const addrs = (await h1.exec(['ip', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global', 'dynamic'])).stdout;
+    expect(addrs, addrs).to.match(/inet6 2001:db8:1:0:/);
+  });
 });
 
 describe('integration: duplicate address detection against a Linux host (eth0 also claims h1\'s address)', function () {
