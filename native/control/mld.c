@@ -824,6 +824,39 @@ mld_iface_removed(uint16_t p)
 	pthread_mutex_unlock(&mld_lock);
 }
 
+/* The router is stopping (fp_proto_farewell): leave every group it reports
+ * on every interface that is up, as mld6.c's mld_stop_listening does for
+ * one group, so that snooping switches and queriers stop sending it the
+ * groups now rather than after the Multicast Address Listener Interval
+ * (260 s by default). MLDv2: one report of CHANGE_TO_INCLUDE_MODE records
+ * with no sources for all of them; MLDv1: Done for each group we reported
+ * last. Once, without the retransmissions a leave has while running. */
+static void
+mld_farewell(void)
+{
+	uint16_t p;
+	unsigned i;
+
+	if (fp_router.nworkers == 0)
+		return;
+	pthread_mutex_lock(&mld_lock);
+	for (p = 0; p < fp_router.nports; p++) {
+		if (!mld_iface_ok(p) || !fp_router.ports[p].up)
+			continue;
+		if (fp_mld_version(p) == 2) {
+			send_v2(p, NULL, MLDV2_CHANGE_TO_INCLUDE);
+			continue;
+		}
+		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
+			const struct mld_group *g = &mld[p].groups[i];
+
+			if (g->used && !g->leaving && g->reported_last && reportable(g->addr))
+				send_v1(p, g->addr, MLD_LISTENER_DONE);
+		}
+	}
+	pthread_mutex_unlock(&mld_lock);
+}
+
 static struct fp_proto mld_proto = {
 	.name = "mld",
 	.iface_removed = mld_iface_removed,
@@ -831,5 +864,6 @@ static struct fp_proto mld_proto = {
 	.order = FP_PROTO_ORDER_MLD,
 	.iface_added = fp_mld_iface,
 	.timers = fp_mld_timers,
+	.farewell = mld_farewell,
 };
 FP_PROTO_REGISTER(mld_proto)

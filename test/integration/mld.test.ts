@@ -161,5 +161,21 @@ for (const version of [2, 1] as const) {
       expect(arrivedAndDropped <= 5n, `${arrivedAndDropped} dropped as not joined: at most the 5 sent`).to.equal(true);
       expect(events.some((e) => e.action === 'leave' && e.group === GROUP)).to.equal(true);
     });
+
+    // Runs last: it stops the router. Without the leave the bridge would
+    // keep the router's groups until its membership interval (7 s) after
+    // the last report, at least 3 s from here (queries every 3 s).
+    it(`stopping the router leaves its groups (${version === 2 ? 'a TO_IN report' : 'Done'}): the bridge forgets them within its last-listener time`, async () => {
+      expect(await mdb(), 'the router\'s groups on its port').to.match(/port rp grp ff02::1:ff/);
+      await router.stop();
+      let left = '';
+      let gone = false;
+      for (let i = 0; i < 20 && !gone; i++) {
+        left = await mdb();
+        gone = !/port rp grp/.test(left);
+        if (!gone) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(gone, `the bridge still has, 2 s after the stop:\n${left}`).to.equal(true);
+    });
   });
 }
