@@ -573,6 +573,16 @@ fp_mld_reset(void)
 
 /* ---- timers ------------------------------------------------------------ */
 
+/* The first interface from p on that MLD can send on now (its own state is
+ * set up, and it is up), or nports. */
+static uint16_t
+mld_next_live(uint16_t p)
+{
+	while (p < fp_router.nports && !(mld_iface_ok(p) && fp_router.ports[p].up))
+		p++;
+	return p;
+}
+
 void
 fp_mld_timers(void)
 {
@@ -583,11 +593,9 @@ fp_mld_timers(void)
 	if (fp_router.nworkers == 0)
 		return;
 	pthread_mutex_lock(&mld_lock);
-	for (p = 0; p < fp_router.nports; p++) {
+	for (p = mld_next_live(0); p < fp_router.nports; p = mld_next_live(p + 1)) {
 		struct mld_iface *mi = &mld[p];
 
-		if (!mld_iface_ok(p) || !fp_router.ports[p].up)
-			continue;
 		if (mi->general_at != 0 && now >= mi->general_at) {
 			/* Answer to a general query (v2): every group at once. */
 			if (send_v2(p, NULL, MLDV2_MODE_IS_EXCLUDE))
@@ -840,9 +848,7 @@ mld_farewell(void)
 	if (fp_router.nworkers == 0)
 		return;
 	pthread_mutex_lock(&mld_lock);
-	for (p = 0; p < fp_router.nports; p++) {
-		if (!mld_iface_ok(p) || !fp_router.ports[p].up)
-			continue;
+	for (p = mld_next_live(0); p < fp_router.nports; p = mld_next_live(p + 1)) {
 		if (fp_mld_version(p) == 2) {
 			send_v2(p, NULL, MLDV2_CHANGE_TO_INCLUDE);
 			continue;
