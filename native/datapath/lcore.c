@@ -889,8 +889,12 @@ fp_lcore_main(void *arg)
 		if (unlikely(start >= next_expire)) {
 			/* While the FIB alone is in force the cache is left
 			 * as it was: not aged, its admission not judged
-			 * (core/flowselect.h). */
-			if (!lc->lookup_direct) {
+			 * (core/flowselect.h); nor during a probe of the
+			 * cache from there, whose hits are what re-stamp the
+			 * entries the FIB-alone time left idle: aging them
+			 * first would count live flows' misses against the
+			 * cache. */
+			if (!lc->lookup_direct && lc->select.steady == FP_LOOKUP_CACHE) {
 				fp_flowcache_expire(lc->flowcache, start, lc->idle_cycles,
 						    gen, lcore_expire_visit(lc, expire_period),
 						    lc->neigh_used,
