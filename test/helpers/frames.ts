@@ -59,5 +59,26 @@ export function isMld(frame: Buffer): boolean {
   return frame[hbh] === 58 && [130, 131, 132, 143].includes(frame[icmp]);
 }
 
+/**
+ * The MLDv2 report a router sends as it stops (control/mld.c's farewell: every
+ * group left at once, CHANGE_TO_INCLUDE_MODE records with no sources). It
+ * comes after a test's last stats() snapshot, so it is not in those counters.
+ */
+export function isMldFarewell(frame: Buffer): boolean {
+  if (!isMld(frame)) return false;
+  let off = 12;
+  if (frame.readUInt16BE(off) === 0x8100) off += 4;
+  const hbh = off + 2 + 40;
+  const icmp = hbh + 8 * (frame[hbh + 1] + 1);
+  if (frame[icmp] !== 143) return false;
+  const n = frame.readUInt16BE(icmp + 6);
+  let rec = icmp + 8;
+  for (let i = 0; i < n; i++) {
+    if (frame[rec] !== 3 || frame.readUInt16BE(rec + 2) !== 0) return false;
+    rec += 20 + 4 * frame[rec + 1];
+  }
+  return n > 0;
+}
+
 /** The frames a test is about: the router's MLD reports (tested on their own) left out. */
 export const withoutMld = (frames: Buffer[]): Buffer[] => frames.filter((f) => !isMld(f));
