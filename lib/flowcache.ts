@@ -25,7 +25,7 @@ export class FlowCache {
   constructor(
     private readonly addon: NativeAddon,
     private readonly ports: PortMap,
-    private settings: { maxflows: number; hashsize: number },
+    private settings: { maxflows: number; hashsize: number; mode: 'cache' | 'auto' },
     private readonly entriesInUse: () => bigint,
   ) {}
 
@@ -49,18 +49,26 @@ export class FlowCache {
     }));
   }
 
-  /** Current per-worker geometry. */
-  get config(): { maxflows: number; hashsize: number } {
+  /** Current per-worker geometry and mode. */
+  get config(): { maxflows: number; hashsize: number; mode: 'cache' | 'auto' } {
     return { ...this.settings };
   }
 
   /**
-   * Change maxflows (0 disables) and/or hashsize (a power of two) at run time.
-   * Each worker swaps in a new empty table itself; old entries' counters are
-   * folded into the totals first (ip6flow_invalidate_all).
+   * Change maxflows (0 disables) and/or hashsize (a power of two) at run time:
+   * each worker swaps in a new empty table itself; old entries' counters are
+   * folded into the totals first (ip6flow_invalidate_all). And/or the mode
+   * (config flowCache.mode): each worker starts or stops measuring cache
+   * against FIB alone, the table kept; 'cache' puts the cache back in force
+   * at once. Given only a mode, the table is not replaced.
    */
-  async configure(options: { maxflows?: number; hashsize?: number }): Promise<void> {
+  async configure(options: { maxflows?: number; hashsize?: number; mode?: 'cache' | 'auto' }): Promise<void> {
     options = optionsArg(options, 'flowCache.configure');
+    const mode = options.mode;
+    if (mode !== undefined && mode !== 'cache' && mode !== 'auto') {
+      throw new FastpathError('EINVAL', `flowCache.configure: mode: expected 'cache' or 'auto', got ${describeValue(mode)}`);
+    }
+    const geometry = options.maxflows !== undefined || options.hashsize !== undefined || mode === undefined;
     const maxflows = options.maxflows ?? this.settings.maxflows;
     const hashsize = options.hashsize ?? this.settings.hashsize;
     if (!Number.isInteger(maxflows) || maxflows < 0 || maxflows > 4194304) {
@@ -69,8 +77,14 @@ export class FlowCache {
     if (!Number.isInteger(hashsize) || hashsize < 1 || hashsize > 1048576 || (hashsize & (hashsize - 1)) !== 0) {
       throw new FastpathError('EINVAL', `flowCache.configure: hashsize: expected a power of two 1..1048576, got ${describeValue(options.hashsize)}`);
     }
-    await callAsync('flowCache.configure', () => this.addon.flowCacheConfigure(maxflows, hashsize));
-    this.settings = { maxflows, hashsize };
+    if (geometry) {
+      await callAsync('flowCache.configure', () => this.addon.flowCacheConfigure(maxflows, hashsize));
+      this.settings = { ...this.settings, maxflows, hashsize };
+    }
+    if (mode !== undefined) {
+      await callAsync('flowCache.configure', () => this.addon.flowCacheSetMode(mode));
+      this.settings = { ...this.settings, mode };
+    }
   }
 
   /** Remove every entry on every worker. */

@@ -186,6 +186,7 @@ export interface NativeAddon {
   flowCacheList(): Promise<NativeFlow[]>;
   flowCacheConfigure(maxflows: number, hashsize: number): Promise<void>;
   flowCacheFlush(): Promise<void>;
+  flowCacheSetMode(mode: 'cache' | 'auto'): Promise<void>;
   /** Call `wake` (on the JS thread) whenever native events are waiting. Once per process. */
   eventsSubscribe(wake: () => void): void;
   eventsDrain(): NativeEvent[];

@@ -28,6 +28,7 @@ export interface ReloadPlan {
   neighboursToAdd: NeighbourConfig[];
   routesToAdd: RouteConfig[];
   flowCache?: { maxflows: number; hashsize: number };
+  flowCacheMode?: 'cache' | 'auto';
   siftr?: 'enable' | 'disable' | 'configure' | 'restart';
 }
 
@@ -52,7 +53,6 @@ export function planReload(running: NormalizedRouterConfig, next: NormalizedRout
   for (const section of RESTART_SECTIONS) changedPaths(running[section], next[section], section, restart);
   if (running.flowCache.idleTimeoutMs !== next.flowCache.idleTimeoutMs) restart.push('flowCache.idleTimeoutMs');
   if (running.flowCache.floodAdmission !== next.flowCache.floodAdmission) restart.push('flowCache.floodAdmission');
-  if (running.flowCache.mode !== next.flowCache.mode) restart.push('flowCache.mode');
 
   // Clones by name: a changed one is destroyed and made again, and then
   // the routes and neighbours on it go back in (its destroy removed them).
@@ -81,6 +81,7 @@ export function planReload(running: NormalizedRouterConfig, next: NormalizedRout
   if (running.flowCache.maxflows !== next.flowCache.maxflows || running.flowCache.hashsize !== next.flowCache.hashsize) {
     plan.flowCache = { maxflows: next.flowCache.maxflows, hashsize: next.flowCache.hashsize };
   }
+  if (running.flowCache.mode !== next.flowCache.mode) plan.flowCacheMode = next.flowCache.mode;
   const rs = running.siftr;
   const ns = next.siftr;
   if (!same(rs, ns)) {
@@ -104,6 +105,7 @@ export function describePlan(p: ReloadPlan): string[] {
     ...p.neighboursToAdd.map((n) => `neighbour add ${n.address} lladdr ${n.mac} dev ${n.dev}`),
     ...p.routesToAdd.map((r) => `route add ${r.prefix}`),
     ...(p.flowCache ? [`flowCache maxflows ${p.flowCache.maxflows} hashsize ${p.flowCache.hashsize}`] : []),
+    ...(p.flowCacheMode ? [`flowCache mode ${p.flowCacheMode}`] : []),
     ...(p.siftr ? [`siftr ${p.siftr}`] : []),
   ];
 }
@@ -187,6 +189,10 @@ export async function applyReload(
   if (plan.flowCache) {
     const fc = plan.flowCache;
     await step(`flowCache maxflows ${fc.maxflows} hashsize ${fc.hashsize}`, () => router.flowCache.configure(fc), () => (now.flowCache = { ...now.flowCache, ...fc }));
+  }
+  if (plan.flowCacheMode) {
+    const mode = plan.flowCacheMode;
+    await step(`flowCache mode ${mode}`, () => router.flowCache.configure({ mode }), () => (now.flowCache = { ...now.flowCache, mode }));
   }
   if (plan.siftr) {
     const { enabled: _e, ...options } = next.siftr;

@@ -125,7 +125,7 @@ export class Router extends EventEmitter {
     this.interfaces = new Interfaces(this);
     this.routes = new Routes(addon, ports);
     this.neighbours = new Neighbours(addon, ports);
-    this.flowCache = new FlowCache(addon, ports, { maxflows: config.flowCache.maxflows, hashsize: config.flowCache.hashsize }, () => this.stats().flowCache.inuse);
+    this.flowCache = new FlowCache(addon, ports, { maxflows: config.flowCache.maxflows, hashsize: config.flowCache.hashsize, mode: config.flowCache.mode }, () => this.stats().flowCache.inuse);
     this.sockets = new Sockets(addon, ports);
     this.flowLabels = new FlowLabels(addon);
     this.siftr = new Siftr(addon);

@@ -81,13 +81,15 @@ class FlowListWorker : public Napi::AsyncWorker {
 
 class FlowConfigureWorker : public Napi::AsyncWorker {
  public:
-  FlowConfigureWorker(Napi::Env env, Napi::Promise::Deferred d, bool flush,
-                      uint32_t maxflows, uint32_t hashsize)
-      : Napi::AsyncWorker(env), deferred_(d), flush_(flush), maxflows_(maxflows),
-        hashsize_(hashsize) {}
+  enum class Op { Flush, Geometry, Mode };
+  FlowConfigureWorker(Napi::Env env, Napi::Promise::Deferred d, Op op,
+                      uint32_t maxflows, uint32_t hashsize, bool select_auto = false)
+      : Napi::AsyncWorker(env), deferred_(d), op_(op), maxflows_(maxflows),
+        hashsize_(hashsize), select_auto_(select_auto) {}
   void Execute() override {
-    int rc = flush_ ? fp_flowcache_flush_all(&err_)
-                    : fp_flowcache_configure(maxflows_, hashsize_, &err_);
+    int rc = op_ == Op::Flush      ? fp_flowcache_flush_all(&err_)
+             : op_ == Op::Geometry ? fp_flowcache_configure(maxflows_, hashsize_, &err_)
+                                   : fp_flowcache_set_mode(select_auto_, &err_);
     if (rc < 0) SetError(err_.msg);
   }
   void OnOK() override { deferred_.Resolve(Env().Undefined()); }
@@ -98,8 +100,9 @@ class FlowConfigureWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   fp_err err_{};
-  bool flush_;
+  Op op_;
   uint32_t maxflows_, hashsize_;
+  bool select_auto_;
 };
 
 Napi::Value FlowCacheList(const Napi::CallbackInfo &info) {
@@ -116,7 +119,19 @@ Napi::Value FlowCacheConfigure(const Napi::CallbackInfo &info) {
   uint32_t maxflows = U32(info[0], "maxflows", 0, FP_FLOWCACHE_MAX_FLOWS);
   uint32_t hashsize = U32(info[1], "hashsize", 1, FP_FLOWCACHE_MAX_HASHSIZE);
   auto d = Napi::Promise::Deferred::New(env);
-  (new FlowConfigureWorker(env, d, false, maxflows, hashsize))->Queue();
+  (new FlowConfigureWorker(env, d, FlowConfigureWorker::Op::Geometry, maxflows, hashsize))->Queue();
+  return d.Promise();
+}
+
+// flowCacheSetMode('cache' | 'auto'): lib/flowcache.ts validates it first.
+Napi::Value FlowCacheSetMode(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CheckEnv(env);
+  std::string mode = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (mode != "cache" && mode != "auto")
+    Throw(env, EINVAL, "mode: expected 'cache' or 'auto'");
+  auto d = Napi::Promise::Deferred::New(env);
+  (new FlowConfigureWorker(env, d, FlowConfigureWorker::Op::Mode, 0, 1, mode == "auto"))->Queue();
   return d.Promise();
 }
 
@@ -124,7 +139,7 @@ Napi::Value FlowCacheFlush(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   CheckEnv(env);
   auto d = Napi::Promise::Deferred::New(env);
-  (new FlowConfigureWorker(env, d, true, 0, 1))->Queue();
+  (new FlowConfigureWorker(env, d, FlowConfigureWorker::Op::Flush, 0, 1))->Queue();
   return d.Promise();
 }
 
@@ -134,6 +149,7 @@ void InitFlowCache(Napi::Env env, Napi::Object exports) {
   exports.Set("flowCacheList", Napi::Function::New(env, FlowCacheList));
   exports.Set("flowCacheConfigure", Napi::Function::New(env, FlowCacheConfigure));
   exports.Set("flowCacheFlush", Napi::Function::New(env, FlowCacheFlush));
+  exports.Set("flowCacheSetMode", Napi::Function::New(env, FlowCacheSetMode));
 }
 
 }  // namespace fastpath

@@ -126,6 +126,24 @@ out:
 }
 
 int
+fp_flowcache_set_mode(bool select_auto, struct fp_err *err)
+{
+	struct fp_cmd cmds[FP_MAX_WORKERS];
+	uint32_t w;
+	int rc;
+
+	memset(cmds, 0, sizeof(cmds));
+	for (w = 0; w < FP_MAX_WORKERS; w++) {
+		cmds[w].type = FP_CMD_FLOW_MODE;
+		cmds[w].select_auto = select_auto;
+	}
+	rc = fp_router_cmd_all(cmds, err);
+	if (rc == 0) /* for a worker's state made later */
+		__atomic_store_n(&fp_router.flow_select_auto, select_auto, __ATOMIC_RELAXED);
+	return rc;
+}
+
+int
 fp_flowcache_flush_all(struct fp_err *err)
 {
 	struct fp_cmd cmds[FP_MAX_WORKERS];

@@ -32,6 +32,15 @@ fp_flow_select_restart(struct fp_flow_select *s)
 	s->phase_start = UINT64_MAX;
 }
 
+void
+fp_flow_select_enable(struct fp_flow_select *s, bool enabled)
+{
+	if (s->enabled == enabled)
+		return;
+	s->enabled = enabled;
+	fp_flow_select_restart(s);
+}
+
 static void
 select_begin(struct fp_flow_select *s, enum fp_select_phase phase, uint64_t now,
 	     uint64_t busy_cycles, uint64_t rx_packets)

@@ -88,6 +88,10 @@ void fp_flow_select_init(struct fp_flow_select *s, bool enabled, uint64_t tsc_hz
  * worker whose cache was turned off, so that a later one starts afresh. */
 void fp_flow_select_restart(struct fp_flow_select *s);
 
+/* Turn the measurement on or off (flowCache.mode changed at run time). Off
+ * puts the cache back in force at once; either way the schedule restarts. */
+void fp_flow_select_enable(struct fp_flow_select *s, bool enabled);
+
 /* Advance at TSC `now` with the owner's cumulative busy cycles and received
  * packets and the cache's entries in use (a probe of the cache warms for
  * twice that many packets: every cached flow seen about once). Returns the

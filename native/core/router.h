@@ -194,6 +194,7 @@ enum fp_cmd_type {
 	FP_CMD_FLOW_SNAPSHOT, /* copy entries out */
 	FP_CMD_SIFTR_SET,     /* swap the lcore's SIFTR state (on, off) */
 	FP_CMD_SIFTR_CONFIG,  /* new SIFTR settings (ppl, port filter) */
+	FP_CMD_FLOW_MODE,     /* flowCache.mode: cache or auto */
 };
 
 /* A worker's SIFTR state (datapath/siftr_tap.c, control/siftr_writer.c).
@@ -219,6 +220,8 @@ struct fp_cmd {
 	/* SIFTR_SET: new state in, old state out; SIFTR_CONFIG: settings */
 	struct fp_siftr_lcore siftr;
 	struct fp_tcpstat_config tcpstat_cfg;
+	/* FLOW_MODE */
+	bool select_auto;
 };
 
 struct fp_txbuf {
@@ -361,6 +364,9 @@ int fp_flowcache_build(int socket, uint32_t maxflows, uint32_t hashsize,
 int fp_flowcache_configure(uint32_t maxflows, uint32_t hashsize,
 			   struct fp_err *err);
 int fp_flowcache_flush_all(struct fp_err *err);
+/* flowCache.mode on every worker, at once (auto: measure cache against FIB
+ * alone; cache: the cache always, the FIB alone left at once). */
+int fp_flowcache_set_mode(bool select_auto, struct fp_err *err);
 /* Entries of every worker; *out is malloc'ed, worker of each in *workers. */
 int fp_flowcache_collect(struct fp_flow_info **out, uint32_t **workers,
 			 uint32_t *count, struct fp_err *err);

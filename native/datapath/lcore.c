@@ -781,6 +781,14 @@ lcore_run_commands(struct fp_lcore *lc)
 			cmd->siftr = old;
 			break;
 		}
+		case FP_CMD_FLOW_MODE:
+			fp_flow_select_enable(&lc->select, cmd->select_auto);
+			if (!cmd->select_auto) {
+				lc->lookup_direct = false;
+				lc->ctr[FP_CTR_flow_select_direct] = 0;
+				lc->ctr[FP_CTR_flow_select_switches] = lc->select.switches;
+			}
+			break;
 		case FP_CMD_SIFTR_CONFIG:
 			if (lc->siftr.table != NULL)
 				fp_tcpstat_set_config(lc->siftr.table,

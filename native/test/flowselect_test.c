@@ -151,6 +151,26 @@ main(void)
 	sim_run(&w, 0.9);
 	CHECK(w.s.current == FP_LOOKUP_CACHE && w.s.phase == FP_SELECT_STEADY);
 
+	/* Turned on and off at run time (flowCache.configure({ mode })): on
+	 * starts the schedule; off while on the FIB alone puts the cache back
+	 * at once and counts the switch; on again, the counts kept. */
+	sim_init(&w, false, 200, 150, 1.0);
+	sim_run(&w, 3);
+	CHECK(w.s.probes == 0 && w.ticks_direct == 0);
+	fp_flow_select_enable(&w.s, true);
+	sim_run(&w, 2.5);
+	CHECK(w.s.steady == FP_LOOKUP_DIRECT && w.s.switches == 1);
+	fp_flow_select_enable(&w.s, false);
+	CHECK(!w.s.enabled && w.s.steady == FP_LOOKUP_CACHE && w.s.current == FP_LOOKUP_CACHE);
+	CHECK(w.s.switches == 2);
+	w.ticks_direct = 0;
+	sim_run(&w, 3);
+	CHECK(w.ticks_direct == 0 && w.s.probes == 2);
+	fp_flow_select_enable(&w.s, true);
+	fp_flow_select_enable(&w.s, true); /* the same mode again: nothing */
+	sim_run(&w, 2.5);
+	CHECK(w.s.steady == FP_LOOKUP_DIRECT && w.s.switches == 3 && w.s.probes == 4);
+
 	/* A cache of a million flows warms for two million packets before its
 	 * window (200 ms at 10 Mpps), within the warm-up's allowance. */
 	sim_init(&w, true, 200, 100, 1.0);

@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 
-import { Router } from '../../lib';
+import { FastpathError, Router } from '../../lib';
 import { formatStats } from '../../lib/cli/statsview';
 import { startFloodRouter, writeFloodPcap } from '../helpers/flow-flood';
 import { scratchDir, sleep, waitFor } from '../helpers/router-env';
@@ -63,6 +63,44 @@ describe('flowCache.mode auto: cache or FIB alone by measurement (net_pcap infin
       expect(formatStats(s1)).to.match(/direct \d+ \(FIB alone on 1 of 1 workers\)/);
       // The cache is left as it was: never more than its entries.
       expect((await router.flowCache.list()).length).to.be.at.most(ENTRIES);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  it('changes mode on a running router (flowCache.configure), the table kept; a bad mode changes nothing', async () => {
+    const router = await start('cache');
+    try {
+      expect(await waitFor(() => router.stats().flowCache.reaps > 10_000n, 10_000), 'reaps').to.equal(true);
+      const before = router.stats().flowCache;
+      expect(before.inuse).to.equal(BigInt(ENTRIES)); // full: the flood thrashes it
+      await router.flowCache.configure({ mode: 'auto' });
+      expect(router.flowCache.config).to.deep.equal({ maxflows: ENTRIES, hashsize: 128, mode: 'auto' });
+      // Not a resize: a replaced table would have invalidated its 64 entries.
+      expect(Number(router.stats().flowCache.invalidations - before.invalidations)).to.be.lessThan(ENTRIES);
+      expect(await waitFor(() => router.stats().flowCache.directWorkers === 1, 15_000), 'auto took the FIB alone').to.equal(true);
+
+      await router.flowCache.configure({ mode: 'cache' });
+      // The worker answered the command: the cache is back in force already.
+      const a = router.stats();
+      expect(a.flowCache.directWorkers).to.equal(0);
+      await sleep(300);
+      const b = router.stats();
+      expect(Number(b.flowCache.direct - a.flowCache.direct)).to.be.at.most(64); // a vector in flight at the read
+      expect(b.flowCache.hits + b.flowCache.misses > a.flowCache.hits + a.flowCache.misses).to.equal(true);
+
+      for (const bad of ['fast', 1, null] as unknown[]) {
+        let err: unknown;
+        try {
+          await router.flowCache.configure({ mode: bad as 'auto' });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).to.be.instanceOf(FastpathError);
+        expect((err as FastpathError).code).to.equal('EINVAL');
+        expect((err as Error).message).to.match(/mode: expected 'cache' or 'auto'/);
+      }
+      expect(router.flowCache.config.mode).to.equal('cache');
     } finally {
       await router.stop();
     }

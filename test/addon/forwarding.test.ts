@@ -455,7 +455,7 @@ describe('forwarding (net_pcap vdevs)', function () {
       during: async (router) => {
         expect(await router.flowCache.list()).to.have.length(2);
         await router.flowCache.configure({ maxflows: 8, hashsize: 4 });
-        expect(router.flowCache.config).to.deep.equal({ maxflows: 8, hashsize: 4 });
+        expect(router.flowCache.config).to.deep.equal({ maxflows: 8, hashsize: 4, mode: 'cache' });
         expect(await router.flowCache.list()).to.have.length(0);
         const s = router.stats();
         expect(s.totals.flow_invalidate).to.equal(2n);
@@ -470,7 +470,7 @@ describe('forwarding (net_pcap vdevs)', function () {
           expect(err).to.be.instanceOf(FastpathError);
           expect((err as FastpathError).code).to.equal('EINVAL');
         }
-        expect(router.flowCache.config).to.deep.equal({ maxflows: 8, hashsize: 4 });
+        expect(router.flowCache.config).to.deep.equal({ maxflows: 8, hashsize: 4, mode: 'cache' });
       },
     });
   });

@@ -33,7 +33,7 @@ describe('config reload on a running router (net_null)', function () {
       ];
       next.clones = [{ cloner: 'vlan', parent: 'eth0', vlan: 100, addresses: ['2001:db8:100::9/64'] }];
       next.neighbours = [{ address: 'fe80::2', mac: '02:00:00:00:00:98', dev: 'eth1' }];
-      next.flowCache = { maxflows: 2048, hashsize: 4096 };
+      next.flowCache = { maxflows: 2048, hashsize: 4096, mode: 'auto' };
       const log = path.join(dir, 's.log');
       next.siftr = { enabled: true, logfile: log };
       const { config: now, changes } = await applyReload(router, router.config, normalizeConfig(next));
@@ -41,7 +41,7 @@ describe('config reload on a running router (net_null)', function () {
       expect(staticRoutes()).to.deep.equal(['2001:db8:3::/64 fe80::3 eth1', '2001:db8:4::/64 2001:db8:100::2 eth0.100', '2001:db8:6::/64 - eth0']);
       expect(router.interfaces.get('eth0.100').addresses).to.include('2001:db8:100::9/64');
       expect(router.neighbours.list().find((n) => n.address === 'fe80::2')).to.deep.include({ mac: '02:00:00:00:00:98' });
-      expect(router.flowCache.config).to.deep.equal({ maxflows: 2048, hashsize: 4096 });
+      expect(router.flowCache.config).to.deep.equal({ maxflows: 2048, hashsize: 4096, mode: 'auto' });
       expect(router.siftr.status().enabled).to.equal(true);
       expect(fs.readFileSync(log, 'utf8')).to.match(/^enable_time_secs=/);
 

@@ -50,12 +50,13 @@ describe('config reload: planReload', () => {
     expect(p.neighboursToDelete.map((n) => n.address)).to.deep.equal(['fe80::2']);
   });
 
-  it('flow cache size and SIFTR change live; the idle timeout, ports, EAL and table sizes need a restart, each named', () => {
+  it('flow cache size and mode and SIFTR change live; the idle timeout, ports, EAL and table sizes need a restart, each named', () => {
     const next = base();
-    next.flowCache = { maxflows: 4096 };
+    next.flowCache = { maxflows: 4096, mode: 'auto' };
     next.siftr = { enabled: true, logfile: '/tmp/s.log' };
     let p = planReload(norm(base()), norm(next));
     expect(p.flowCache).to.deep.equal({ maxflows: 4096, hashsize: 32768 });
+    expect(p.flowCacheMode).to.equal('auto');
     expect(p.siftr).to.equal('enable');
     expect(p.restart).to.deep.equal([]);
     const live = { ...next, siftr: { enabled: true, logfile: '/tmp/t.log', ppl: 3 } };
