@@ -80,6 +80,24 @@ struct fp_flow_select {
 	uint64_t abandoned;     /* probes given up: traffic too light */
 };
 
+/* Whether the vectors go to the FIB alone now. */
+static inline bool
+fp_flow_select_direct(const struct fp_flow_select *s)
+{
+	return s->current == FP_LOOKUP_DIRECT;
+}
+
+/* Whether the cache is the lookup in force and in use: only then is it aged
+ * and judged. Not while the FIB alone is in force, nor during a probe of
+ * the cache from there, whose hits are what re-stamp the entries the
+ * FIB-alone time left idle (aging them first would count live flows'
+ * misses against the cache). */
+static inline bool
+fp_flow_select_cache_steady(const struct fp_flow_select *s)
+{
+	return s->current == FP_LOOKUP_CACHE && s->steady == FP_LOOKUP_CACHE;
+}
+
 /* Start with the cache in force; the first probe comes an interval after
  * the first update. tsc_hz converts the tunables. */
 void fp_flow_select_init(struct fp_flow_select *s, bool enabled, uint64_t tsc_hz);

@@ -70,7 +70,6 @@ lcore_create(unsigned w, unsigned lcore_id, uint32_t maxflows,
 		return rc;
 	lc->idle_cycles = rte_get_tsc_hz() / 1000 * fp_router.flow_idle_ms;
 	fp_flow_select_init(&lc->select, fp_router.flow_select_auto, rte_get_tsc_hz());
-	lc->lookup_direct = false;
 
 	/* Queue w of every port is this worker's. */
 	for (p = 0; p < fp_router.nphys; p++) {

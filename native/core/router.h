@@ -247,9 +247,9 @@ struct fp_lcore {
 	struct rte_mbuf *vlan_pkts[FP_BURST];
 	struct fp_flowcache *flowcache;
 	void *flowcache_mem;
-	/* Which lookup the vectors use: the cache, or the FIB alone when
-	 * flowCache.mode auto measured it cheaper (core/flowselect.h). */
-	bool lookup_direct;
+	/* Which lookup the vectors use (select.current): the cache, or the FIB
+	 * alone when flowCache.mode auto measured it cheaper
+	 * (core/flowselect.h). */
 	struct fp_flow_select select;
 	uint64_t idle_cycles;
 	struct rte_ring *cmd_ring;

@@ -528,7 +528,7 @@ lcore_slow_path(struct fp_lcore *lc, struct rte_mbuf **pkts, uint32_t *hashes,
 		/* ip6flow_create: after a successful forward, never for ICMPv6;
 		 * and under a flood only for the admitted share (struct
 		 * fp_flow_admit). */
-		if (lc->flowcache->maxflows != 0 && !lc->lookup_direct && cacheable &&
+		if (lc->flowcache->maxflows != 0 && !fp_flow_select_direct(&lc->select) && cacheable &&
 		    ip6[FP_IP6_OFF_NXT] != FP_IPPROTO_ICMPV6 &&
 		    lcore_admitted(lc, hashes[i])) {
 			struct fp_flow_key key;
@@ -580,7 +580,8 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 	uint32_t label_port[FP_BURST];
 	uint32_t hashes[FP_BURST], heads[FP_BURST], miss_hash[FP_BURST];
 	struct fp_flowcache *fc = lc->flowcache;
-	bool cache_on = fc->maxflows != 0 && !lc->lookup_direct;
+	const bool direct = fp_flow_select_direct(&lc->select);
+	bool cache_on = fc->maxflows != 0 && !direct;
 	const uint32_t tick = fp_flow_tick(now);
 	/* Read once: the hit loop's stores could alias it. */
 	const uint32_t admit_shift = fc->admit.shift;
@@ -626,7 +627,8 @@ lcore_rx_vector(struct fp_lcore *lc, struct rte_mbuf **pkts, uint16_t n,
 	lc->port_ctr[in_idx][FP_PCTR_ibytes] += bytes;
 
 	if (!cache_on) {
-		lc->ctr[FP_CTR_flow_direct] += lc->lookup_direct ? nvalid : 0;
+		if (direct)
+			lc->ctr[FP_CTR_flow_direct] += nvalid;
 		if (nvalid > 0)
 			lcore_slow_path(lc, valid, hashes, nvalid, in_idx, gen, now);
 		return;
@@ -751,6 +753,20 @@ lcore_ctl_tx(struct fp_lcore *lc)
 	}
 }
 
+/* flowCache.mode auto's state as the lcore's counters. */
+static void
+lcore_select_publish(struct fp_lcore *lc)
+{
+	const struct fp_flow_select *s = &lc->select;
+
+	lc->ctr[FP_CTR_flow_select_direct] = s->steady == FP_LOOKUP_DIRECT;
+	lc->ctr[FP_CTR_flow_select_probes] = s->probes;
+	lc->ctr[FP_CTR_flow_select_switches] = s->switches;
+	lc->ctr[FP_CTR_flow_select_abandoned] = s->abandoned;
+	lc->ctr[FP_CTR_flow_select_cache_cycles] = s->cpp_x16[FP_LOOKUP_CACHE] / 16;
+	lc->ctr[FP_CTR_flow_select_direct_cycles] = s->cpp_x16[FP_LOOKUP_DIRECT] / 16;
+}
+
 /* Execute commands queued by control operations. */
 static void
 lcore_run_commands(struct fp_lcore *lc)
@@ -783,11 +799,7 @@ lcore_run_commands(struct fp_lcore *lc)
 		}
 		case FP_CMD_FLOW_MODE:
 			fp_flow_select_enable(&lc->select, cmd->select_auto);
-			if (!cmd->select_auto) {
-				lc->lookup_direct = false;
-				lc->ctr[FP_CTR_flow_select_direct] = 0;
-				lc->ctr[FP_CTR_flow_select_switches] = lc->select.switches;
-			}
+			lcore_select_publish(lc);
 			break;
 		case FP_CMD_SIFTR_CONFIG:
 			if (lc->siftr.table != NULL)
@@ -815,29 +827,18 @@ lcore_expire_visit(const struct fp_lcore *lc, uint64_t period)
 	return v < FP_EXPIRE_VISIT_MIN ? FP_EXPIRE_VISIT_MIN : (uint32_t)v + 1;
 }
 
-/* flowCache.mode auto: advance the measurement, take the lookup it picks
- * and publish its figures as counters. A worker without a cache (maxflows
- * 0, or resized to it) has nothing to choose. */
+/* flowCache.mode auto: advance the measurement (the lookup it picks is
+ * select.current) and publish its figures. A worker without a cache
+ * (maxflows 0, or resized to it) has nothing to choose. */
 static __rte_noinline void
 lcore_select_lookup(struct fp_lcore *lc, uint64_t now)
 {
-	struct fp_flow_select *s = &lc->select;
-
-	if (lc->flowcache->maxflows == 0) {
-		lc->lookup_direct = false;
-		lc->ctr[FP_CTR_flow_select_direct] = 0;
-		fp_flow_select_restart(s);
-		return;
-	}
-	lc->lookup_direct = fp_flow_select_update(s, now, lc->ctr[FP_CTR_busy_cycles],
-						  lc->ctr[FP_CTR_rx_packets],
-						  lc->flowcache->inuse) == FP_LOOKUP_DIRECT;
-	lc->ctr[FP_CTR_flow_select_direct] = s->steady == FP_LOOKUP_DIRECT;
-	lc->ctr[FP_CTR_flow_select_probes] = s->probes;
-	lc->ctr[FP_CTR_flow_select_switches] = s->switches;
-	lc->ctr[FP_CTR_flow_select_abandoned] = s->abandoned;
-	lc->ctr[FP_CTR_flow_select_cache_cycles] = s->cpp_x16[FP_LOOKUP_CACHE] / 16;
-	lc->ctr[FP_CTR_flow_select_direct_cycles] = s->cpp_x16[FP_LOOKUP_DIRECT] / 16;
+	if (lc->flowcache->maxflows == 0)
+		fp_flow_select_restart(&lc->select);
+	else
+		fp_flow_select_update(&lc->select, now, lc->ctr[FP_CTR_busy_cycles],
+				      lc->ctr[FP_CTR_rx_packets], lc->flowcache->inuse);
+	lcore_select_publish(lc);
 }
 
 int
@@ -895,14 +896,9 @@ fp_lcore_main(void *arg)
 				lcore_tx_flush(lc, p);
 
 		if (unlikely(start >= next_expire)) {
-			/* While the FIB alone is in force the cache is left
-			 * as it was: not aged, its admission not judged
-			 * (core/flowselect.h); nor during a probe of the
-			 * cache from there, whose hits are what re-stamp the
-			 * entries the FIB-alone time left idle: aging them
-			 * first would count live flows' misses against the
-			 * cache. */
-			if (!lc->lookup_direct && lc->select.steady == FP_LOOKUP_CACHE) {
+			/* The cache is aged and judged only while it is the
+			 * lookup in force (core/flowselect.h). */
+			if (fp_flow_select_cache_steady(&lc->select)) {
 				fp_flowcache_expire(lc->flowcache, start, lc->idle_cycles,
 						    gen, lcore_expire_visit(lc, expire_period),
 						    lc->neigh_used,
