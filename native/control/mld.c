@@ -583,68 +583,83 @@ mld_next_live(uint16_t p)
 	return p;
 }
 
-void
-fp_mld_timers(void)
+/* Run fn(p, now) for every interface MLD can send on now, under mld_lock:
+ * the timers' tick and the farewell. */
+static void
+mld_each_live(void (*fn)(uint16_t p, uint64_t now))
 {
 	uint64_t now = rte_rdtsc();
 	uint16_t p;
-	unsigned i;
 
 	if (fp_router.nworkers == 0)
 		return;
 	pthread_mutex_lock(&mld_lock);
-	for (p = mld_next_live(0); p < fp_router.nports; p = mld_next_live(p + 1)) {
-		struct mld_iface *mi = &mld[p];
+	for (p = mld_next_live(0); p < fp_router.nports; p = mld_next_live(p + 1))
+		fn(p, now);
+	pthread_mutex_unlock(&mld_lock);
+}
 
-		if (mi->general_at != 0 && now >= mi->general_at) {
-			/* Answer to a general query (v2): every group at once. */
-			if (send_v2(p, NULL, MLDV2_MODE_IS_EXCLUDE))
-				mi->general_at = 0;
-			else
-				mi->general_at = now + fp_ms_to_tsc(MLD_RETRY_MS);
+/* One interface's timers: answers to queries, state-change retransmissions,
+ * v1 delayed reports. */
+static void
+mld_timers_iface(uint16_t p, uint64_t now)
+{
+	struct mld_iface *mi = &mld[p];
+	unsigned i;
+
+	if (mi->general_at != 0 && now >= mi->general_at) {
+		/* Answer to a general query (v2): every group at once. */
+		if (send_v2(p, NULL, MLDV2_MODE_IS_EXCLUDE))
+			mi->general_at = 0;
+		else
+			mi->general_at = now + fp_ms_to_tsc(MLD_RETRY_MS);
+	}
+	for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
+		struct mld_group *g = &mi->groups[i];
+
+		if (g->used && g->q_timer != 0 && now >= g->q_timer) {
+			bool sent = g->nsrc > 0
+					    ? send_v2_sources(p, g->addr,
+							      (const uint8_t (*)[16])g->srcs, g->nsrc)
+					    : send_v2(p, g->addr, MLDV2_MODE_IS_EXCLUDE);
+			g->q_timer = sent ? 0 : now + fp_ms_to_tsc(MLD_RETRY_MS);
+			if (sent)
+				post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
 		}
-		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
-			struct mld_group *g = &mi->groups[i];
-
-			if (g->used && g->q_timer != 0 && now >= g->q_timer) {
-				bool sent = g->nsrc > 0
-						    ? send_v2_sources(p, g->addr,
-								      (const uint8_t (*)[16])g->srcs, g->nsrc)
-						    : send_v2(p, g->addr, MLDV2_MODE_IS_EXCLUDE);
-				g->q_timer = sent ? 0 : now + fp_ms_to_tsc(MLD_RETRY_MS);
-				if (sent)
-					post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
-			}
-			if (!g->used || g->timer == 0 || now < g->timer)
-				continue;
-			if (g->v2_left > 0) {
-				if (!send_v2(p, g->addr, g->v2_record)) {
-					g->timer = now + fp_ms_to_tsc(MLD_RETRY_MS);
-					continue;
-				}
-				g->v2_left--;
-				g->timer = g->v2_left > 0 ? now + rand_ms_tsc(MLD_V2_UNSOLICITED_MS) : 0;
-				post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
-				if (g->v2_left == 0 && g->leaving)
-					g->used = false;
-				continue;
-			}
-			if (g->leaving) {
-				g->used = false;
-				continue;
-			}
-			/* v1 DELAYING: the timer ran out, report. */
-			if (send_v1(p, g->addr, MLD_LISTENER_REPORT)) {
-				g->reported_last = true;
-				g->state = FP_MLD_IDLE;
-				g->timer = 0;
-				post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
-			} else {
+		if (!g->used || g->timer == 0 || now < g->timer)
+			continue;
+		if (g->v2_left > 0) {
+			if (!send_v2(p, g->addr, g->v2_record)) {
 				g->timer = now + fp_ms_to_tsc(MLD_RETRY_MS);
+				continue;
 			}
+			g->v2_left--;
+			g->timer = g->v2_left > 0 ? now + rand_ms_tsc(MLD_V2_UNSOLICITED_MS) : 0;
+			post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
+			if (g->v2_left == 0 && g->leaving)
+				g->used = false;
+			continue;
+		}
+		if (g->leaving) {
+			g->used = false;
+			continue;
+		}
+		/* v1 DELAYING: the timer ran out, report. */
+		if (send_v1(p, g->addr, MLD_LISTENER_REPORT)) {
+			g->reported_last = true;
+			g->state = FP_MLD_IDLE;
+			g->timer = 0;
+			post_mld_event(p, g->addr, FP_MLD_EVENT_REPORT);
+		} else {
+			g->timer = now + fp_ms_to_tsc(MLD_RETRY_MS);
 		}
 	}
-	pthread_mutex_unlock(&mld_lock);
+}
+
+void
+fp_mld_timers(void)
+{
+	mld_each_live(mld_timers_iface);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -840,27 +855,27 @@ mld_iface_removed(uint16_t p)
  * with no sources for all of them; MLDv1: Done for each group we reported
  * last. Once, without the retransmissions a leave has while running. */
 static void
-mld_farewell(void)
+mld_farewell_iface(uint16_t p, uint64_t now)
 {
-	uint16_t p;
 	unsigned i;
 
-	if (fp_router.nworkers == 0)
+	(void)now;
+	if (fp_mld_version(p) == 2) {
+		send_v2(p, NULL, MLDV2_CHANGE_TO_INCLUDE);
 		return;
-	pthread_mutex_lock(&mld_lock);
-	for (p = mld_next_live(0); p < fp_router.nports; p = mld_next_live(p + 1)) {
-		if (fp_mld_version(p) == 2) {
-			send_v2(p, NULL, MLDV2_CHANGE_TO_INCLUDE);
-			continue;
-		}
-		for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
-			const struct mld_group *g = &mld[p].groups[i];
-
-			if (g->used && !g->leaving && g->reported_last && reportable(g->addr))
-				send_v1(p, g->addr, MLD_LISTENER_DONE);
-		}
 	}
-	pthread_mutex_unlock(&mld_lock);
+	for (i = 0; i < FP_MLD_MAX_GROUPS; i++) {
+		const struct mld_group *g = &mld[p].groups[i];
+
+		if (g->used && !g->leaving && g->reported_last && reportable(g->addr))
+			send_v1(p, g->addr, MLD_LISTENER_DONE);
+	}
+}
+
+static void
+mld_farewell(void)
+{
+	mld_each_live(mld_farewell_iface);
 }
 
 static struct fp_proto mld_proto = {
