@@ -31,6 +31,17 @@ describe('flowCache.mode auto: cache or FIB alone by measurement (net_pcap infin
     return startFloodRouter(pcap, `select-${mode}`, { maxflows: ENTRIES, hashsize: 128, floodAdmission: false, mode });
   }
 
+  /** Mode cache, once the flood thrashes the table; stopped after fn. */
+  async function withThrashingCache(fn: (router: Router) => Promise<void>): Promise<void> {
+    const router = await start('cache');
+    try {
+      expect(await waitFor(() => router.stats().flowCache.reaps > 10_000n, 10_000), 'reaps').to.equal(true);
+      await fn(router);
+    } finally {
+      await router.stop();
+    }
+  }
+
   it('auto: measures both, takes the FIB alone when the cache thrashes, and counts every packet', async () => {
     const router = await start('auto');
     try {
@@ -69,9 +80,7 @@ describe('flowCache.mode auto: cache or FIB alone by measurement (net_pcap infin
   });
 
   it('changes mode on a running router (flowCache.configure), the table kept; a bad mode changes nothing', async () => {
-    const router = await start('cache');
-    try {
-      expect(await waitFor(() => router.stats().flowCache.reaps > 10_000n, 10_000), 'reaps').to.equal(true);
+    await withThrashingCache(async (router) => {
       const before = router.stats().flowCache;
       expect(before.inuse).to.equal(BigInt(ENTRIES)); // full: the flood thrashes it
       await router.flowCache.configure({ mode: 'auto' });
@@ -101,15 +110,11 @@ describe('flowCache.mode auto: cache or FIB alone by measurement (net_pcap infin
         expect((err as Error).message).to.match(/mode: expected 'cache' or 'auto'/);
       }
       expect(router.flowCache.config.mode).to.equal('cache');
-    } finally {
-      await router.stop();
-    }
+    });
   });
 
   it('cache (the default): nothing is measured, every packet looks up the cache', async () => {
-    const router = await start('cache');
-    try {
-      expect(await waitFor(() => router.stats().flowCache.reaps > 10_000n, 10_000), 'reaps').to.equal(true);
+    await withThrashingCache(async (router) => {
       await sleep(1_500); // past the first probe auto would take
       const s = router.stats();
       expect(s.flowCache.direct).to.equal(0n);
@@ -118,8 +123,6 @@ describe('flowCache.mode auto: cache or FIB alone by measurement (net_pcap infin
       expect(s.totals.flow_select_abandoned).to.equal(0n);
       expect(s.totals.flow_select_cache_cycles).to.equal(0n);
       expect(formatStats(s)).not.to.contain('direct');
-    } finally {
-      await router.stop();
-    }
+    });
   });
 });
