@@ -445,10 +445,14 @@ export const MBUF_BYTES = 2368;
 
 /**
  * The flow cache's memory per lcore (core/flowcache.c fp_flowcache_memsize):
- * 4 bytes per bucket head, 8 per neighbour-table slot (the adjacency array;
- * maxNeighbours defaults to 16384), 64 per entry (the header's few bytes
- * left out).
+ * bucket heads packed at the bits an entry index needs (fp_flowcache_head_bits:
+ * 20 for a million entries), 8 bytes per neighbour-table slot (the adjacency
+ * array; maxNeighbours defaults to 16384), 64 per entry (the header's few
+ * bytes left out).
  */
 export function flowCacheBytes(maxflows: number, hashsize: number, neighbours = 16384): number {
-  return maxflows === 0 ? 0 : hashsize * 4 + neighbours * 8 + maxflows * 64;
+  if (maxflows === 0) return 0;
+  let headBits = 1;
+  while (2 ** headBits - 1 < maxflows) headBits++;
+  return Math.ceil((hashsize * headBits) / 8) + 3 + neighbours * 8 + maxflows * 64;
 }

@@ -34,7 +34,7 @@
  *   --fwd-cpu 1 --main-cpu 0            CPUs of the forwarding and the main lcore (must differ)
  *   --maxflows 16384 --hashsize 32768   fastpath's flow cache when on (the config defaults)
  *   --bucket-ratio 2                    above --maxflows flows, buckets per entry (rounded up to a power
- *                                       of two, at most 2^20); 0.5 puts 1M flows in 64 MiB
+ *                                       of two, at most 2^20)
  *   --routes N                          a synthetic full table of N routes (bench/fulltable.ts: today's
  *                                       length mix) in every app, each flow to a different prefix of
  *                                       it (l3fwd: --rule_ipv6 with its LPM sized to fit); default 0:
@@ -169,7 +169,7 @@ function parseOptions(argv: string[]): Options {
     .addOption(new Option('--main-cpu <cpu>', 'CPU of the main lcore (not --fwd-cpu)').argParser(numberArg(0)).default(0))
     .addOption(new Option('--maxflows <n>', "fastpath's flow cache entries when on").argParser(numberArg(1)).default(16384))
     .addOption(new Option('--hashsize <n>', "fastpath's flow cache buckets when on").argParser(numberArg(1)).default(32768))
-    .addOption(new Option('--bucket-ratio <r>', 'buckets per entry when the flows raise maxflows (a power of two, at most 2^20)').argParser(numberArg(0.01, { fraction: true })).default(2))
+    .addOption(new Option('--bucket-ratio <r>', 'buckets per entry when the flows raise maxflows (rounded up to a power of two, at most 2^20)').argParser(numberArg(0.01, { fraction: true })).default(2))
     .addOption(new Option('--routes <n>', 'a synthetic full table of n routes in every app, each flow to a prefix of it').argParser(numberArg(0)).default(0))
     .addOption(new Option('--cases <regex>', "only the cases whose id matches (e.g. 'ecmp|cache-|idleport|mirrors')").argParser(regexArg))
     .option('--siftr', 'add SIFTR cases on TCP traffic (fastpath only): off, ppl 1, ppl 100')
@@ -584,7 +584,7 @@ async function main(): Promise<void> {
   for (const s of summaries.filter((x) => x.id === `fastpath-cache-${x.flows}` && x.flows > o.maxflows)) {
     const g = cacheGeometry(o, s.flows);
     const mib = flowCacheBytes(g.maxflows, g.hashsize) / 2 ** 20;
-    log(`flow cache at ${s.flows} flows: maxflows ${g.maxflows}, hashsize ${g.hashsize}: ${mib.toFixed(0)} MiB per lcore, hit rate ${s.flowHitRatio !== undefined ? (s.flowHitRatio * 100).toFixed(1) + '%' : '-'}`);
+    log(`flow cache at ${s.flows} flows: maxflows ${g.maxflows}, hashsize ${g.hashsize}: ${mib.toFixed(1)} MiB per lcore, hit rate ${s.flowHitRatio !== undefined ? (s.flowHitRatio * 100).toFixed(1) + '%' : '-'}`);
   }
   for (const r of records.filter((x) => typeof x.detail.unloadSeconds === 'number')) {
     const d = r.detail as { loadedUnderTraffic: number; loadSeconds: number; unloadSeconds: number; droppedInWindow: number };

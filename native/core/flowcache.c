@@ -13,11 +13,19 @@ align64(size_t n)
 	return (n + 63) & ~(size_t)63;
 }
 
+/* The packed heads, with 3 bytes of slack: fp_flowcache_head reads 4 bytes
+ * from the last head's first byte. */
+static size_t
+flow_heads_bytes(uint32_t hashsize, uint32_t head_bits)
+{
+	return ((size_t)hashsize * head_bits + 7) / 8 + 3;
+}
+
 size_t
 fp_flowcache_memsize(uint32_t maxflows, uint32_t hashsize, uint32_t nadj)
 {
 	return align64(sizeof(struct fp_flowcache)) +
-	       align64((size_t)hashsize * sizeof(uint32_t)) +
+	       align64(flow_heads_bytes(hashsize, fp_flowcache_head_bits(maxflows))) +
 	       align64((size_t)nadj * sizeof(struct fp_flow_adj)) +
 	       (size_t)maxflows * sizeof(struct fp_flow_entry);
 }
@@ -41,13 +49,15 @@ fp_flowcache_init(void *mem, uint32_t maxflows, uint32_t hashsize, uint32_t nadj
 	fc->nadj = nadj;
 	fc->ctr = *ctr;
 	p += align64(sizeof(*fc));
-	fc->buckets = (uint32_t *)p;
-	p += align64((size_t)hashsize * sizeof(uint32_t));
+	fc->head_bits = fp_flowcache_head_bits(maxflows);
+	fc->head_none = (UINT32_C(1) << fc->head_bits) - 1;
+	fc->heads = p;
+	p += align64(flow_heads_bytes(hashsize, fc->head_bits));
 	fc->adj = (struct fp_flow_adj *)p;
 	p += align64((size_t)nadj * sizeof(struct fp_flow_adj));
 	fc->entries = (struct fp_flow_entry *)p;
-	for (i = 0; i < hashsize; i++)
-		fc->buckets[i] = FP_FLOW_NONE;
+	/* All ones: every chain empty. */
+	memset(fc->heads, 0xff, flow_heads_bytes(hashsize, fc->head_bits));
 	memset(fc->adj, 0, (size_t)nadj * sizeof(struct fp_flow_adj));
 	/* Free list threaded through hash_next, in index order. */
 	for (i = 0; i < maxflows; i++) {
@@ -66,16 +76,36 @@ flow_in_use(const struct fp_flow_entry *e)
 	return e->key.label_port != FP_FLOW_FREE;
 }
 
+/* Point a hash's chain head at entry idx (FP_FLOW_NONE: empty). Only the
+ * lcore that owns the cache writes it, so the read-modify-write of the
+ * neighbouring heads' bits is safe. */
+static void
+flow_head_set(struct fp_flowcache *fc, uint32_t hash, uint32_t idx)
+{
+	uint32_t bit = fp_flowcache_head_bit(fc, hash), w;
+	uint32_t v = idx == FP_FLOW_NONE ? fc->head_none : idx;
+	uint8_t *p = fc->heads + (bit >> 3);
+
+	memcpy(&w, p, 4);
+	w = (w & ~(fc->head_none << (bit & 7))) | v << (bit & 7);
+	memcpy(p, &w, 4);
+}
+
 /* Unlink an entry from its bucket chain (its bucket is its key's hash). */
 static void
 flow_unlink(struct fp_flowcache *fc, struct fp_flow_entry *e)
 {
 	uint32_t idx = (uint32_t)(e - fc->entries);
-	uint32_t *pp = &fc->buckets[fp_flowcache_hash(&e->key) & (fc->hashsize - 1)];
+	uint32_t hash = fp_flowcache_hash(&e->key);
+	uint32_t i = fp_flowcache_head(fc, hash);
 
-	while (*pp != idx)
-		pp = &fc->entries[*pp].hash_next;
-	*pp = e->hash_next;
+	if (i == idx) {
+		flow_head_set(fc, hash, e->hash_next);
+		return;
+	}
+	while (fc->entries[i].hash_next != idx)
+		i = fc->entries[i].hash_next;
+	fc->entries[i].hash_next = e->hash_next;
 }
 
 /* Add an entry's per-flow counters to the lcore totals (ip6flow_addstats)
@@ -141,7 +171,6 @@ fp_flowcache_insert(struct fp_flowcache *fc, const struct fp_flow_key *key,
 		    uint32_t hash, const struct fp_flow_action *action,
 		    uint32_t generation, uint64_t now)
 {
-	uint32_t bucket = hash & (fc->hashsize - 1);
 	uint32_t tick = fp_flow_tick(now);
 	struct fp_flow_entry *e;
 
@@ -166,8 +195,8 @@ fp_flowcache_insert(struct fp_flowcache *fc, const struct fp_flow_key *key,
 			(*fc->ctr.reap)++;
 		}
 		e->key = *key;
-		e->hash_next = fc->buckets[bucket];
-		fc->buckets[bucket] = (uint32_t)(e - fc->entries);
+		e->hash_next = fp_flowcache_head(fc, hash);
+		flow_head_set(fc, hash, (uint32_t)(e - fc->entries));
 	}
 	__builtin_memcpy(fc->adj[action->neigh].dst_mac, action->dst_mac, 6);
 	fc->adj[action->neigh].out_port = action->out_port;

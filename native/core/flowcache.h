@@ -81,7 +81,7 @@ struct fp_flow_adj {
 
 /*
  * One entry is one cache line, and it is everything the cache keeps per flow
- * (so 1M flows take 64 MiB, plus 4 bytes a bucket): a hit reads the key,
+ * (so 1M flows take 61 MiB, plus their bucket heads): a hit reads the key,
  * generation and neighbour index, and writes uses and stamp, in this one
  * line, then reads the neighbour's rewrite from the adjacency array (a few
  * lines for all flows). What is not here is derived: forwarded = uses -
@@ -236,10 +236,29 @@ struct fp_flowcache {
 	uint32_t pass_ticks; /* how long its last whole pass took */
 	struct fp_flowcache_counters ctr;
 	struct fp_flow_admit admit;   /* which misses get an entry */
-	uint32_t *buckets;            /* hashsize heads */
+	/* hashsize chain heads, head_bits each, packed: an entry index, or
+	 * head_none (all ones) for an empty chain. As wide as maxflows needs
+	 * and no wider: a million flows' 2^20 heads take 2.5 MiB, not 4
+	 * (issue 12's 64 MiB per lcore), and 10k flows' 32768 heads 60 KiB,
+	 * not 128, of the L2 the hits share. */
+	uint8_t *heads;
+	uint32_t head_bits;
+	uint32_t head_none;
 	struct fp_flow_adj *adj;      /* nadj rewrites, by neighbour index */
 	struct fp_flow_entry *entries; /* maxflows entries */
 };
+
+/* Bits of a bucket head for a table of maxflows entries: indexes
+ * 0..maxflows-1 and the all-ones empty mark. */
+static inline uint32_t
+fp_flowcache_head_bits(uint32_t maxflows)
+{
+	uint32_t b = 1;
+
+	while ((UINT32_C(1) << b) - 1 < maxflows)
+		b++;
+	return b;
+}
 
 /* Bytes needed for a cache of this geometry (header + buckets + adjacency
  * + entries). The memory given to fp_flowcache_init must be 64-byte
@@ -343,11 +362,32 @@ fp_flowcache_lookup_from(struct fp_flowcache *fc, const struct fp_flow_key *key,
 	return NULL;
 }
 
-/* A hash's bucket (its chain head), for prefetching. */
-static inline uint32_t *
+/* Bit offset of a hash's chain head in fc->heads (< 2^20 heads of at most
+ * 23 bits: it fits 32 bits). */
+static inline uint32_t
+fp_flowcache_head_bit(const struct fp_flowcache *fc, uint32_t hash)
+{
+	return (hash & (fc->hashsize - 1)) * fc->head_bits;
+}
+
+/* Where a hash's chain head is, for prefetching. */
+static inline const uint8_t *
 fp_flowcache_bucket(const struct fp_flowcache *fc, uint32_t hash)
 {
-	return &fc->buckets[hash & (fc->hashsize - 1)];
+	return fc->heads + (fp_flowcache_head_bit(fc, hash) >> 3);
+}
+
+/* A hash's chain head: an entry index, or FP_FLOW_NONE. One 4-byte load
+ * (a head of at most 23 bits starts within its first byte's 8 bits; the
+ * array has 3 bytes of slack after the last). */
+static inline uint32_t
+fp_flowcache_head(const struct fp_flowcache *fc, uint32_t hash)
+{
+	uint32_t bit = fp_flowcache_head_bit(fc, hash), w;
+
+	__builtin_memcpy(&w, fc->heads + (bit >> 3), 4);
+	w = (w >> (bit & 7)) & fc->head_none;
+	return w == fc->head_none ? FP_FLOW_NONE : w;
 }
 
 /* Find the entry for a key, or NULL. Does not check the generation. */
@@ -355,8 +395,7 @@ static inline struct fp_flow_entry *
 fp_flowcache_lookup(struct fp_flowcache *fc, const struct fp_flow_key *key,
 		    uint32_t hash)
 {
-	return fp_flowcache_lookup_from(fc, key,
-					fc->buckets[hash & (fc->hashsize - 1)]);
+	return fp_flowcache_lookup_from(fc, key, fp_flowcache_head(fc, hash));
 }
 
 /* Create or refresh the entry for key (ip6flow_create). An existing entry has

@@ -561,7 +561,7 @@ lcore_prefetch_entry(const struct fp_flowcache *fc, const uint32_t *hashes,
 		heads[i] = FP_FLOW_NONE;
 		return;
 	}
-	heads[i] = *fp_flowcache_bucket(fc, hashes[i]);
+	heads[i] = fp_flowcache_head(fc, hashes[i]);
 	if (heads[i] != FP_FLOW_NONE)
 		rte_prefetch0(&fc->entries[heads[i]]);
 }

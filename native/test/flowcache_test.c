@@ -65,10 +65,16 @@ test_geometry(void)
 		/* The neighbour index shares a word with uses: 20 bits. */
 		CHECK(fp_flowcache_init(mem, 1, 1, FP_FLOW_MAX_NEIGH + 1, &c) == NULL);
 	}
-	/* One line per flow: 1M flows in 64 MiB plus their buckets. */
+	/* One line per flow, heads as wide as the index: 1M flows with 2^20
+	 * buckets (20-bit heads, 2.5 MiB) within 64 MiB (issue 12). */
 	CHECK(sizeof(struct fp_flow_entry) == 64);
-	CHECK(fp_flowcache_memsize(1000000, 1u << 19, 16384) < 64u << 20);
-	printf("ok geometry: hashsize must be a power of two; an entry is one line\n");
+	CHECK(fp_flowcache_head_bits(1) == 1);
+	CHECK(fp_flowcache_head_bits(16384) == 15);
+	CHECK(fp_flowcache_head_bits(16383) == 14);
+	CHECK(fp_flowcache_head_bits(1000000) == 20);
+	CHECK(fp_flowcache_head_bits(FP_FLOWCACHE_MAX_FLOWS) == 23);
+	CHECK(fp_flowcache_memsize(1000000, 1u << 20, 16384) < 64u << 20);
+	printf("ok geometry: hashsize must be a power of two; an entry is one line; heads packed\n");
 }
 
 static void
