@@ -232,8 +232,11 @@ export async function buildL3fwd(log: (s: string) => void): Promise<L3fwdBuild> 
 
 export interface AppRunOptions {
   pcap: string;
-  /** l3fwd: route files (--rule_ipv4, --rule_ipv6) and the IPv6 table's size, instead of its built-in routes. */
-  rules?: { v4: string; v6: string; maxRules: number; tbl8Groups: number };
+  /**
+   * l3fwd: rule files (--rule_ipv4, --rule_ipv6) instead of its built-in routes, and for LPM/FIB the
+   * IPv6 table's size (EM's rte_hash has room for 4M rules compiled in).
+   */
+  rules?: { v4: string; v6: string; lpmSize?: { maxRules: number; tbl8Groups: number } };
   memory: MemoryMode;
   /** CPU of the forwarding lcore. */
   fwdCpu: number;
@@ -265,9 +268,8 @@ export interface AppResult {
 async function runApp(cmd: string, args: string[], o: AppRunOptions): Promise<AppResult> {
   registerPrefix(o.prefix);
   const [c, a] = withDeathSig(cmd, args);
-  const env = o.rules
-    ? { ...process.env, FP_L3FWD_V6_RULES: String(o.rules.maxRules), FP_L3FWD_V6_TBL8S: String(o.rules.tbl8Groups) }
-    : process.env;
+  const size = o.rules?.lpmSize;
+  const env = size ? { ...process.env, FP_L3FWD_V6_RULES: String(size.maxRules), FP_L3FWD_V6_TBL8S: String(size.tbl8Groups) } : process.env;
   const app = spawnLogged(c, a, o.logName + '.log', { env });
   let sample: TelemetrySample;
   try {
@@ -293,6 +295,13 @@ async function runApp(cmd: string, args: string[], o: AppRunOptions): Promise<Ap
   };
 }
 
+/**
+ * l3fwd's IPv6 lookups: lpm (rte_lpm6_lookup per packet), fib
+ * (rte_fib6_lookup_bulk per burst), em (rte_hash on the 5-tuple, needing a
+ * rule per flow).
+ */
+export type L3fwdLookup = 'lpm' | 'fib' | 'em';
+
 /** Where l3fwd runs and on what: the pcap bench's vdevs, or bench/pktgen.ts's. */
 export interface L3fwdArgsOptions {
   fwdCpu: number;
@@ -300,7 +309,7 @@ export interface L3fwdArgsOptions {
   prefix: string;
   /** --vdev arguments: port 0 (traffic in) first, port 1 (l3fwd's route for 2001:200:0:1::/64) second. */
   vdevs: string[];
-  lookup: 'lpm' | 'fib';
+  lookup: L3fwdLookup;
   rules?: AppRunOptions['rules'];
   /** -P: ports in promiscuous mode (needed where frames carry another port's MAC). */
   promiscuous?: boolean;
@@ -332,6 +341,8 @@ export function l3fwdArgs(o: L3fwdArgsOptions): string[] {
     ...(o.promiscuous ? ['-P'] : []),
     `--config=(0,0,${o.fwdCpu}),(1,0,${o.fwdCpu})`,
     `--lookup=${o.lookup}`,
+    // EM fills its IPv6 table (and not its IPv4 one) only when told the traffic is IPv6.
+    ...(o.lookup === 'em' ? ['--ipv6'] : []),
     '--parse-ptype',
     '--rx-queue-size',
     '4096',
@@ -342,7 +353,7 @@ export function l3fwdArgs(o: L3fwdArgsOptions): string[] {
 }
 
 /** l3fwd on the pcap bench's vdevs (net_pcap in, net_null out), measured on the null port. */
-export function runL3fwd(binary: string, o: AppRunOptions, lookup: 'lpm' | 'fib' = 'lpm'): Promise<AppResult> {
+export function runL3fwd(binary: string, o: AppRunOptions, lookup: L3fwdLookup = 'lpm'): Promise<AppResult> {
   const args = l3fwdArgs({ fwdCpu: o.fwdCpu, memory: o.memory, prefix: o.prefix, vdevs: vdevArgs(o.pcap), lookup, rules: o.rules });
   return runApp(binary, args, o);
 }

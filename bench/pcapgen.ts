@@ -73,6 +73,26 @@ export function flowAt(i: number): Flow {
   return { src: formatIPv6(src), dst: formatIPv6(dst), flowLabel: (i + 1) & 0xfffff };
 }
 
+/** Flow i of a pcap: flowAt(i), or with the --routes cases' destination dsts[i % length]. */
+export function flowWithin(i: number, dsts?: readonly string[]): Flow {
+  return dsts ? { ...flowAt(i), dst: dsts[i % dsts.length] } : flowAt(i);
+}
+
+/**
+ * l3fwd's exact-match (EM) rules for the UDP flows of a pcap: one per
+ * distinct 5-tuple (EM keys on addresses, ports and protocol, not the flow
+ * label), every one to port 1 (the null port). l3fwd's em_route_parse.c
+ * reads `R<dst> <src> <dst port> <src port> <proto> <port>`.
+ */
+export function emRulesV6(flows: number, dsts?: readonly string[]): string {
+  const rules = new Set<string>();
+  for (let i = 0; i < flows; i++) {
+    const f = flowWithin(i, dsts);
+    rules.add(`R${f.dst} ${f.src} ${UDP_DST_PORT} ${UDP_SRC_PORT} 0x11 1`);
+  }
+  return [...rules].join('\n') + '\n';
+}
+
 /** One 66-byte Ethernet/IPv6/UDP frame with a valid UDP checksum. */
 export function buildFrame(flow: Flow, dstMac: string, srcMac: string): Buffer {
   return ip6Frame({
@@ -113,8 +133,7 @@ export function buildPcap(opts: PcapOptions): Buffer {
   if (!Number.isInteger(packets) || packets < flows) throw new Error(`packets (${packets}) must be >= flows (${flows})`);
   const dstMac = opts.dstMac ?? RX_MAC;
   const srcMac = opts.srcMac ?? SRC_MAC;
-  const dsts = opts.dsts;
-  const flowOf = (i: number): Flow => (dsts ? { ...flowAt(i), dst: dsts[i % dsts.length] } : flowAt(i));
+  const flowOf = (i: number): Flow => flowWithin(i, opts.dsts);
   if (opts.proto === 'tcp') {
     // Frame p is segment p / flows of flow p % flows: sequence numbers advance per connection.
     return encodePcap(Array.from({ length: packets }, (_, p) => buildTcpFrame(flowOf(p % flows), dstMac, srcMac, 1000 + 4 * Math.floor(p / flows))));

@@ -4,7 +4,7 @@
  *
  *   net_pcap0,rx_pcap=<pcap>,infinite_rx=1  -->  app  -->  net_null0,no-rx=1
  *
- * Cases: fastpath with its flow cache on and off, l3fwd (LPM and FIB), testpmd io;
+ * Cases: fastpath with its flow cache on and off, l3fwd (LPM, FIB and EM), testpmd io;
  * each with 1 flow and with 10000 flows of 66-byte IPv6/UDP frames.
  * Interleaved rounds (per flow count: fastpath on, fastpath off, l3fwd,
  * testpmd), medians over rounds. Rates are packets out of the null port per
@@ -13,7 +13,7 @@
  *
  *   ratio fastpath/l3fwd = R (fastpath A Mpps, l3fwd B Mpps [mode], testpmd-io C Mpps)
  *
- * where B is the better of l3fwd's two IPv6 modes in the run (lpm, fib)
+ * where B is the best of l3fwd's three IPv6 modes in the run (lpm, fib, em)
  *
  * for the 10000-flow case (fastpath with its flow cache on, its default).
  *
@@ -77,9 +77,9 @@ import {
   stopChild,
   tail,
 } from './common';
-import { AppResult, buildL3fwd, L3fwdBuild, runL3fwd, runTestpmd, testpmdPath, withDeathSig } from './dpdk-apps';
+import { AppResult, buildL3fwd, L3fwdBuild, L3fwdLookup, runL3fwd, runTestpmd, testpmdPath, withDeathSig } from './dpdk-apps';
 import { addressInside, fib6Tbl8Reservation, rng, syntheticTable } from './fulltable';
-import { FRAME_LEN, TCP_FRAME_LEN, writePcap } from './pcapgen';
+import { emRulesV6, FRAME_LEN, TCP_FRAME_LEN, writePcap } from './pcapgen';
 
 const ENGINES = ['fastpath', 'l3fwd', 'testpmd'] as const;
 type Engine = (typeof ENGINES)[number];
@@ -106,7 +106,7 @@ interface CaseDef {
   /** fastpath only: keep --maxflows/--hashsize as given though the flows outnumber them */
   flood?: boolean;
   /** l3fwd only: its lookup mode (default lpm) */
-  l3fwdLookup?: 'lpm' | 'fib';
+  l3fwdLookup?: L3fwdLookup;
   /** TCP frames instead of UDP (the SIFTR cases) */
   tcp?: boolean;
   /** fastpath only: SIFTR enabled with this ppl (0: off) */
@@ -285,9 +285,11 @@ function cases(o: Options): CaseDef[] {
       }
     }
     if (o.engines.includes('l3fwd') && flows <= POOL_FLOWS) {
-      // Both IPv6 modes: LPM (rte_lpm6_lookup per packet) and FIB (rte_fib6_lookup_bulk per burst); the ratio uses the better.
+      // The three IPv6 modes: LPM (rte_lpm6_lookup per packet), FIB (rte_fib6_lookup_bulk per
+      // burst) and EM (rte_hash of the 5-tuple, one rule per flow of the pcap); the ratio uses the best.
       out.push({ id: `l3fwd-${flows}`, label: 'l3fwd (LPM)', engine: 'l3fwd', flows });
       out.push({ id: `l3fwdfib-${flows}`, label: 'l3fwd (FIB)', engine: 'l3fwd', flows, l3fwdLookup: 'fib' });
+      out.push({ id: `l3fwdem-${flows}`, label: 'l3fwd (EM)', engine: 'l3fwd', flows, l3fwdLookup: 'em' });
     }
     if (o.engines.includes('testpmd') && flows <= POOL_FLOWS) out.push({ id: `testpmd-${flows}`, label: 'testpmd io', engine: 'testpmd', flows });
   }
@@ -319,6 +321,18 @@ function writeRoutes(routes: number, flows: number): string[] {
   // Flow i to a random address inside prefix i (the table is in random order).
   const next = rng(7);
   return Array.from({ length: Math.min(flows, routes) }, (_, i) => addressInside(table[i], next));
+}
+
+/** l3fwd EM's rule files for a pcap (its flows' 5-tuples; IPv4: one rule, as EM reads both files). */
+function emRulesPaths(flows: number): { v4: string; v6: string } {
+  const table = routesFiles ? `-r${routesFiles.routes}` : '';
+  return { v4: path.join(OUT_DIR, 'l3fwd-em.v4'), v6: path.join(OUT_DIR, `l3fwd-em-${flows}flows${table}.v6`) };
+}
+
+function writeEmRules(flows: number, dsts?: readonly string[]): void {
+  const p = emRulesPaths(flows);
+  fs.writeFileSync(p.v4, 'R198.18.0.1 198.18.0.2 9 10000 0x11 1\n');
+  fs.writeFileSync(p.v6, emRulesV6(flows, dsts));
 }
 
 const FASTPATH_CASE_JS = path.join(__dirname, 'fastpath-case.js');
@@ -416,6 +430,7 @@ async function main(): Promise<void> {
   // traffic
   const dsts = o.routes > 0 ? writeRoutes(o.routes, Math.max(...o.flows)) : undefined;
   for (const f of o.flows) writePcap(pcapPath(f), { flows: f, dsts });
+  if (o.engines.includes('l3fwd')) for (const f of o.flows) if (f <= POOL_FLOWS) writeEmRules(f, dsts);
   if (o.siftr) for (const f of o.flows) writePcap(pcapPath(f, true), { flows: f, proto: 'tcp', dsts });
 
   // what we compare with: fail early, with the reason, never fake a figure
@@ -477,9 +492,17 @@ async function main(): Promise<void> {
               startTimeoutS: o.startTimeout,
               prefix: prefix + (attempt > 1 ? `-a${attempt}` : ''),
               logName,
-              ...(routesFiles
-                ? { rules: { v4: routesFiles.v4, v6: routesFiles.v6, maxRules: routesFiles.routes + 16, tbl8Groups: Math.max(1 << 16, routesFiles.routes, routesFiles.tbl8Groups) } }
-                : {}),
+              ...(c.l3fwdLookup === 'em'
+                ? { rules: emRulesPaths(c.flows) }
+                : routesFiles
+                  ? {
+                      rules: {
+                        v4: routesFiles.v4,
+                        v6: routesFiles.v6,
+                        lpmSize: { maxRules: routesFiles.routes + 16, tbl8Groups: Math.max(1 << 16, routesFiles.routes, routesFiles.tbl8Groups) },
+                      },
+                    }
+                  : {}),
             };
             const r: AppResult = c.engine === 'l3fwd' ? await runL3fwd(l3fwd!.binary, ao, c.l3fwdLookup) : await runTestpmd(ao);
             if (r.wrongPort > 0) {
@@ -622,10 +645,11 @@ async function main(): Promise<void> {
   const l3 = bestL3fwd(bigFlows);
   const tp = summaries.find((s) => s.id === `testpmd-${bigFlows}`);
   if (fp && l3 && tp) {
-    const mode = l3.id.startsWith('l3fwdfib') ? 'fib' : 'lpm';
+    const mode = l3.id.startsWith('l3fwdfib') ? 'fib' : l3.id.startsWith('l3fwdem') ? 'em' : 'lpm';
     log(`ratio fastpath/l3fwd = ${(fp.mpps / l3.mpps).toFixed(2)} (fastpath ${fmtRate(fp.mpps)} Mpps, l3fwd ${fmtRate(l3.mpps)} Mpps [${mode}], testpmd-io ${fmtRate(tp.mpps)} Mpps)`);
   } else {
-    log(`(no ratio line: needs fastpath, l3fwd and testpmd with ${bigFlows} flows; ran ${o.engines.join(', ')})`);
+    const ran = ENGINES.filter((e) => summaries.some((x) => x.engine === e && x.flows === bigFlows));
+    log(`(no ratio line: needs fastpath's cache-on case, l3fwd and testpmd with ${bigFlows} flows; ran ${ran.join(', ') || 'none'})`);
   }
 }
 
