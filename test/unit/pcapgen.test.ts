@@ -16,7 +16,7 @@ describe('bench pcapgen: l3fwd EM rules', () => {
     });
   });
 
-  it('the --routes destinations replace the flows' own, and a shared 5-tuple is one rule', () => {
+  it("the --routes destinations replace the flows' own, and a shared 5-tuple is one rule", () => {
     const dsts = ['2001:db8:aa::1', '2001:db8:bb::2'];
     expect(flowWithin(3, dsts).dst).to.equal('2001:db8:bb::2');
     // 500 flows over 250 sources (i % 250) and 2 destinations (i % 2): flows i and i + 250 share
