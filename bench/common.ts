@@ -8,6 +8,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { native } from '../lib/native';
+
 /** The repository root: the nearest parent directory whose package.json is fastpath's. */
 export function repoRoot(): string {
   let dir = __dirname;
@@ -444,15 +446,11 @@ export function benchMbufs(flows: number): number {
 export const MBUF_BYTES = 2368;
 
 /**
- * The flow cache's memory per lcore (core/flowcache.c fp_flowcache_memsize):
- * bucket heads packed at the bits an entry index needs (fp_flowcache_head_bits:
- * 20 for a million entries), 8 bytes per neighbour-table slot (the adjacency
- * array; maxNeighbours defaults to 16384), 64 per entry (the header's few
- * bytes left out).
+ * The flow cache's memory per lcore, as the addon lays it out
+ * (core/flowcache.c fp_flowcache_memsize: packed bucket heads, the adjacency
+ * array of one slot per neighbour, maxNeighbours defaulting to 16384, and
+ * one 64-byte line per entry). 0 when the cache is off.
  */
 export function flowCacheBytes(maxflows: number, hashsize: number, neighbours = 16384): number {
-  if (maxflows === 0) return 0;
-  let headBits = 1;
-  while (2 ** headBits - 1 < maxflows) headBits++;
-  return Math.ceil((hashsize * headBits) / 8) + 3 + neighbours * 8 + maxflows * 64;
+  return maxflows === 0 ? 0 : native().flowCacheMemsize(maxflows, hashsize, neighbours);
 }

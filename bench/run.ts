@@ -609,7 +609,7 @@ async function main(): Promise<void> {
   const fmtRow = (r: string[]): string => r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
   log(fmtRow(head));
   for (const r of rows) log(fmtRow(r));
-  // The flow cache's size where it was raised for the flow count (memory per lcore, by fp_flowcache_memsize's formula).
+  // The flow cache's size where it was raised for the flow count (memory per lcore, from the addon's fp_flowcache_memsize).
   for (const s of summaries.filter((x) => x.id === `fastpath-cache-${x.flows}` && x.flows > o.maxflows)) {
     const g = cacheGeometry(o, s.flows);
     const mib = flowCacheBytes(g.maxflows, g.hashsize) / 2 ** 20;

@@ -187,6 +187,8 @@ export interface NativeAddon {
   flowCacheConfigure(maxflows: number, hashsize: number): Promise<void>;
   flowCacheFlush(): Promise<void>;
   flowCacheSetMode(mode: 'cache' | 'auto'): Promise<void>;
+  /** Bytes one worker's flow cache takes at this geometry (core/flowcache.c fp_flowcache_memsize). */
+  flowCacheMemsize(maxflows: number, hashsize: number, neighbours: number): number;
   /** Call `wake` (on the JS thread) whenever native events are waiting. Once per process. */
   eventsSubscribe(wake: () => void): void;
   eventsDrain(): NativeEvent[];

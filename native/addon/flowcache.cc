@@ -143,9 +143,19 @@ Napi::Value FlowCacheFlush(const Napi::CallbackInfo &info) {
   return d.Promise();
 }
 
+// flowCacheMemsize(maxflows, hashsize, neighbours): bytes one worker's cache
+// takes (core/flowcache.c's layout); needs no running router.
+Napi::Value FlowCacheMemsize(const Napi::CallbackInfo &info) {
+  uint32_t maxflows = U32(info[0], "maxflows", 0, FP_FLOWCACHE_MAX_FLOWS);
+  uint32_t hashsize = U32(info[1], "hashsize", 1, FP_FLOWCACHE_MAX_HASHSIZE);
+  uint32_t nadj = U32(info[2], "neighbours", 0, FP_FLOW_MAX_NEIGH);
+  return Napi::Number::New(info.Env(), static_cast<double>(fp_flowcache_memsize(maxflows, hashsize, nadj)));
+}
+
 }  // namespace
 
 void InitFlowCache(Napi::Env env, Napi::Object exports) {
+  exports.Set("flowCacheMemsize", Napi::Function::New(env, FlowCacheMemsize));
   exports.Set("flowCacheList", Napi::Function::New(env, FlowCacheList));
   exports.Set("flowCacheConfigure", Napi::Function::New(env, FlowCacheConfigure));
   exports.Set("flowCacheFlush", Napi::Function::New(env, FlowCacheFlush));

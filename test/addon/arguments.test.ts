@@ -4,6 +4,7 @@
 // before any native state is touched (no router is needed).
 import { expect } from 'chai';
 
+import { flowCacheBytes } from '../../bench/common';
 import { native } from '../../lib/native';
 
 /** FP_MAX_PORTS (native/core/router.h): a capture takes at most this many ports. */
@@ -39,9 +40,17 @@ describe('addon argument checks (no router)', () => {
     ['udpConfigure without options', () => addon.udpConfigure(null), 'flowLabels: expected an object'],
     ['siftrEnable without options', () => addon.siftrEnable(1), 'siftrEnable: expected an options object'],
     ['siftrConfigure without options', () => addon.siftrConfigure(1), 'siftrConfigure: expected an options object'],
+    ['flowCacheMemsize: hashsize above 2^20', () => addon.flowCacheMemsize(16384, 1 << 21, 16384), 'hashsize: expected an integer 1..1048576, got 2097152.000000'],
   ];
   for (const [what, call, message] of cases)
     it(`${what}: EINVAL, "${message}"`, () => {
       expect(refusal(call)).to.deep.equal({ code: 'EINVAL', message });
     });
+
+  it('flowCacheMemsize: a million flows with 2^20 buckets fit 64 MiB per worker (issue 12), the bench reports the same', () => {
+    const bytes = native().flowCacheMemsize(1000000, 1 << 20, 16384);
+    expect(bytes).to.be.above(1000000 * 64).and.at.most(64 * 2 ** 20);
+    expect(flowCacheBytes(1000000, 1 << 20)).to.equal(bytes);
+    expect(flowCacheBytes(0, 1 << 20)).to.equal(0);
+  });
 });
