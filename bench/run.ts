@@ -587,7 +587,7 @@ async function main(): Promise<void> {
     const tp = summaries.find((x) => x.engine === 'testpmd' && x.flows === s.flows);
     if (l3) s.vsL3fwd = s.mpps / l3.mpps;
     if (tp) s.vsTestpmd = s.mpps / tp.mpps;
-    if (tp?.cyclesPerPacket && s.cyclesPerPacket) s.cyclesOverIo = s.cyclesPerPacket - tp.cyclesPerPacket;
+    if (tp?.cyclesPerPacket && s.cyclesPerPacket && s.engine !== 'testpmd') s.cyclesOverIo = s.cyclesPerPacket - tp.cyclesPerPacket;
   }
 
   // table
@@ -600,7 +600,7 @@ async function main(): Promise<void> {
     fmtRate(s.mpps),
     `${fmtRate(s.min)}-${fmtRate(s.max)}`,
     s.cyclesPerPacket ? s.cyclesPerPacket.toFixed(0) : '-',
-    s.cyclesOverIo !== undefined && s.engine !== 'testpmd' ? s.cyclesOverIo.toFixed(0) : '-',
+    s.cyclesOverIo !== undefined ? s.cyclesOverIo.toFixed(0) : '-',
     s.vsL3fwd !== undefined ? s.vsL3fwd.toFixed(2) : '-',
     s.vsTestpmd !== undefined ? s.vsTestpmd.toFixed(2) : '-',
     s.flowHitRatio !== undefined ? `${(s.flowHitRatio * 100).toFixed(1)}%` : '-',
